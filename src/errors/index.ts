@@ -1,0 +1,6 @@
+export * from "./AgentError.js"
+export * from "./ConfigError.js"
+export * from "./LLMError.js"
+export * from "./PermissionError.js"
+export * from "./SessionError.js"
+export * from "./ToolError.js"

@@ -1,0 +1,45 @@
+import * as Schema from "effect/Schema"
+
+/** Token usage of one response or, summed, of a whole run. */
+export class Usage extends Schema.Class<Usage>("Usage")({
+  inputTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  outputTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  cacheReadTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  cacheWriteTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  reasoningTokens: Schema.optionalWith(Schema.Number, { default: () => 0 })
+}) {
+  static readonly empty: Usage = new Usage({})
+
+  add(that: Usage): Usage {
+    return new Usage({
+      inputTokens: this.inputTokens + that.inputTokens,
+      outputTokens: this.outputTokens + that.outputTokens,
+      cacheReadTokens: this.cacheReadTokens + that.cacheReadTokens,
+      cacheWriteTokens: this.cacheWriteTokens + that.cacheWriteTokens,
+      reasoningTokens: this.reasoningTokens + that.reasoningTokens
+    })
+  }
+
+  get totalTokens(): number {
+    return this.inputTokens + this.outputTokens + this.cacheReadTokens + this.cacheWriteTokens
+  }
+}
+
+/**
+ * Why a response (or a run) stopped. The first group comes from models; `max_steps`, `interrupted` and
+ * `error` are set by the agent loop.
+ */
+export const StopReason = Schema.Literal(
+  "end_turn",
+  "tool_use",
+  "max_tokens",
+  "stop_sequence",
+  "refusal",
+  "pause_turn",
+  "content_filter",
+  "max_steps",
+  "interrupted",
+  "error",
+  "other"
+)
+export type StopReason = typeof StopReason.Type
