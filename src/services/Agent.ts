@@ -1,0 +1,59 @@
+/** The agent contract: one turn of the loop (model -> tools -> model ...) as a stream of `AgentEvent`s. */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type { AgentError } from "../errors/AgentError.js"
+import type { AgentEvent, AgentState } from "../streams/AgentEvent.js"
+import type { Message } from "../streams/Message.js"
+import type { StopReason, Usage } from "../streams/Usage.js"
+import type { PermissionMode } from "./Permissions.js"
+
+export interface RunOptions {
+  /** Earlier conversation to continue from. */
+  readonly history?: ReadonlyArray<Message>
+  readonly system?: string
+  readonly model?: string
+  readonly maxSteps?: number
+  readonly maxTokens?: number
+  /** Tool fan-out bound (default 10). */
+  readonly maxConcurrency?: number
+  readonly permissionMode?: PermissionMode
+  readonly sessionId?: string
+}
+
+export interface RunResult {
+  readonly sessionId: string
+  readonly turnId: string
+  /** The text of the final assistant message. */
+  readonly text: string
+  readonly stopReason: StopReason
+  readonly steps: number
+  /** Summed over all steps. */
+  readonly usage: Usage
+  /** The whole conversation after the turn (history + this turn), always valid to send back. */
+  readonly messages: ReadonlyArray<Message>
+}
+
+/** A running turn: its events, its result, and a way to stop it. */
+export interface AgentExecution {
+  readonly sessionId: string
+  readonly turnId: string
+  /** Every event of the turn, from the start (replayed to late subscribers). */
+  readonly events: Stream.Stream<AgentEvent, AgentError>
+  readonly result: Effect.Effect<RunResult, AgentError>
+  readonly state: Effect.Effect<AgentState>
+  /** Interrupt the turn; resolves when it has stopped and its terminal event was emitted. */
+  readonly interrupt: Effect.Effect<void>
+}
+
+export declare namespace Agent {
+  interface Service {
+    /** Run one turn. Ending the stream early (or interrupting it) interrupts the turn. */
+    readonly run: (prompt: string, options?: RunOptions) => Stream.Stream<AgentEvent, AgentError>
+    /** Start a turn in the background of the given scope. */
+    readonly start: (prompt: string, options?: RunOptions) => Effect.Effect<AgentExecution, never, Scope.Scope>
+  }
+}
+
+export class Agent extends Context.Tag("sage/Agent")<Agent, Agent.Service>() {}
