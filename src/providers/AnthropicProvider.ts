@@ -1,0 +1,265 @@
+/**
+ * The Anthropic provider: streams the Messages API through the official `@anthropic-ai/sdk` and translates its raw
+ * SSE events into Sage `StreamPart`s. The SDK is imported lazily on the first request (it costs tens of ms to load),
+ * its own retries are off (Sage retries with `withRetry`), and interrupting the stream aborts the HTTP request.
+ */
+import type * as AnthropicSdk from "@anthropic-ai/sdk"
+import type * as AnthropicStreaming from "@anthropic-ai/sdk/core/streaming"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { ConfigError } from "../errors/ConfigError.js"
+import { ConnectionError, type LLMError, ResponseDecodeError } from "../errors/LLMError.js"
+import { type Capabilities, LLMClient, type LLMProvider, type LLMRequest } from "../services/LLMClient.js"
+import type { StreamPart } from "../streams/StreamPart.js"
+import { AnthropicStreamDecoder, toRequestParams, type WireFailure } from "./AnthropicWire.js"
+import { connectionError, httpError, makeLLMClient } from "./ProviderSupport.js"
+import { defaultRetryPolicy, type RetryPolicy, withRetry } from "./Retry.js"
+
+export const PROVIDER = "anthropic"
+/** Not a model the SDK lists as deprecated: for those it prints a warning on every request. */
+export const DEFAULT_MODEL = "claude-sonnet-4-6"
+export const DEFAULT_MAX_TOKENS = 16_384
+export const DEFAULT_BASE_URL = "https://api.anthropic.com"
+const API_KEY_VAR = "ANTHROPIC_API_KEY"
+const BASE_URL_VAR = "ANTHROPIC_BASE_URL"
+
+export interface AnthropicOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default `https://api.anthropic.com`. */
+  readonly baseURL?: string
+  /** Default model of the client (default `claude-sonnet-4-6`); a request may name another. */
+  readonly model?: string
+  /** `max_tokens` for requests that do not set it (default 16384). */
+  readonly maxTokens?: number
+  /** Retry policy applied by `layer` / `layerConfig`; fields left out come from `defaultRetryPolicy`. */
+  readonly retry?: Partial<RetryPolicy>
+  /** How long to wait for the response headers (the SDK's request timeout; default the SDK's, 10 minutes). */
+  readonly timeout?: Duration.DurationInput
+}
+
+export const capabilities: Capabilities = {
+  streaming: true,
+  tools: true,
+  vision: true,
+  thinking: true,
+  contextWindow: 200_000
+}
+
+interface Sdk {
+  readonly main: typeof AnthropicSdk
+  readonly streaming: typeof AnthropicStreaming
+}
+
+let sdkPromise: Promise<Sdk> | undefined
+
+/** The SDK modules, imported once, on first use. */
+const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => {
+  sdkPromise ??= Promise.all([import("@anthropic-ai/sdk"), import("@anthropic-ai/sdk/core/streaming")]).then(
+    ([main, streaming]) => ({ main, streaming }),
+    (error: unknown) => {
+      sdkPromise = undefined
+      throw error
+    }
+  )
+  return sdkPromise
+})
+
+/** Abort `controller` when Effect interrupts the promise that `signal` belongs to. */
+const linkAbort = (signal: AbortSignal, controller: AbortController): void => {
+  if (signal.aborted) controller.abort()
+  else signal.addEventListener("abort", () => controller.abort(), { once: true })
+}
+
+const describe = (cause: unknown): string => {
+  if (!(cause instanceof Error)) return String(cause)
+  const inner = cause.cause instanceof Error && cause.cause.message !== "" ? ` (${cause.cause.message})` : ""
+  return `${cause.message}${inner}`
+}
+
+/** An Anthropic client (no retries, no requests until `stream` runs) built from `options`. */
+export const make = (options: AnthropicOptions): LLMClient.Service => {
+  const model = options.model ?? DEFAULT_MODEL
+  const baseURL = options.baseURL ?? DEFAULT_BASE_URL
+  const defaults = { model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS }
+  let client: AnthropicSdk.Anthropic | undefined
+
+  const clientFor = (sdk: Sdk): AnthropicSdk.Anthropic => {
+    client ??= new sdk.main.Anthropic({
+      apiKey: Redacted.value(options.apiKey),
+      baseURL,
+      maxRetries: 0,
+      logLevel: "off",
+      ...(options.timeout === undefined ? {} : { timeout: Duration.toMillis(Duration.decode(options.timeout)) })
+    })
+    return client
+  }
+
+  const requestFailure = (sdk: Sdk, cause: unknown, requestModel: string, now: number): LLMError => {
+    if (cause instanceof sdk.main.APIConnectionTimeoutError) return connectionError(PROVIDER, baseURL, cause, true)
+    if (cause instanceof sdk.main.APIConnectionError || cause instanceof sdk.main.APIUserAbortError)
+      return connectionError(PROVIDER, baseURL, cause)
+    if (cause instanceof sdk.main.APIError)
+      return httpError({
+        provider: PROVIDER,
+        apiKeyVar: API_KEY_VAR,
+        model: requestModel,
+        status: cause.status,
+        message: cause.apiMessage ?? cause.message,
+        ...(cause.type === null ? {} : { errorType: cause.type }),
+        headers: cause.headers,
+        ...(cause.requestID === null || cause.requestID === undefined ? {} : { requestId: cause.requestID }),
+        now
+      })
+    return connectionError(PROVIDER, baseURL, cause)
+  }
+
+  const streamFailure = (failure: WireFailure, response: Response, requestModel: string, now: number): LLMError => {
+    const requestId = response.headers.get("request-id") ?? undefined
+    const ids = requestId === undefined ? {} : { requestId }
+    switch (failure.kind) {
+      case "api":
+        return httpError({
+          provider: PROVIDER,
+          apiKeyVar: API_KEY_VAR,
+          model: requestModel,
+          status: undefined,
+          message: failure.message,
+          errorType: failure.errorType,
+          headers: response.headers,
+          now,
+          ...ids
+        })
+      case "decode":
+        return new ResponseDecodeError({
+          provider: PROVIDER,
+          message: `${PROVIDER} sent a stream Sage could not read: ${failure.message}`,
+          ...ids
+        })
+      case "ended":
+        return new ConnectionError({
+          provider: PROVIDER,
+          timeout: false,
+          message: `${PROVIDER} stream ended early: ${failure.message}`,
+          ...ids
+        })
+    }
+  }
+
+  const stream = (request: LLMRequest): Stream.Stream<StreamPart, LLMError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const sdk = yield* loadSdk
+        const anthropic = clientFor(sdk)
+        const params = toRequestParams(request, defaults)
+        const controller = yield* Effect.acquireRelease(
+          Effect.sync(() => new AbortController()),
+          (c) => Effect.sync(() => c.abort())
+        )
+        const response = yield* Effect.tryPromise({
+          try: (signal) => {
+            linkAbort(signal, controller)
+            return anthropic.messages.create(params, { signal: controller.signal }).asResponse()
+          },
+          catch: (cause) => cause
+        }).pipe(
+          Effect.catchAll((cause) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(requestFailure(sdk, cause, params.model, now)))
+          ),
+          Effect.withSpan("AnthropicProvider.request", { attributes: { model: params.model } })
+        )
+
+        const events = sdk.streaming.Stream.rawEvents(response, controller)
+        const decoder = new AnthropicStreamDecoder()
+        let done = false
+        const lost = (cause: unknown): LLMError =>
+          new ConnectionError({
+            provider: PROVIDER,
+            timeout: false,
+            message: `the connection to ${PROVIDER} was lost mid-response: ${describe(cause)}; check the network`
+          })
+        const pull: Effect.Effect<Chunk.Chunk<StreamPart>, Option.Option<LLMError>> = Effect.suspend(() => {
+          if (done) return Effect.fail(Option.none())
+          return Effect.tryPromise({
+            try: (signal) => {
+              linkAbort(signal, controller)
+              return events.next()
+            },
+            catch: (cause) => Option.some(lost(cause))
+          }).pipe(
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                done = true
+              })
+            ),
+            Effect.flatMap((next) => {
+              if (next.done) done = true
+              const step = next.done ? decoder.end() : decoder.event(next.value.event, next.value.data)
+              return Either.match(step, {
+                onRight: (parts) => Effect.succeed(Chunk.fromIterable(parts)),
+                onLeft: (failure) => {
+                  done = true
+                  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                    Effect.fail(Option.some(streamFailure(failure, response, params.model, now)))
+                  )
+                }
+              })
+            })
+          )
+        })
+        return Stream.repeatEffectChunkOption(pull)
+      })
+    )
+
+  return makeLLMClient({ provider: PROVIDER, model, capabilities, stream })
+}
+
+/** `LLMClient` for Anthropic, retried under `options.retry` (default `defaultRetryPolicy`). */
+export const layer = (options: AnthropicOptions): Layer.Layer<LLMClient> =>
+  Layer.succeed(LLMClient, withRetry(make(options), { ...defaultRetryPolicy, ...options.retry }))
+
+const missingKey = new ConfigError({
+  message: `no Anthropic API key: set ${API_KEY_VAR} to your key from console.anthropic.com`,
+  source: API_KEY_VAR
+})
+
+/** The options from configuration: `ANTHROPIC_API_KEY` (required unless overridden) and `ANTHROPIC_BASE_URL`. */
+export const optionsFromConfig: (
+  overrides?: Partial<AnthropicOptions>
+) => Effect.Effect<AnthropicOptions, ConfigError> = Effect.fn("AnthropicProvider.optionsFromConfig")(function* (
+  overrides: Partial<AnthropicOptions> = {}
+) {
+  const apiKey = overrides.apiKey ?? (yield* Config.redacted(API_KEY_VAR).pipe(Effect.mapError(() => missingKey)))
+  if (Redacted.value(apiKey).trim() === "") return yield* Effect.fail(missingKey)
+  const baseURL = yield* Config.option(Config.string(BASE_URL_VAR)).pipe(
+    Effect.mapError(
+      (error) => new ConfigError({ message: `invalid ${BASE_URL_VAR}: ${error.toString()}`, source: BASE_URL_VAR })
+    )
+  )
+  const envBaseURL = Option.getOrUndefined(Option.filter(baseURL, (url) => url.trim() !== ""))
+  const resolvedBaseURL = overrides.baseURL ?? envBaseURL
+  const options: AnthropicOptions = {
+    ...overrides,
+    apiKey,
+    ...(resolvedBaseURL === undefined ? {} : { baseURL: resolvedBaseURL })
+  }
+  return options
+})
+
+/** `layer` with options read from Effect `Config` (the environment by default), `overrides` taking precedence. */
+export const layerConfig = (overrides?: Partial<AnthropicOptions>): Layer.Layer<LLMClient, ConfigError> =>
+  Layer.unwrapEffect(Effect.map(optionsFromConfig(overrides), layer))
+
+export const AnthropicProvider: LLMProvider<AnthropicOptions> = {
+  id: PROVIDER,
+  defaultModel: DEFAULT_MODEL,
+  layer,
+  layerConfig
+}

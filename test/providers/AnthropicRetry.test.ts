@@ -1,0 +1,216 @@
+/**
+ * Retries through the real provider (SDK + HTTP) with TestClock: HTTP I/O runs in real time, backoff sleeps on the
+ * TestClock. Each step waits (in real time) until the provider has registered its backoff sleep, then advances it.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as Anthropic from "../../src/providers/AnthropicProvider.js"
+import type { RetryPolicy } from "../../src/providers/Retry.js"
+import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
+import type { StreamPart } from "../../src/streams/StreamPart.js"
+import { anthropicErrorBody, anthropicEvents } from "../support/anthropicSse.js"
+import * as WireServer from "../support/WireServer.js"
+
+const policy: RetryPolicy = {
+  maxRetries: 3,
+  baseDelay: "1 second",
+  maxDelay: "30 seconds",
+  jitter: false,
+  maxRetryAfter: "60 seconds"
+}
+const hello: LLMRequest = { messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }
+const ok = anthropicEvents({ steps: [{ text: ["recovered"] }] })
+
+/** Real-time pause, independent of the TestClock. */
+const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 10)))
+
+/** Poll (in real time, up to ~20 s) until `condition` holds. */
+const eventually = (condition: Effect.Effect<boolean>, what: string): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 2000; i++) {
+      if (yield* condition) return
+      yield* realPause
+    }
+    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
+  })
+
+const sleepPending = eventually(
+  Effect.map(TestClock.sleeps(), (sleeps) => Chunk.size(sleeps) > 0),
+  "a backoff sleep"
+)
+
+/** A retried client against `wire`, run in a fiber; returns the fiber. */
+const start = (wire: WireServer.WireServer) =>
+  Effect.gen(function* () {
+    const client = yield* Effect.provide(
+      LLMClient,
+      Anthropic.layer({ apiKey: Redacted.make("k"), baseURL: wire.url, model: "claude-test", retry: policy })
+    )
+    return yield* Effect.fork(Stream.runCollect(client.stream(hello)).pipe(Effect.map(Chunk.toReadonlyArray)))
+  })
+
+const retries = (parts: ReadonlyArray<StreamPart>) => parts.filter((p) => p.type === "retry")
+const text = (parts: ReadonlyArray<StreamPart>) =>
+  parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
+
+describe("AnthropicProvider retries (TestClock)", () => {
+  it.scoped("429 with retry-after: 2 waits 2 s, then succeeds", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.enqueue(
+        {
+          kind: "error",
+          status: 429,
+          body: anthropicErrorBody("rate_limit_error", "slow down"),
+          headers: { "retry-after": "2" }
+        },
+        { kind: "stream", chunks: ok }
+      )
+      const fiber = yield* start(wire)
+      yield* sleepPending
+      expect(wire.requests).toHaveLength(1)
+      yield* TestClock.adjust("1999 millis")
+      // the server asked for 2 s: one ms early, the wait is still pending and no second request was made
+      expect(Chunk.size(yield* TestClock.sleeps())).toBe(1)
+      yield* realPause
+      expect(wire.requests).toHaveLength(1)
+      yield* TestClock.adjust("1 millis")
+      const parts = yield* Fiber.join(fiber)
+      expect(wire.requests).toHaveLength(2)
+      expect(retries(parts)).toEqual([
+        {
+          type: "retry",
+          attempt: 1,
+          delayMs: 2000,
+          reason: "RateLimitedError",
+          message: expect.stringContaining("slow down")
+        }
+      ])
+      expect(text(parts)).toBe("recovered")
+    })
+  )
+
+  it.scoped("529 overloaded, then 500, then success: exponential backoff 1 s, 2 s", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.enqueue(
+        { kind: "error", status: 529, body: anthropicErrorBody("overloaded_error", "Overloaded") },
+        { kind: "error", status: 500, body: anthropicErrorBody("api_error", "Internal server error") },
+        { kind: "stream", chunks: ok }
+      )
+      const fiber = yield* start(wire)
+      yield* sleepPending
+      yield* TestClock.adjust("1 second")
+      yield* eventually(
+        Effect.sync(() => wire.requests.length === 2),
+        "the second request"
+      )
+      yield* sleepPending
+      yield* TestClock.adjust("2 seconds")
+      const parts = yield* Fiber.join(fiber)
+      expect(wire.requests).toHaveLength(3)
+      expect(retries(parts).map((p) => p.type === "retry" && [p.attempt, p.delayMs, p.reason])).toEqual([
+        [1, 1000, "OverloadedError"],
+        [2, 2000, "ServerError"]
+      ])
+      expect(text(parts)).toBe("recovered")
+    })
+  )
+
+  it.scoped("an overloaded_error inside a 200 stream before any content is retried", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.enqueue(
+        {
+          kind: "stream",
+          chunks: anthropicEvents({
+            steps: [{ error: { type: "overloaded_error", message: "Overloaded" } }],
+            noEnd: true
+          })
+        },
+        { kind: "file", path: WireServer.fixture("anthropic/error-overloaded-docs-example.sse") },
+        { kind: "stream", chunks: ok }
+      )
+      const fiber = yield* start(wire)
+      yield* sleepPending
+      yield* TestClock.adjust("1 second")
+      yield* eventually(
+        Effect.sync(() => wire.requests.length === 2),
+        "the second request"
+      )
+      yield* sleepPending
+      yield* TestClock.adjust("2 seconds")
+      const parts = yield* Fiber.join(fiber)
+      expect(wire.requests).toHaveLength(3)
+      expect(retries(parts).map((p) => p.type === "retry" && p.reason)).toEqual(["OverloadedError", "OverloadedError"])
+      // metadata of the failed attempt came through but no output: the retry is safe
+      expect(parts.filter((p) => p.type === "text-delta")).toEqual([{ type: "text-delta", text: "recovered" }])
+    })
+  )
+
+  it.scoped("a failure after content has streamed is not retried", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.enqueue(
+        {
+          kind: "stream",
+          chunks: anthropicEvents({
+            steps: [{ text: ["half an ans"] }, { error: { type: "overloaded_error", message: "Overloaded" } }],
+            noEnd: true
+          })
+        },
+        { kind: "stream", chunks: ok }
+      )
+      const fiber = yield* start(wire)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error._tag).toBe("OverloadedError")
+      expect(wire.requests).toHaveLength(1)
+      expect(Chunk.size(yield* TestClock.sleeps())).toBe(0)
+    })
+  )
+
+  it.scoped("a non-retryable error is not retried", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.enqueue(
+        { kind: "error", status: 401, body: anthropicErrorBody("authentication_error", "invalid x-api-key") },
+        { kind: "stream", chunks: ok }
+      )
+      const error = yield* Effect.flip(Fiber.join(yield* start(wire)))
+      expect(error._tag).toBe("AuthenticationError")
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
+
+  it.scoped("gives up after maxRetries with the last error", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      wire.setHandler(() => ({
+        kind: "error",
+        status: 529,
+        body: anthropicErrorBody("overloaded_error", "Overloaded")
+      }))
+      const fiber = yield* start(wire)
+      for (const [n, delay] of [
+        [1, "1 second"],
+        [2, "2 seconds"],
+        [3, "4 seconds"]
+      ] as const) {
+        yield* eventually(
+          Effect.sync(() => wire.requests.length === n),
+          `request ${n}`
+        )
+        yield* sleepPending
+        yield* TestClock.adjust(delay)
+      }
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error._tag).toBe("OverloadedError")
+      expect(wire.requests).toHaveLength(4)
+    })
+  )
+})
