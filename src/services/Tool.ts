@@ -27,6 +27,18 @@ export interface ToolContext {
   readonly cwd: string
   /** Report progress; becomes a `tool.progress` event. */
   readonly progress: (message: string) => Effect.Effect<void>
+  /** Publish a tool-level event (the agent adds the envelope). Absent when the tool runs outside an agent. */
+  readonly emit?: (event: ToolEmittedEvent) => Effect.Effect<void>
+}
+
+/** Events a tool may publish through its context. */
+export type ToolEmittedEvent = {
+  readonly type: "todos.updated"
+  readonly todos: ReadonlyArray<{
+    readonly content: string
+    readonly status: "pending" | "in_progress" | "completed"
+    readonly activeForm?: string
+  }>
 }
 
 /** What `execute` may return: plain text, output pieces, or (with an `output` schema) a typed value. */
