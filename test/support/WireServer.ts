@@ -75,10 +75,14 @@ const writeChunks = async (
   }
 }
 
-/** Split a recorded body into pieces of `size` bytes (to exercise parsers across chunk boundaries). */
+/**
+ * Split a recorded body into pieces of `size` code points (to exercise parsers across chunk boundaries); code
+ * points, not UTF-16 units, so no surrogate pair is cut into two replacement characters.
+ */
 export const splitEvery = (body: string, size: number): ReadonlyArray<string> => {
+  const points = Array.from(body)
   const out: Array<string> = []
-  for (let i = 0; i < body.length; i += size) out.push(body.slice(i, i + size))
+  for (let i = 0; i < points.length; i += size) out.push(points.slice(i, i + size).join(""))
   return out
 }
 

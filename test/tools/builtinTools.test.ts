@@ -30,6 +30,7 @@ describe("builtinTools", () => {
       const glob = yield* registry.get("Glob")
       expect(text(yield* call(glob, { pattern: "**/*.md" }))).toBe(`${dir}/notes/todo.md`)
       const bash = yield* registry.get("Bash")
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
       expect(text(yield* call(bash, { command: 'cat notes/todo.md; echo "key=${SOME_API_KEY:-none}"' }))).toBe(
         "one\ntwo\nkey=none"
       )

@@ -1,0 +1,145 @@
+// (a) first-token overhead and (b) fan-out, through the built library (dist/).
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import Anthropic from "@anthropic-ai/sdk"
+import { Duration, Effect, Layer, ManagedRuntime, Redacted, Schema, Stream } from "effect"
+import {
+  Agent,
+  AgentLive,
+  Anthropic as AnthropicProvider,
+  EventBusLive,
+  PermissionsLive,
+  Tool,
+  ToolRegistryLive
+} from "../dist/index.js"
+import { anthropicStream, fmt, startServer, stats, writeStream } from "./support.mjs"
+
+const tmp = () => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-bench-")))
+
+const runtimeFor = (url, cwd, tools, maxConcurrency = 10) =>
+  ManagedRuntime.make(
+    Layer.provideMerge(
+      AgentLive.layer({ cwd, maxConcurrency, permissionMode: "bypassPermissions" }),
+      Layer.mergeAll(
+        AnthropicProvider.layer({ apiKey: Redacted.make("bench"), baseURL: url, model: "claude-bench" }),
+        ToolRegistryLive.layer(tools),
+        PermissionsLive.layer({ cwd, mode: "bypassPermissions", homeDir: cwd }),
+        EventBusLive.layer()
+      )
+    )
+  )
+
+export async function firstToken() {
+  const frames = anthropicStream({ text: ["Hello", " there", ", this is", " the answer."] })
+  const server = await startServer((_req, res) => writeStream(res, frames))
+  const cwd = tmp()
+  const runtime = runtimeFor(server.url, cwd, [])
+  const raw = new Anthropic({ apiKey: "bench", baseURL: server.url, maxRetries: 0 })
+  const firstText = Effect.flatMap(Agent, (agent) =>
+    Stream.runHead(Stream.filter(agent.run("hi"), (e) => e.type === "text.delta"))
+  )
+  const sage = async () => {
+    const t0 = performance.now()
+    await runtime.runPromise(firstText)
+    return performance.now() - t0
+  }
+  const vendor = async () => {
+    const t0 = performance.now()
+    const stream = await raw.messages.create({
+      model: "claude-bench",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "hi" }],
+      stream: true
+    })
+    for await (const event of stream) {
+      if (event.type === "content_block_delta") break
+    }
+    return performance.now() - t0
+  }
+  for (let i = 0; i < 30; i++) {
+    await sage()
+    await vendor()
+  }
+  const n = 300
+  const s = []
+  const v = []
+  const d = []
+  for (let i = 0; i < n; i++) {
+    const a = await sage()
+    const b = await vendor()
+    s.push(a)
+    v.push(b)
+    d.push(a - b)
+  }
+  await runtime.dispose()
+  await server.close()
+  fs.rmSync(cwd, { recursive: true, force: true })
+  const ss = stats(s)
+  const vs = stats(v)
+  const ds = stats(d)
+  console.log("\n(a) time to first text delta, %d interleaved runs each (local Anthropic-wire server)", n)
+  console.log("    Agent.run            median %s  p95 %s", fmt(ss.median), fmt(ss.p95))
+  console.log("    raw @anthropic-ai/sdk median %s  p95 %s", fmt(vs.median), fmt(vs.p95))
+  console.log(
+    "    overhead (paired)    median %s  p95 %s   ratio of medians %sx   (target p95 overhead < 10 ms)",
+    fmt(ds.median),
+    fmt(ds.p95),
+    (ss.median / vs.median).toFixed(2)
+  )
+}
+
+export async function fanOut() {
+  const calls = 64
+  const tools = Array.from({ length: calls }, (_, i) => ({ id: `toolu_${i}`, name: "Wait200", input: { i } }))
+  const server = await startServer((req, res) => {
+    const hasResults = JSON.stringify(req.json?.messages ?? []).includes("tool_result")
+    writeStream(res, hasResults ? anthropicStream({ text: ["done"] }) : anthropicStream({ tools }))
+  })
+  const cwd = tmp()
+  const Wait200 = Tool.make({
+    name: "Wait200",
+    description: "waits 200 ms",
+    input: Schema.Struct({ i: Schema.Number }),
+    readOnly: true,
+    execute: () => Effect.as(Effect.sleep(Duration.millis(200)), "ok")
+  })
+  const runtime = runtimeFor(server.url, cwd, [Wait200], calls)
+  const once = () =>
+    runtime.runPromise(
+      Effect.gen(function* () {
+        const agent = yield* Agent
+        let first
+        let last
+        const t0 = performance.now()
+        yield* Stream.runForEach(agent.run("go"), (e) =>
+          Effect.sync(() => {
+            if (e.type === "tool.started") first ??= performance.now()
+            if (e.type === "tool.completed") last = performance.now()
+          })
+        )
+        return { tools: last - first, turn: performance.now() - t0 }
+      })
+    )
+  await once()
+  const runs = []
+  for (let i = 0; i < 7; i++) runs.push(await once())
+  await runtime.dispose()
+  await server.close()
+  fs.rmSync(cwd, { recursive: true, force: true })
+  const t = stats(runs.map((r) => r.tools))
+  const w = stats(runs.map((r) => r.turn))
+  console.log(
+    "\n(b) fan-out: %d calls of a 200 ms tool in one message, concurrency %d, %d runs",
+    calls,
+    calls,
+    runs.length
+  )
+  console.log(
+    "    first tool start -> last tool end   median %s   = %sx the single-tool 200 ms   (target < 1.5x)",
+    fmt(t.median),
+    (t.median / 200).toFixed(2)
+  )
+  console.log("    whole turn (2 model requests)       median %s", fmt(w.median))
+}

@@ -1,0 +1,118 @@
+// `npm run bench`: Sage's speed and memory numbers, each side by side with a baseline in the same run.
+// Everything talks to local servers on 127.0.0.1. The machine is noisy: read medians, p95 and ratios.
+//
+//   (a) first-token overhead: Agent.run vs the raw @anthropic-ai/sdk on the same local stream
+//   (b) fan-out: 64 calls of a 200 ms tool in one message, wall time vs 200 ms
+//   (c) peak RSS of a 50-step session (child process) vs a bare node process
+//   (d) CLI start-up: `sage -p` to the first request, and `sage --version`, vs a bare node script
+//   (e) tools: Grep and Glob on a generated 20,000-file tree vs rg / find, and permission checks per second
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { performance } from "node:perf_hooks"
+import { fanOut, firstToken } from "./agent.mjs"
+import { startServer, stats, fmt } from "./support.mjs"
+import { toolBenches } from "./tools.mjs"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const bin = path.resolve(here, "../dist/bin.js")
+const only = process.argv.slice(2)
+const want = (name) => only.length === 0 || only.includes(name)
+
+const spawnTimed = (args, env, onRequest) =>
+  new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    let firstRequest
+    onRequest.current = () => {
+      firstRequest ??= performance.now() - t0
+    }
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    let err = ""
+    child.stderr.on("data", (d) => (err += d))
+    child.on("error", reject)
+    child.on("exit", () => resolve({ total: performance.now() - t0, firstRequest, stderr: err }))
+  })
+
+async function cliStartup() {
+  const onRequest = { current: () => {} }
+  const server = await startServer((_req, res) => {
+    onRequest.current()
+    res.writeHead(401, { "content-type": "application/json" })
+    res.end(JSON.stringify({ type: "error", error: { type: "authentication_error", message: "bench" } }))
+  })
+  const env = { ANTHROPIC_API_KEY: "bench", ANTHROPIC_BASE_URL: server.url, SAGE_PROVIDER: "anthropic" }
+  const bare = `fetch(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST", body: "{}" }).then(() => {}, () => {})`
+  const runs = 15
+  const sageReq = []
+  const nodeReq = []
+  const sageVersion = []
+  const nodeNothing = []
+  for (let i = 0; i < runs + 2; i++) {
+    const s = await spawnTimed([bin, "-p", "hi", "--max-steps", "1"], env, onRequest)
+    const n = await spawnTimed(["-e", bare], env, onRequest)
+    const v = await spawnTimed([bin, "--version"], env, onRequest)
+    const e = await spawnTimed(["-e", ""], env, onRequest)
+    if (i < 2) continue // warm-up (disk cache)
+    if (s.firstRequest === undefined) throw new Error(`sage -p never reached the server: ${s.stderr}`)
+    sageReq.push(s.firstRequest)
+    nodeReq.push(n.firstRequest)
+    sageVersion.push(v.total)
+    nodeNothing.push(e.total)
+  }
+  await server.close()
+  const a = stats(sageReq)
+  const b = stats(nodeReq)
+  const v = stats(sageVersion)
+  const e = stats(nodeNothing)
+  console.log("\n(d) CLI start-up, %d runs each (spawn -> first request at the local server; --version to exit)", runs)
+  console.log("    sage -p to first request   median %s  p95 %s", fmt(a.median), fmt(a.p95))
+  console.log(
+    "    bare node fetch            median %s  p95 %s   (sage - node: %s; target sage < 150 ms)",
+    fmt(b.median),
+    fmt(b.p95),
+    fmt(a.median - b.median)
+  )
+  console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
+  console.log(
+    "    node -e ''                 median %s  p95 %s   (target sage --version < 80 ms)",
+    fmt(e.median),
+    fmt(e.p95)
+  )
+}
+
+async function rss() {
+  const run = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+      let out = ""
+      child.stdout.on("data", (d) => (out += d))
+      child.on("error", reject)
+      child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${out}`))))
+    })
+  const session = await run([path.join(here, "rss-session.mjs")])
+  const bare = await run([
+    "-e",
+    "process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))"
+  ])
+  console.log("\n(c) peak RSS (maxRSS of the process)")
+  console.log(
+    "    50-step session (%d events, %d tool calls)  %s MB   (target < 150 MB)",
+    session.events,
+    session.toolCalls,
+    session.maxRssMb.toFixed(1)
+  )
+  console.log("    bare node process                       %s MB", bare.maxRssMb.toFixed(1))
+}
+
+console.log("Sage benchmarks on %s, node %s, %d cpus", os.platform(), process.version, os.cpus().length)
+if (!fs.existsSync(bin)) throw new Error("dist/bin.js missing: run npm run build")
+if (want("first-token")) await firstToken()
+if (want("fan-out")) await fanOut()
+if (want("rss")) await rss()
+if (want("cli")) await cliStartup()
+if (want("tools")) await toolBenches()

@@ -1,0 +1,115 @@
+/**
+ * `layerNode(options)`: one layer that wires a complete default agent for Node — the chosen provider (loaded on
+ * demand, so only the SDK in use is imported), the built-in tools plus the caller's, the permission rules, the
+ * event bus and the agent loop.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type { ConfigError } from "../errors/ConfigError.js"
+import type { PermissionError } from "../errors/PermissionError.js"
+import type { ToolRegistrationError } from "../errors/ToolError.js"
+import type { RetryPolicy } from "../providers/Retry.js"
+import type { Agent } from "../services/Agent.js"
+import { EventBus } from "../services/EventBus.js"
+import type { LLMClient } from "../services/LLMClient.js"
+import { Approver, type PermissionMode, type Permissions } from "../services/Permissions.js"
+import type { Tool } from "../services/Tool.js"
+import type { ToolRegistry } from "../services/ToolRegistry.js"
+import { builtinTools } from "../tools/index.js"
+import * as AgentLive from "./AgentLive.js"
+import * as EventBusLive from "./EventBusLive.js"
+import * as PermissionsLive from "./PermissionsLive.js"
+import * as ToolRegistryLive from "./ToolRegistryLive.js"
+
+export type ProviderId = "anthropic" | "openai"
+export const PROVIDERS: ReadonlyArray<ProviderId> = ["anthropic", "openai"]
+
+export interface ProviderOptions {
+  readonly provider: ProviderId
+  /** Defaults to the provider's default model. */
+  readonly model?: string
+  /** When absent, the vendor's variable (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`) is read through Effect `Config`. */
+  readonly apiKey?: string | Redacted.Redacted<string>
+  /** When absent, `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL` (if set), else the vendor's default. */
+  readonly baseURL?: string
+  readonly retry?: Partial<RetryPolicy>
+}
+
+export interface SageOptions extends ProviderOptions {
+  /** The workspace root; tools cannot leave it (or `additionalDirectories`). */
+  readonly cwd: string
+  readonly additionalDirectories?: ReadonlyArray<string>
+  readonly permissionMode?: PermissionMode
+  /** Extra allow rules, e.g. `Bash(npm test:*)`, highest precedence after deny. */
+  readonly allowedTools?: ReadonlyArray<string>
+  readonly disallowedTools?: ReadonlyArray<string>
+  /** Custom tools, registered beside the built-ins. */
+  readonly tools?: ReadonlyArray<Tool.Any>
+  readonly maxSteps?: number
+  readonly maxConcurrency?: number
+  readonly maxTokens?: number
+  readonly system?: string
+  /** The environment commands run with (provider keys and other secrets are scrubbed from it). */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Answers permission questions; without one, `ask` means deny. */
+  readonly approver?: Approver.Service
+  /** The user's home directory (for `~/.sage/settings.json`). */
+  readonly homeDir?: string
+}
+
+/** The provider's `LLMClient` layer, importing only that provider's module (and SDK). */
+export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const apiKey =
+        options.apiKey === undefined
+          ? undefined
+          : Redacted.isRedacted(options.apiKey)
+            ? options.apiKey
+            : Redacted.make(options.apiKey)
+      const overrides = {
+        ...(options.model === undefined ? {} : { model: options.model }),
+        ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
+        ...(options.retry === undefined ? {} : { retry: options.retry })
+      }
+      if (options.provider === "openai") {
+        const openai = yield* Effect.promise(() => import("../providers/OpenAIProvider.js"))
+        return apiKey === undefined ? openai.layerConfig(overrides) : openai.layerConfig({ ...overrides, apiKey })
+      }
+      const anthropic = yield* Effect.promise(() => import("../providers/AnthropicProvider.js"))
+      return apiKey === undefined ? anthropic.layerConfig(overrides) : anthropic.layerConfig({ ...overrides, apiKey })
+    })
+  )
+
+export type SageServices = Agent | EventBus | LLMClient | ToolRegistry | Permissions
+
+/** A complete agent for Node. */
+export const layerNode = (
+  options: SageOptions
+): Layer.Layer<SageServices, ConfigError | PermissionError | ToolRegistrationError> => {
+  const workspace = { roots: [options.cwd, ...(options.additionalDirectories ?? [])] }
+  const registry = ToolRegistryLive.layer([
+    ...builtinTools({ workspace, env: options.env ?? {} }),
+    ...(options.tools ?? [])
+  ])
+  const permissions = PermissionsLive.layer({
+    cwd: options.cwd,
+    mode: options.permissionMode ?? "default",
+    flags: { allowed: [...(options.allowedTools ?? [])], disallowed: [...(options.disallowedTools ?? [])] },
+    ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
+  })
+  const approver = options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver)
+  const base = Layer.mergeAll(providerLayer(options), registry, permissions, EventBusLive.layer(), approver)
+  const agent = AgentLive.layer({
+    cwd: options.cwd,
+    ...(options.system === undefined ? {} : { system: options.system }),
+    ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+    ...(options.permissionMode === undefined ? {} : { permissionMode: options.permissionMode })
+  })
+  return Layer.provideMerge(agent, base)
+}
+
+export { EventBus }

@@ -1,0 +1,375 @@
+/**
+ * The permission decision for one tool call, from a rule set, the tool and the mode. Deny rules win over ask
+ * rules, ask rules over allow rules, and rules over modes (except that plan mode never runs a tool that is
+ * not read-only). A `Bash` call is decided part by part: every command it would run and every file it
+ * redirects into must be allowed.
+ */
+import * as path from "node:path"
+import * as Effect from "effect/Effect"
+import type { PermissionError } from "../../errors/PermissionError.js"
+import type { PermissionContext, PermissionDecision, PermissionMode } from "../../services/Permissions.js"
+import type { ToolKind } from "../../services/Tool.js"
+import type { ToolCall } from "../../streams/ToolCall.js"
+import { matchPathPattern, type PathBases, realpathLoose, relativeSegments } from "./PathRule.js"
+import { type Match, matchCommand, matchDomain, type Rule, ruleAppliesTo, type ToolIdentity } from "./Rule.js"
+import type { RuleSet } from "./Settings.js"
+import { analyzeShell } from "./ShellParser.js"
+import type { Word } from "./ShellCommand.js"
+
+export const PLAN_MODE_MESSAGE = "plan mode: only read-only tools may run; present your plan instead"
+
+/** One thing a call does that needs permission. */
+type Part =
+  | { readonly _tag: "Tool" }
+  | {
+      readonly _tag: "Command"
+      readonly words: ReadonlyArray<Word>
+      readonly text: string
+      readonly opaque: boolean
+    }
+  /**
+   * A file access: every candidate spelling of the path (lexical, real, `~`-expanded). `role` is `access` for
+   * a file tool's own path or a shell redirection writing a file; `read-redirect` for `< file` in a shell
+   * command and `mention` for a path-like argument of a shell command: those two only meet deny/ask rules
+   * (a mention can only make a deny rule ask, since the program may not open it).
+   */
+  | {
+      readonly _tag: "Path"
+      readonly kind: "read" | "edit"
+      readonly role: "access" | "read-redirect" | "mention"
+      readonly input: string
+      readonly candidates: ReadonlyArray<string>
+    }
+  | { readonly _tag: "Url"; readonly url: unknown }
+  /** A path the tool touches that cannot be told from the input (edit tools without a path). */
+  | { readonly _tag: "Opaque" }
+
+const PATH_FIELDS = ["file_path", "path", "notebook_path"] as const
+
+const inputRecord = (input: unknown): Record<string, unknown> =>
+  typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {}
+
+const sourceOf = (rule: Rule) => `rule:${rule.text} in ${rule.source}`
+const modeSource = (mode: PermissionMode) => `mode:${mode}`
+
+const describeWords = (words: ReadonlyArray<Word>) => words.map((w) => w.text).join(" ")
+
+interface Env {
+  readonly rules: RuleSet
+  readonly context: PermissionContext
+  readonly tool: ToolIdentity
+  readonly bases: PathBases
+  /** Workspace roots (lexical and real). */
+  readonly roots: ReadonlyArray<string>
+}
+
+const unique = <A>(items: ReadonlyArray<A>): Array<A> => [...new Set(items)]
+
+const pathCandidates = (env: Env, input: string): ReadonlyArray<string> => {
+  const spellings = [input]
+  if (input === "~" || input.startsWith("~/")) spellings.push(path.join(env.rules.homeDir, input.slice(1)))
+  return unique(
+    spellings.flatMap((s) => {
+      const absolute = path.resolve(env.context.cwd, s)
+      return [absolute, realpathLoose(absolute)]
+    })
+  )
+}
+
+/** How a rule matches one part. */
+const matchPart = (rule: Rule, part: Part, env: Env): Match => {
+  const content = rule.content
+  if (content._tag === "Any") return "match"
+  const conservative = rule.behavior !== "allow"
+  switch (part._tag) {
+    case "Command": {
+      const match = content._tag === "Command" ? matchCommand(content, rule.behavior, part.words) : "none"
+      // Code we cannot see may run anything a deny/ask rule names.
+      return match === "none" && part.opaque && conservative ? "maybe" : match
+    }
+    case "Path": {
+      if (content._tag !== "Path") return conservative && content._tag === "Raw" ? "maybe" : "none"
+      const test = (candidate: string) => matchPathPattern(content.pattern, candidate, env.bases, { conservative })
+      const match = (conservative ? part.candidates.some(test) : part.candidates.every(test)) ? "match" : "none"
+      return match === "match" && part.role === "mention" ? "maybe" : match
+    }
+    case "Url":
+      return content._tag === "Domain" ? matchDomain(content, rule.behavior, part.url) : conservative ? "maybe" : "none"
+    case "Tool":
+    case "Opaque":
+      return conservative ? "maybe" : "none"
+  }
+}
+
+/** The rules that apply to a part: command parts to the shell tool, redirect targets to edit rules. */
+const EDIT_TOOL: ToolIdentity = { name: "Edit", kind: "edit", hasPath: true, isShell: false }
+const READ_TOOL: ToolIdentity = { name: "Read", kind: "read", hasPath: true, isShell: false }
+
+const rulesFor = (part: Part, env: Env): ReadonlyArray<Rule> => {
+  const all = env.rules.rules
+  if (part._tag === "Path" && env.tool.isShell) {
+    switch (part.role) {
+      case "access":
+        // A redirection in a shell command is a file edit: Edit rules decide it.
+        return all.filter((r) => ruleAppliesTo(r, EDIT_TOOL))
+      case "read-redirect":
+        return all.filter((r) => r.behavior !== "allow" && ruleAppliesTo(r, READ_TOOL))
+      case "mention":
+        return all.filter(
+          (r) =>
+            r.behavior !== "allow" &&
+            r.content._tag === "Path" &&
+            (ruleAppliesTo(r, READ_TOOL) || ruleAppliesTo(r, EDIT_TOOL))
+        )
+    }
+  }
+  return all.filter((r) => ruleAppliesTo(r, env.tool))
+}
+
+const isInsideRoots = (part: Extract<Part, { _tag: "Path" }>, env: Env) =>
+  part.candidates.every((candidate) => env.roots.some((root) => relativeSegments(root, candidate) !== undefined))
+
+const displayPath = (env: Env, absolute: string): string => {
+  const segments = relativeSegments(env.rules.projectRoot, absolute)
+  return segments === undefined ? `/${absolute}` : segments.length === 0 ? "./" : `./${segments.join("/")}`
+}
+
+/** The rule an "allow always" answer would save. */
+const suggestionFor = (part: Part, env: Env): string | undefined => {
+  switch (part._tag) {
+    case "Command": {
+      if (part.words.some((w) => !w.literal)) return undefined
+      const [first, second] = part.words
+      if (first === undefined) return undefined
+      const words = second !== undefined && /^[A-Za-z0-9][\w.:-]*$/.test(second.text) ? [first, second] : [first]
+      return `Bash(${words.map((w) => w.text).join(" ")}:*)`
+    }
+    case "Path":
+      return `${part.kind === "edit" ? "Edit" : "Read"}(${displayPath(env, path.resolve(env.context.cwd, part.input))})`
+    case "Url": {
+      try {
+        return `WebFetch(domain:${new URL(String(part.url)).hostname})`
+      } catch {
+        return undefined
+      }
+    }
+    case "Tool":
+    case "Opaque":
+      return env.context.tool.name
+  }
+}
+
+const describePart = (part: Part): string => {
+  switch (part._tag) {
+    case "Command":
+      return `the command \`${part.text}\``
+    case "Path":
+      return `${part.kind === "edit" ? "writing" : "reading"} ${part.input}`
+    case "Url":
+      return `fetching ${String(part.url)}`
+    case "Tool":
+    case "Opaque":
+      return "this tool"
+  }
+}
+
+const DIRECTORY_CHANGERS = new Set(["cd", "pushd", "popd"])
+
+const commandName = (words: ReadonlyArray<Word>): string | undefined => {
+  const first = words[0]
+  return first?.literal ? first.text : undefined
+}
+
+/** `cd dir` to a literal directory inside the workspace changes nothing by itself. */
+const isCdInsideRoots = (part: Extract<Part, { _tag: "Command" }>, env: Env): boolean => {
+  const name = commandName(part.words)
+  if (name !== "cd" && name !== "pushd") return false
+  const args = part.words.slice(1).filter((w) => w.text !== "--")
+  if (args.length !== 1 || !args[0]!.literal || args[0]!.text.startsWith("-")) return false
+  const target = path.resolve(env.context.cwd, args[0]!.text)
+  return [target, realpathLoose(target)].every((c) => env.roots.some((r) => relativeSegments(r, c) !== undefined))
+}
+
+/** Path-like arguments of a command (`.env`, `--file=.env`), checked against deny rules. */
+const mentionedPaths = (words: ReadonlyArray<Word>): ReadonlyArray<string> =>
+  words.slice(1).flatMap((w) => {
+    if (!w.literal) return []
+    const text = w.text.startsWith("-") ? (w.text.includes("=") ? w.text.slice(w.text.indexOf("=") + 1) : "") : w.text
+    return text === "" || text.includes("://") ? [] : [text]
+  })
+
+/** Whether the mode alone allows a part (after no rule decided it). */
+const modeAllows = (part: Part, env: Env): boolean => {
+  const { mode } = env.context
+  if (mode === "bypassPermissions") return true
+  if (part._tag === "Path") {
+    if (!isInsideRoots(part, env)) return false
+    if (part.kind === "read") return env.context.tool.readOnly
+    return mode === "acceptEdits"
+  }
+  if (part._tag === "Command") return false
+  if (env.context.tool.readOnly) return true
+  return mode === "acceptEdits" && env.tool.kind === "edit"
+}
+
+const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<string>): PermissionDecision => {
+  const { mode } = env.context
+  const matches = parts.flatMap((part) =>
+    rulesFor(part, env).map((rule) => ({ part, rule, match: matchPart(rule, part, env) }))
+  )
+  const found = (behavior: Rule["behavior"], match: Match) =>
+    matches.find((m) => m.rule.behavior === behavior && m.match === match)
+
+  const denied = found("deny", "match")
+  if (denied !== undefined) {
+    return {
+      type: "deny",
+      reason: `Permission to use ${env.context.tool.name} was denied by the rule ${denied.rule.text} (${denied.rule.source}) for ${describePart(denied.part)}`,
+      source: sourceOf(denied.rule)
+    }
+  }
+  if (mode === "plan" && !env.context.tool.readOnly) {
+    return { type: "deny", reason: PLAN_MODE_MESSAGE, source: modeSource(mode) }
+  }
+  const asked = found("ask", "match") ?? found("ask", "maybe")
+  if (asked !== undefined) {
+    return {
+      type: "ask",
+      reason: `${describePart(asked.part)} needs approval (rule ${asked.rule.text} in ${asked.rule.source})`,
+      source: sourceOf(asked.rule)
+    }
+  }
+  const maybeDenied = found("deny", "maybe")
+  if (maybeDenied !== undefined) {
+    return {
+      type: "ask",
+      reason: `${describePart(maybeDenied.part)} may fall under the deny rule ${maybeDenied.rule.text} (${maybeDenied.rule.source}) and cannot be checked exactly`,
+      source: sourceOf(maybeDenied.rule)
+    }
+  }
+  const shellRules = env.rules.rules.filter((r) => ruleAppliesTo(r, env.tool))
+  if (unknown.length > 0) {
+    const hasPatternDenyOrAsk = shellRules.some((r) => r.behavior !== "allow" && r.content._tag !== "Any")
+    const wholeToolAllowed = shellRules.find((r) => r.behavior === "allow" && r.content._tag === "Any")
+    if (hasPatternDenyOrAsk || (wholeToolAllowed === undefined && mode !== "bypassPermissions")) {
+      const deny = shellRules.find((r) => r.behavior !== "allow" && r.content._tag !== "Any")
+      return {
+        type: "ask",
+        reason: `the command cannot be checked exactly (${unknown.join("; ")}); it needs approval`,
+        source: deny === undefined ? "shell-parser" : `shell-parser; ${sourceOf(deny)}`
+      }
+    }
+  }
+  const sources: Array<string> = []
+  const wholeShell = env.tool.isShell
+    ? shellRules.find((r) => r.behavior === "allow" && r.content._tag === "Any")
+    : undefined
+  for (const part of parts) {
+    if (part._tag === "Path" && part.role !== "access") continue
+    if (part._tag === "Command" && isCdInsideRoots(part, env)) {
+      sources.push("builtin:cd")
+      continue
+    }
+    const allowed =
+      matches.find((m) => m.part === part && m.rule.behavior === "allow" && m.match === "match")?.rule ??
+      // An allow rule for the whole shell tool also covers its redirections (deny/ask Edit rules still apply).
+      (part._tag === "Path" ? wholeShell : undefined)
+    if (allowed !== undefined) {
+      sources.push(sourceOf(allowed))
+      continue
+    }
+    if (modeAllows(part, env)) {
+      sources.push(modeSource(mode))
+      continue
+    }
+    const suggestion = suggestionFor(part, env)
+    const outside = part._tag === "Path" && !isInsideRoots(part, env)
+    return {
+      type: "ask",
+      reason: `${describePart(part)} needs approval${outside ? " (outside the workspace)" : ""}`,
+      source: modeSource(mode),
+      ...(suggestion === undefined ? {} : { suggestion })
+    }
+  }
+  return { type: "allow", source: sources.length === 0 ? modeSource(mode) : unique(sources).join("; ") }
+}
+
+const toolIdentity = (name: string, kind: ToolKind, input: Record<string, unknown>): ToolIdentity => ({
+  name,
+  kind,
+  hasPath: PATH_FIELDS.some((field) => typeof input[field] === "string"),
+  isShell: name === "Bash" || (kind === "execute" && typeof input.command === "string")
+})
+
+/**
+ * Decides one tool call. Pure apart from resolving symlinks in file paths and loading the bash parser (once).
+ * The decision's `source` names the rule text and the file it came from, or the mode.
+ */
+export const checkPermission = (
+  rules: RuleSet,
+  call: ToolCall,
+  context: PermissionContext
+): Effect.Effect<PermissionDecision, PermissionError> =>
+  Effect.gen(function* () {
+    const input = inputRecord(call.input)
+    const tool = toolIdentity(context.tool.name, context.tool.kind, input)
+    const rootList = unique(
+      [rules.projectRoot, context.cwd, ...rules.additionalDirectories].map((r) => path.resolve(r))
+    )
+    const env: Env = {
+      rules,
+      context,
+      tool,
+      bases: {
+        roots: unique([rules.projectRoot, realpathLoose(rules.projectRoot)]),
+        homes: unique([rules.homeDir, realpathLoose(rules.homeDir)])
+      },
+      roots: unique(rootList.flatMap((r) => [r, realpathLoose(r)]))
+    }
+    if (tool.isShell) {
+      const command = input.command
+      if (typeof command !== "string") {
+        return { type: "ask", reason: "the command is missing", source: "shell-parser" } as const
+      }
+      const analysis = yield* analyzeShell(command)
+      const unknown = [...analysis.unknown]
+      const changesDirectory = analysis.commands.some((c) => DIRECTORY_CHANGERS.has(commandName(c.words) ?? ""))
+      const isRelative = (p: string) => !path.isAbsolute(p) && p !== "~" && !p.startsWith("~/")
+      if (changesDirectory && analysis.writes.some(isRelative)) {
+        unknown.push("a relative redirection after a change of directory")
+      }
+      const pathPart = (kind: "read" | "edit", role: "access" | "read-redirect" | "mention", p: string): Part => ({
+        _tag: "Path",
+        kind,
+        role,
+        input: p,
+        candidates: pathCandidates(env, p)
+      })
+      const mentions = unique(analysis.commands.flatMap((c) => mentionedPaths(c.words)))
+      const parts: Array<Part> = [
+        ...analysis.commands.map(
+          (c): Part => ({ _tag: "Command", words: c.words, opaque: c.opaque, text: describeWords(c.words) })
+        ),
+        ...analysis.writes.map((target) => pathPart("edit", "access", target)),
+        ...analysis.reads.map((target) => pathPart("read", "read-redirect", target)),
+        ...mentions.map((target) => pathPart("read", "mention", target))
+      ]
+      const runs = parts.some((p) => p._tag === "Command" || (p._tag === "Path" && p.role === "access"))
+      return decide(env, runs ? parts : [{ _tag: "Tool" }, ...parts], unknown)
+    }
+    const paths = PATH_FIELDS.flatMap((field) => {
+      const value = input[field]
+      return typeof value === "string" ? [value] : []
+    })
+    if (paths.length > 0 && (tool.kind === "read" || tool.kind === "edit")) {
+      const kind = tool.kind
+      return decide(
+        env,
+        paths.map((p): Part => ({ _tag: "Path", kind, role: "access", input: p, candidates: pathCandidates(env, p) })),
+        []
+      )
+    }
+    if (tool.kind === "edit") return decide(env, [{ _tag: "Opaque" }], [])
+    if ("url" in input) return decide(env, [{ _tag: "Url", url: input.url }], [])
+    return decide(env, [{ _tag: "Tool" }], [])
+  })
