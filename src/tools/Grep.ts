@@ -1,0 +1,747 @@
+/**
+ * The `Grep` tool: regular-expression search over the workspace, ignore-file aware, with ripgrep when it is
+ * installed and an equivalent built-in search when it is not. Inputs follow Claude Code's Grep.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { ToolExecutionError } from "../errors/ToolError.js"
+import { walkFiles } from "./Gitignore.js"
+import { globToRegExp } from "./Glob.js"
+import { killGroup } from "./ProcessGroup.js"
+import { Tool } from "./Tool.js"
+import { resolveInside, type Workspace, workspaceCwd } from "./Workspace.js"
+
+/** File types for the `type` input: name => file-name globs. */
+export const GREP_FILE_TYPES = {
+  c: ["*.c", "*.h"],
+  cpp: ["*.cpp", "*.cc", "*.cxx", "*.hpp", "*.hh", "*.hxx", "*.h"],
+  css: ["*.css", "*.scss", "*.sass", "*.less"],
+  go: ["*.go"],
+  html: ["*.html", "*.htm"],
+  java: ["*.java"],
+  js: ["*.js", "*.jsx", "*.mjs", "*.cjs"],
+  json: ["*.json", "*.jsonc", "*.json5"],
+  kotlin: ["*.kt", "*.kts"],
+  md: ["*.md", "*.markdown", "*.mdx"],
+  py: ["*.py", "*.pyi"],
+  rb: ["*.rb"],
+  rust: ["*.rs"],
+  sh: ["*.sh", "*.bash", "*.zsh"],
+  sql: ["*.sql"],
+  swift: ["*.swift"],
+  toml: ["*.toml"],
+  ts: ["*.ts", "*.tsx", "*.mts", "*.cts"],
+  yaml: ["*.yaml", "*.yml"]
+} as const satisfies Record<string, ReadonlyArray<string>>
+
+export type GrepFileType = keyof typeof GREP_FILE_TYPES
+
+export interface GrepOptions {
+  /** The environment whose `PATH` is searched for `rg` (once, on first use). */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** The ripgrep executable: a path, `null` for the built-in search, or absent to look `rg` up on `PATH`. */
+  readonly rgPath?: string | null
+  /** Entries or lines returned when the call gives no `head_limit`. Default 250. */
+  readonly defaultHeadLimit?: number
+  /** Characters of one line shown. Default 500. */
+  readonly maxLineLength?: number
+  /** Characters of output at most. Default 40 000. */
+  readonly maxOutputChars?: number
+  /** Files collected at most in files_with_matches mode before the search stops. Default 20 000. */
+  readonly maxFiles?: number
+  /** The search is stopped after this long. Default 60 seconds. */
+  readonly timeout?: Duration.DurationInput
+  /** The built-in search skips files larger than this. Default 50 MB. */
+  readonly maxFileBytes?: number
+  /** Between SIGTERM and SIGKILL when ripgrep is stopped. Default 1 second. */
+  readonly killGrace?: Duration.DurationInput
+}
+
+type OutputMode = "content" | "files_with_matches" | "count"
+
+/** A search, resolved and validated. */
+interface Query {
+  readonly pattern: string
+  /** Absolute real path of the file or directory searched. */
+  readonly target: string
+  readonly targetIsFile: boolean
+  readonly mode: OutputMode
+  readonly ignoreCase: boolean
+  readonly multiline: boolean
+  readonly before: number
+  readonly after: number
+  readonly type: GrepFileType | undefined
+  /** Whether a file found under a directory target passes the `glob` and `type` filters. */
+  readonly accept: (file: string) => boolean
+}
+
+/** Receives results in order; each method returns `false` when no more results are wanted. */
+interface Sink {
+  readonly file: (file: string) => boolean
+  readonly count: (file: string, count: number) => boolean
+  readonly line: (file: string, lineNumber: number, text: string, isMatch: boolean) => boolean
+}
+
+/** What a backend reports besides the results it sent to the sink. */
+interface SearchEnd {
+  /** The sink asked to stop. */
+  readonly stopped: boolean
+}
+
+const BINARY_PROBE_BYTES = 64 * 1024
+
+/** The first executable named `name` (or `name.exe`) in the `PATH` of `env`, or `undefined`. */
+export const findExecutable = async (
+  name: string,
+  env: Readonly<Record<string, string | undefined>>
+): Promise<string | undefined> => {
+  const directories = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "" && path.isAbsolute(d))
+  for (const directory of directories) {
+    for (const candidate of [name, `${name}.exe`]) {
+      const file = path.join(directory, candidate)
+      try {
+        const stat = await fs.stat(file)
+        if (!stat.isFile()) continue
+        await fs.access(file, fs.constants.X_OK)
+        return file
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined
+}
+
+/** Whether the first 64 KB of `file` contain a NUL byte (how ripgrep recognises binary files). */
+const isBinaryFile = async (file: string): Promise<boolean> => {
+  const handle = await fs.open(file, "r")
+  try {
+    const buffer = Buffer.alloc(BINARY_PROBE_BYTES)
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
+    return buffer.subarray(0, bytesRead).includes(0)
+  } finally {
+    await handle.close()
+  }
+}
+
+const toSlash = (p: string): string => (path.sep === "/" ? p : p.split(path.sep).join("/"))
+
+/** The `glob` and `type` filters as one predicate on absolute file paths under `root`. */
+const fileFilter = (root: string, glob: string | undefined, type: GrepFileType | undefined) => {
+  const typeGlobs = type === undefined ? [] : GREP_FILE_TYPES[type].map((g) => globToRegExp(g))
+  let globTest: ((file: string) => boolean) | undefined
+  if (glob !== undefined) {
+    const negated = glob.startsWith("!")
+    const body = negated ? glob.slice(1) : glob
+    const byPath = body.includes("/")
+    const regex = globToRegExp(byPath ? body.replace(/^\/+/, "") : body)
+    globTest = (file) => regex.test(byPath ? toSlash(path.relative(root, file)) : path.basename(file)) !== negated
+  }
+  return (file: string): boolean =>
+    (typeGlobs.length === 0 || typeGlobs.some((r) => r.test(path.basename(file)))) &&
+    (globTest === undefined || globTest(file))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ripgrep
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+
+/** ripgrep's JSON for data that may not be UTF-8: `{ text }` or `{ bytes }` (base64). */
+const jsonText = (value: unknown): string | undefined => {
+  const r = record(value)
+  if (r === undefined) return undefined
+  if (typeof r.text === "string") return r.text
+  if (typeof r.bytes === "string") return Buffer.from(r.bytes, "base64").toString("utf8")
+  return undefined
+}
+
+/** The lines of a match or context block, without their terminators. */
+const blockLines = (text: string): Array<string> => (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n")
+
+const ripgrepArgs = (query: Query): Array<string> => {
+  const args = [
+    "--no-config",
+    "--no-messages",
+    "--color=never",
+    "--hidden",
+    "--no-require-git",
+    "--no-ignore-global",
+    "--no-ignore-exclude",
+    "--glob=!.git",
+    "--with-filename"
+  ]
+  if (query.ignoreCase) args.push("--ignore-case")
+  if (query.multiline) args.push("--multiline", "--multiline-dotall")
+  if (query.type !== undefined && !query.targetIsFile) {
+    for (const glob of GREP_FILE_TYPES[query.type]) args.push(`--type-add=sagegrep:${glob}`)
+    args.push("--type=sagegrep")
+  }
+  if (query.mode === "files_with_matches") args.push("--files-with-matches", "--null")
+  else if (query.mode === "count") args.push("--count", "--null", "--sort=path")
+  else {
+    args.push("--json", "--sort=path")
+    if (query.before > 0) args.push(`--before-context=${query.before}`)
+    if (query.after > 0) args.push(`--after-context=${query.after}`)
+  }
+  args.push("--regexp", query.pattern, "--", query.target)
+  return args
+}
+
+interface RipgrepRun {
+  readonly exitCode: number | null
+  readonly stderr: string
+  readonly stopped: boolean
+}
+
+/**
+ * Run ripgrep in its own process group and hand every `delimiter`-terminated record of its stdout to
+ * `onRecord` until that returns `false`. The group is killed when the run ends, stops early or is interrupted.
+ */
+const runRipgrep = (
+  rgPath: string,
+  args: ReadonlyArray<string>,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  delimiter: number,
+  onRecord: (record: Buffer) => boolean,
+  killGrace: Duration.Duration
+): Effect.Effect<RipgrepRun, ToolExecutionError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const child = yield* Effect.acquireRelease(
+        Effect.sync(
+          (): ChildProcess => spawn(rgPath, [...args], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+        ),
+        (child) =>
+          Effect.gen(function* () {
+            if (child.pid !== undefined) yield* killGroup(child.pid, killGrace)
+            child.stdout?.destroy()
+            child.stderr?.destroy()
+          })
+      )
+      return yield* Effect.async<RipgrepRun, ToolExecutionError>((resume) => {
+        let done = false
+        let pending: Buffer = Buffer.alloc(0)
+        let stderr = ""
+        const finish = (run: RipgrepRun) => {
+          if (done) return
+          done = true
+          resume(Effect.succeed(run))
+        }
+        const stop = () => finish({ exitCode: null, stderr, stopped: true })
+        child.stdout?.on("data", (chunk: Buffer) => {
+          if (done) return
+          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+          let start = 0
+          for (;;) {
+            const end = pending.indexOf(delimiter, start)
+            if (end === -1) break
+            const accepted = onRecord(pending.subarray(start, end))
+            start = end + 1
+            if (!accepted) return stop()
+          }
+          pending = pending.subarray(start)
+        })
+        child.stderr?.on("data", (chunk: Buffer) => {
+          if (stderr.length < 8000) stderr += chunk.toString("utf8")
+        })
+        child.once("error", (error) => {
+          if (done) return
+          done = true
+          resume(
+            Effect.fail(new ToolExecutionError({ tool: "Grep", message: `Could not run ${rgPath}: ${error.message}` }))
+          )
+        })
+        child.once("close", (code) => {
+          if (done) return
+          if (pending.length > 0 && !onRecord(pending)) return stop()
+          finish({ exitCode: code, stderr, stopped: false })
+        })
+      })
+    })
+  )
+
+const ripgrepSearch = (
+  rgPath: string,
+  query: Query,
+  sink: Sink,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  killGrace: Duration.Duration
+): Effect.Effect<SearchEnd, ToolExecutionError> => {
+  const absolute = (file: string) => path.resolve(cwd, file)
+  const passes = (file: string) => query.targetIsFile || query.accept(file)
+  let onRecord: (line: Buffer) => boolean
+  let delimiter = 0x0a
+  if (query.mode === "files_with_matches") {
+    delimiter = 0
+    onRecord = (raw) => {
+      const file = absolute(raw.toString("utf8"))
+      return !passes(file) || sink.file(file)
+    }
+  } else if (query.mode === "count") {
+    onRecord = (raw) => {
+      const separator = raw.lastIndexOf(0)
+      if (separator === -1) return true
+      const file = absolute(raw.subarray(0, separator).toString("utf8"))
+      return !passes(file) || sink.count(file, Number(raw.subarray(separator + 1).toString("utf8")))
+    }
+  } else {
+    let current: string | undefined
+    onRecord = (raw) => {
+      let message: Record<string, unknown> | undefined
+      try {
+        message = record(JSON.parse(raw.toString("utf8")))
+      } catch {
+        return true
+      }
+      const data = record(message?.data)
+      if (message === undefined || data === undefined) return true
+      if (message.type === "begin") {
+        const file = jsonText(data.path)
+        current = file !== undefined && passes(absolute(file)) ? absolute(file) : undefined
+        return true
+      }
+      if ((message.type !== "match" && message.type !== "context") || current === undefined) return true
+      const text = jsonText(data.lines)
+      const first = data.line_number
+      if (text === undefined || typeof first !== "number") return true
+      const lines = blockLines(text)
+      for (let i = 0; i < lines.length; i++) {
+        if (!sink.line(current, first + i, lines[i]!, message.type === "match")) return false
+      }
+      return true
+    }
+  }
+  return runRipgrep(rgPath, ripgrepArgs(query), cwd, env, delimiter, onRecord, killGrace).pipe(
+    Effect.flatMap((run) => {
+      if (run.stopped || run.exitCode === 0 || run.exitCode === 1) return Effect.succeed({ stopped: run.stopped })
+      // ripgrep's advice names its own flags (--multiline, --pcre2), which the model cannot pass.
+      const detail = run.stderr.replace(/\n*Consider enabling[\s\S]*?(\n\n|$)/g, "\n").trim()
+      return Effect.fail(
+        new ToolExecutionError({
+          tool: "Grep",
+          message: /regex/i.test(detail)
+            ? invalidPatternMessage(query, detail)
+            : `ripgrep failed (${run.exitCode === null ? "killed" : `exit code ${run.exitCode}`}): ${detail || "no error output"}`
+        })
+      )
+    })
+  )
+}
+
+const invalidPatternMessage = (query: Query, detail: string): string => {
+  const hint =
+    !query.multiline && query.pattern.includes("\\n")
+      ? " To match across lines, set multiline: true."
+      : " Escape regex metacharacters such as ( [ { . * + ? | \\ with a backslash to match them literally."
+  return `Invalid regex pattern ${JSON.stringify(query.pattern)}: ${detail}\n${hint.trim()}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Built-in search
+
+const compile = (query: Query): RegExp => {
+  if (!query.multiline && query.pattern.includes("\\n")) {
+    throw new SyntaxError("the literal \\n is not allowed in a single-line search")
+  }
+  const flags = (query.multiline ? "gms" : "") + (query.ignoreCase ? "i" : "")
+  try {
+    return new RegExp(query.pattern, `${flags}u`)
+  } catch {
+    return new RegExp(query.pattern, flags)
+  }
+}
+
+/** The searchable text of `file`: `undefined` when it is binary, unreadable or too large. */
+const readSearchable = async (file: string, maxBytes: number): Promise<string | undefined> => {
+  try {
+    const stat = await fs.stat(file)
+    if (stat.size > maxBytes) return undefined
+    const buffer = await fs.readFile(file)
+    const nul = buffer.indexOf(0)
+    if (nul === -1) return buffer.toString("utf8")
+    // Like ripgrep: a NUL in the first block makes the file binary; a later one ends the search at its block.
+    const block = Math.floor(nul / BINARY_PROBE_BYTES) * BINARY_PROBE_BYTES
+    return block === 0 ? undefined : buffer.subarray(0, block).toString("utf8")
+  } catch {
+    return undefined
+  }
+}
+
+const splitLines = (text: string): Array<string> => {
+  if (text === "") return []
+  const lines = text.split("\n")
+  if (text.endsWith("\n")) lines.pop()
+  return lines
+}
+
+/** 1-based numbers of the lines that `regex` (global) matches in `text`, and the number of match groups. */
+const multilineMatches = (regex: RegExp, text: string): { readonly lines: Array<number>; readonly count: number } => {
+  const starts = [0]
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1)
+  const lineOf = (offset: number): number => {
+    let low = 0
+    let high = starts.length - 1
+    while (low < high) {
+      const mid = (low + high + 1) >> 1
+      if (starts[mid]! <= offset) low = mid
+      else high = mid - 1
+    }
+    return low + 1
+  }
+  const lines = new Set<number>()
+  let count = 0
+  let lastEnd = 0
+  regex.lastIndex = 0
+  for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+    const start = match.index
+    const end = start + match[0].length
+    if (match[0].length === 0) regex.lastIndex++
+    if (start >= text.length && match[0].length === 0 && text.endsWith("\n")) break
+    const first = lineOf(start)
+    const last = end > start ? lineOf(end - 1) : first
+    // ripgrep counts a match that starts on a line of the previous match as part of it.
+    if (first > lastEnd) count++
+    lastEnd = Math.max(lastEnd, last)
+    for (let n = first; n <= last; n++) lines.add(n)
+  }
+  return { lines: [...lines].sort((a, b) => a - b), count }
+}
+
+/** Send the matched lines (ascending) with their context to the sink. */
+const emitWithContext = (
+  sink: Sink,
+  file: string,
+  lines: ReadonlyArray<string>,
+  matched: ReadonlyArray<number>,
+  before: number,
+  after: number
+): boolean => {
+  const isMatch = new Set(matched)
+  let next = 1
+  for (const m of matched) {
+    if (m < next) continue
+    for (let n = Math.max(next, m - before); n < m; n++) if (!sink.line(file, n, lines[n - 1]!, false)) return false
+    if (!sink.line(file, m, lines[m - 1]!, true)) return false
+    next = m + 1
+    for (let n = next; n <= Math.min(lines.length, m + after) && !isMatch.has(n); n++) {
+      if (!sink.line(file, n, lines[n - 1]!, false)) return false
+      next = n + 1
+    }
+  }
+  return true
+}
+
+/** Search one file's text; `false` when the sink wants no more. */
+const searchText = (query: Query, regex: RegExp, file: string, text: string, sink: Sink): boolean => {
+  const lines = splitLines(text)
+  if (query.multiline) {
+    const found = multilineMatches(regex, text)
+    if (found.count === 0) return true
+    if (query.mode === "files_with_matches") return sink.file(file)
+    if (query.mode === "count") return sink.count(file, found.count)
+    return emitWithContext(sink, file, lines, found.lines, query.before, query.after)
+  }
+  if (query.mode === "files_with_matches") return lines.some((line) => regex.test(line)) ? sink.file(file) : true
+  const matched: Array<number> = []
+  lines.forEach((line, i) => {
+    if (regex.test(line)) matched.push(i + 1)
+  })
+  if (matched.length === 0) return true
+  if (query.mode === "count") return sink.count(file, matched.length)
+  return emitWithContext(sink, file, lines, matched, query.before, query.after)
+}
+
+const builtinSearch = (query: Query, sink: Sink, maxFileBytes: number): Effect.Effect<SearchEnd, ToolExecutionError> =>
+  Effect.gen(function* () {
+    const regex = yield* Effect.try({
+      try: () => compile(query),
+      catch: (error) =>
+        new ToolExecutionError({
+          tool: "Grep",
+          message: invalidPatternMessage(query, error instanceof Error ? error.message : String(error))
+        })
+    })
+    return yield* Effect.tryPromise({
+      try: async (signal) => {
+        const files: AsyncIterable<string> = query.targetIsFile
+          ? (async function* () {
+              yield query.target
+            })()
+          : walkFiles(query.target, { signal })
+        for await (const file of files) {
+          if (signal.aborted) throw signal.reason
+          if (!query.targetIsFile && !query.accept(file)) continue
+          const text = await readSearchable(file, maxFileBytes)
+          if (text !== undefined && !searchText(query, regex, file, text, sink)) return { stopped: true }
+        }
+        return { stopped: false }
+      },
+      catch: (error) =>
+        new ToolExecutionError({
+          tool: "Grep",
+          message: `Search failed: ${error instanceof Error ? error.message : String(error)}`
+        })
+    })
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output
+
+/** Collects content lines in ripgrep's format: `file:n:text` for matches, `file-n-text` for context, `--` between groups. */
+class ContentCollector {
+  readonly lines: Array<string> = []
+  truncated = false
+  private lastFile: string | undefined
+  private lastLine = 0
+
+  constructor(
+    private readonly limit: number,
+    private readonly separators: boolean,
+    private readonly lineNumbers: boolean,
+    private readonly display: (file: string) => string,
+    private readonly maxLineLength: number
+  ) {}
+
+  add(file: string, n: number, rawText: string, isMatch: boolean): boolean {
+    if (file === this.lastFile && n <= this.lastLine) return true
+    const gap = this.lines.length > 0 && (file !== this.lastFile || n > this.lastLine + 1)
+    const needed = gap && this.separators ? 2 : 1
+    if (this.lines.length + needed > this.limit) {
+      this.truncated = true
+      return false
+    }
+    if (gap && this.separators) this.lines.push("--")
+    this.lastFile = file
+    this.lastLine = n
+    const text = rawText.endsWith("\r") ? rawText.slice(0, -1) : rawText
+    const shown =
+      text.length > this.maxLineLength
+        ? `${text.slice(0, this.maxLineLength)} [... ${text.length - this.maxLineLength} more characters]`
+        : text
+    const mark = isMatch ? ":" : "-"
+    this.lines.push(`${this.display(file)}${mark}${this.lineNumbers ? `${n}${mark}` : ""}${shown}`)
+    return true
+  }
+}
+
+/** `body` cut to `max` characters (saying so), followed by `notes`. */
+const capOutput = (body: string, notes: ReadonlyArray<string>, max: number): string => {
+  const cut =
+    body.length <= max
+      ? body
+      : `${body.slice(0, max)}\n\n(Output cut at ${max} characters; use head_limit, a narrower path or a glob to see less at a time.)`
+  return [cut, ...notes].join("\n")
+}
+
+/** The `Grep` tool for `workspace`: read-only, runs in parallel with other calls. */
+export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) => {
+  const defaultHeadLimit = options.defaultHeadLimit ?? 250
+  const maxLineLength = options.maxLineLength ?? 500
+  const maxOutputChars = options.maxOutputChars ?? 40_000
+  const maxFiles = options.maxFiles ?? 20_000
+  const maxFileBytes = options.maxFileBytes ?? 50 * 1024 * 1024
+  const timeout = Duration.decode(options.timeout ?? Duration.seconds(60))
+  const killGrace = Duration.decode(options.killGrace ?? Duration.seconds(1))
+  const env = options.env ?? {}
+  const rgEnv: Record<string, string> = env.PATH === undefined ? {} : { PATH: env.PATH }
+  const fail = (message: string) => new ToolExecutionError({ tool: "Grep", message })
+
+  let located: Promise<string | null> | undefined
+  const locateRipgrep = Effect.promise(() => {
+    if (options.rgPath !== undefined) return Promise.resolve(options.rgPath)
+    located ??= findExecutable("rg", env).then((found) => found ?? null)
+    return located
+  })
+
+  const display = (file: string): string => {
+    const relative = path.relative(workspaceCwd(workspace), file)
+    if (relative === "") return path.basename(file)
+    return relative.startsWith("..") || path.isAbsolute(relative) ? file : toSlash(relative)
+  }
+
+  const typeNames = Object.keys(GREP_FILE_TYPES) as Array<GrepFileType>
+  const contextLines = Schema.Int.pipe(Schema.between(0, 1000))
+
+  return Tool.make({
+    name: "Grep",
+    description: [
+      'Search file contents with a regular expression (ripgrep syntax), e.g. "log.*Error" or "function\\s+\\w+".',
+      "Respects .gitignore (and .ignore/.rgignore) files, skips .git and binary files, searches hidden files.",
+      'Filter files with glob (e.g. "*.ts", "*.{ts,tsx}", "src/**/*.py"; "!*.test.ts" excludes) or type (e.g. "ts", "py").',
+      'output_mode "files_with_matches" (default) lists matching files, most recently modified first; "content" shows',
+      'matching lines as path:line:text (use -A/-B/-C for context, -n for line numbers); "count" gives matching lines per file.',
+      "Patterns match within one line unless multiline is true (then . also matches newlines).",
+      `Results are limited to head_limit entries or lines (default ${defaultHeadLimit}). Paths are relative to the working directory.`
+    ].join(" "),
+    input: Schema.Struct({
+      pattern: Schema.String.pipe(Schema.minLength(1)).annotations({
+        description: "The regular expression to search for in file contents"
+      }),
+      path: Schema.optional(
+        Schema.String.annotations({
+          description: "File or directory to search in (default: the working directory)"
+        })
+      ),
+      glob: Schema.optional(
+        Schema.String.pipe(Schema.minLength(1)).annotations({
+          description:
+            'Glob that file paths must match, e.g. "*.js", "*.{ts,tsx}" or "src/**/*.ts" (a leading ! excludes)'
+        })
+      ),
+      type: Schema.optional(
+        Schema.Literal(...typeNames).annotations({
+          description: "File type to search (more efficient than glob for standard types)"
+        })
+      ),
+      output_mode: Schema.optional(
+        Schema.Literal("content", "files_with_matches", "count").annotations({
+          description:
+            'Output: "content" (matching lines), "files_with_matches" (file paths, the default) or "count" (matches per file)'
+        })
+      ),
+      "-i": Schema.optional(Schema.Boolean.annotations({ description: "Case-insensitive search" })),
+      "-n": Schema.optional(
+        Schema.Boolean.annotations({ description: "Show line numbers (content mode; default true)" })
+      ),
+      "-A": Schema.optional(contextLines.annotations({ description: "Lines to show after each match (content mode)" })),
+      "-B": Schema.optional(
+        contextLines.annotations({ description: "Lines to show before each match (content mode)" })
+      ),
+      "-C": Schema.optional(
+        contextLines.annotations({ description: "Lines to show before and after each match (content mode)" })
+      ),
+      head_limit: Schema.optional(
+        Schema.Int.pipe(Schema.positive()).annotations({
+          description: `Return at most this many lines or entries (default ${defaultHeadLimit})`
+        })
+      ),
+      multiline: Schema.optional(
+        Schema.Boolean.annotations({
+          description: "Let patterns span lines (. matches newlines too); default false"
+        })
+      )
+    }),
+    readOnly: true,
+    timeout: Duration.sum(timeout, Duration.seconds(10)),
+    execute: (input) =>
+      Effect.gen(function* () {
+        const target = yield* resolveInside(workspace, input.path ?? ".", "Grep")
+        const stat = yield* Effect.tryPromise({
+          try: () => fs.stat(target),
+          catch: () => fail(`Path does not exist: ${input.path ?? target}`)
+        })
+        const targetIsFile = !stat.isDirectory()
+        if (targetIsFile) {
+          const binary = yield* Effect.tryPromise({
+            try: () => isBinaryFile(target),
+            catch: (error) => fail(`Cannot read ${input.path ?? target}: ${String(error)}`)
+          })
+          if (binary) return `${display(target)} is a binary file; Grep does not search binary files.`
+        }
+        const mode: OutputMode = input.output_mode ?? "files_with_matches"
+        const query: Query = {
+          pattern: input.pattern,
+          target,
+          targetIsFile,
+          mode,
+          ignoreCase: input["-i"] ?? false,
+          multiline: input.multiline ?? false,
+          before: mode === "content" ? (input["-B"] ?? input["-C"] ?? 0) : 0,
+          after: mode === "content" ? (input["-A"] ?? input["-C"] ?? 0) : 0,
+          type: input.type,
+          accept: fileFilter(target, input.glob, input.type)
+        }
+        const limit = input.head_limit ?? defaultHeadLimit
+
+        const files: Array<string> = []
+        const counts: Array<{ readonly file: string; readonly count: number }> = []
+        const content = new ContentCollector(
+          limit,
+          query.before > 0 || query.after > 0,
+          input["-n"] ?? true,
+          display,
+          maxLineLength
+        )
+        let countsTruncated = false
+        const sink: Sink = {
+          file: (file) => {
+            files.push(file)
+            return files.length < maxFiles
+          },
+          count: (file, count) => {
+            if (counts.length >= limit) {
+              countsTruncated = true
+              return false
+            }
+            counts.push({ file, count })
+            return true
+          },
+          line: (file, n, text, isMatch) => content.add(file, n, text, isMatch)
+        }
+
+        const rgPath = yield* locateRipgrep
+        const end = yield* (
+          rgPath === null
+            ? builtinSearch(query, sink, maxFileBytes)
+            : ripgrepSearch(rgPath, query, sink, workspaceCwd(workspace), rgEnv, killGrace)
+        ).pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () =>
+              fail(
+                `The search timed out after ${Duration.format(timeout)} and was stopped; search a narrower path or use glob/type.`
+              )
+          })
+        )
+
+        if (mode === "files_with_matches") {
+          if (files.length === 0) return "No files found"
+          const dated = yield* Effect.forEach(
+            files,
+            (file) =>
+              Effect.promise(() =>
+                fs.stat(file).then(
+                  (s) => ({ file, mtimeMs: s.mtimeMs }),
+                  () => ({ file, mtimeMs: 0 })
+                )
+              ),
+            { concurrency: 16 }
+          )
+          dated.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+          const shown = dated.slice(0, limit).map((f) => display(f.file))
+          const notes: Array<string> = []
+          if (dated.length > limit) {
+            notes.push(
+              `(Showing the ${limit} most recently modified of ${dated.length} files; narrow the search or raise head_limit.)`
+            )
+          }
+          if (end.stopped) notes.push(`(The search stopped after ${maxFiles} files; results are incomplete.)`)
+          const header = `Found ${dated.length} file${dated.length === 1 ? "" : "s"}`
+          return capOutput([header, ...shown].join("\n"), notes, maxOutputChars)
+        }
+        if (mode === "count") {
+          if (counts.length === 0) return "No matches found"
+          const total = counts.reduce((sum, c) => sum + c.count, 0)
+          const lines = counts.map((c) => `${display(c.file)}:${c.count}`)
+          const summary = `Found ${total} matching line${total === 1 ? "" : "s"} in ${counts.length} file${counts.length === 1 ? "" : "s"}.`
+          const notes = countsTruncated
+            ? [`(Showing the first ${limit} files; there are more. Narrow the search or raise head_limit.)`]
+            : []
+          return capOutput([...lines, "", summary].join("\n"), notes, maxOutputChars)
+        }
+        if (content.lines.length === 0) return "No matches found"
+        const notes = content.truncated
+          ? ["", `(Output limited to ${limit} lines; there are more matches. Narrow the search or raise head_limit.)`]
+          : []
+        return capOutput(content.lines.join("\n"), notes, maxOutputChars)
+      })
+  })
+}

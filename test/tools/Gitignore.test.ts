@@ -1,0 +1,138 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import {
+  IgnoreStack,
+  matchIgnoreRules,
+  parseIgnoreFile,
+  parseIgnoreLine,
+  readIgnoreLevel,
+  walkFiles
+} from "../../src/tools/Gitignore.js"
+import { tempDir, writeFiles } from "./support.js"
+
+const ignored = (content: string, file: string, isDirectory = false) =>
+  matchIgnoreRules(parseIgnoreFile(content), file, isDirectory)
+
+const collect = async (iterable: AsyncIterable<string>): Promise<Array<string>> => {
+  const out: Array<string> = []
+  for await (const item of iterable) out.push(item)
+  return out
+}
+
+describe("ignore file rules", () => {
+  it.each([
+    ["*.log", "a.log", false, "ignore"],
+    ["*.log", "deep/dir/a.log", false, "ignore"],
+    ["*.log", "a.logx", false, undefined],
+    ["/build", "build", true, "ignore"],
+    ["/build", "src/build", true, undefined],
+    ["build/", "src/build", true, "ignore"],
+    ["build/", "src/build", false, undefined],
+    ["doc/*.txt", "doc/a.txt", false, "ignore"],
+    ["doc/*.txt", "doc/sub/a.txt", false, undefined],
+    ["doc/*.txt", "x/doc/a.txt", false, undefined],
+    ["**/logs", "a/b/logs", true, "ignore"],
+    ["**/logs/*.txt", "logs/x.txt", false, "ignore"],
+    ["abc/**", "abc/x/y", false, "ignore"],
+    ["abc/**", "abc", true, undefined],
+    ["a/**/b", "a/b", false, "ignore"],
+    ["a/**/b", "a/x/y/b", false, "ignore"],
+    ["file?.txt", "file1.txt", false, "ignore"],
+    ["[a-c].md", "b.md", false, "ignore"],
+    ["[!a-c].md", "b.md", false, undefined],
+    ["{a,b}.md", "{a,b}.md", false, "ignore"],
+    ["{a,b}.md", "a.md", false, undefined],
+    ["\\#notes", "#notes", false, "ignore"],
+    ["\\!important", "!important", false, "ignore"],
+    ["trailing\\ ", "trailing ", false, "ignore"],
+    ["*.log\n!keep.log", "keep.log", false, "include"],
+    ["*.log\n!keep.log", "other.log", false, "ignore"],
+    ["!keep.log\n*.log", "keep.log", false, "ignore"],
+    ["# comment\n\n   \n", "# comment", false, undefined]
+  ])("%j on %s (dir: %s) => %s", (content, file, isDirectory, expected) => {
+    expect(ignored(content, file, isDirectory)).toBe(expected)
+  })
+
+  it("parses the parts of a line", () => {
+    expect(parseIgnoreLine("# comment")).toBeUndefined()
+    expect(parseIgnoreLine("   ")).toBeUndefined()
+    expect(parseIgnoreLine("!")).toBeUndefined()
+    expect(parseIgnoreLine("/")).toBeUndefined()
+    expect(parseIgnoreLine("!out/  \r")).toMatchObject({ source: "!out/", negated: true, directoryOnly: true })
+    expect(parseIgnoreFile("a\r\nb\n#c\n")).toHaveLength(2)
+  })
+})
+
+describe("IgnoreStack and walkFiles", () => {
+  it.scoped("walks files sorted by name, honouring nested, negated and parent ignore files", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      writeFiles(dir, {
+        ".gitignore": "*.log\n!keep.log\nout/\n",
+        "a.txt": "",
+        "b/.gitignore": "!b.log\nlocal.txt\n",
+        "b/b.log": "",
+        "b/local.txt": "",
+        "b/z.txt": "",
+        "b.txt": "",
+        "keep.log": "",
+        "x.log": "",
+        "out/o.txt": "",
+        ".hidden/h.txt": "",
+        ".git/HEAD": "",
+        "c/.ignore": "*.txt\n",
+        "c/.gitignore": "!c.txt\n",
+        "c/c.txt": "",
+        "c/d.md": "",
+        "e/.rgignore": "!e.log\n",
+        "e/e.log": ""
+      })
+      fs.symlinkSync(path.join(dir, "a.txt"), path.join(dir, "link.txt"))
+      fs.symlinkSync(path.join(dir, "b"), path.join(dir, "link-dir"))
+      const files = yield* Effect.promise(() => collect(walkFiles(dir)))
+      expect(files.map((f) => path.relative(dir, f))).toEqual([
+        ".gitignore",
+        ".hidden/h.txt",
+        "a.txt",
+        "b/.gitignore",
+        "b/b.log",
+        "b/z.txt",
+        "b.txt",
+        "c/.gitignore",
+        "c/.ignore",
+        "c/d.md",
+        "e/.rgignore",
+        "e/e.log",
+        "keep.log"
+      ])
+
+      // Starting below the root still applies the root's ignore file.
+      const sub = yield* Effect.promise(() => collect(walkFiles(path.join(dir, "b"))))
+      expect(sub.map((f) => path.relative(dir, f))).toEqual(["b/.gitignore", "b/b.log", "b/z.txt"])
+
+      // A .gitignore above a directory holding .git does not apply below it; .ignore files still do.
+      writeFiles(dir, { "repo/.git/HEAD": "", "repo/r.log": "", "repo/.ignore": "", "repo/skip.txt": "" })
+      fs.writeFileSync(path.join(dir, ".ignore"), "skip.txt\n")
+      const stack = yield* Effect.promise(() => IgnoreStack.forDirectory(path.join(dir, "repo")))
+      expect(stack.isIgnored(path.join(dir, "repo/r.log"), false)).toBe(false)
+      expect(stack.isIgnored(path.join(dir, "repo/skip.txt"), false)).toBe(true)
+      const level = yield* Effect.promise(() => readIgnoreLevel(path.join(dir, "repo")))
+      expect(level.hasGit).toBe(true)
+      expect(IgnoreStack.of([]).isIgnored(path.join(dir, "x.log"), false)).toBe(false)
+
+      // Unreadable or missing roots yield nothing; an aborted walk stops.
+      expect(yield* Effect.promise(() => collect(walkFiles(path.join(dir, "missing"))))).toEqual([])
+      const controller = new AbortController()
+      controller.abort(new Error("stop"))
+      const aborted = yield* Effect.promise(() =>
+        collect(walkFiles(dir, { signal: controller.signal })).then(
+          () => "finished",
+          (error: Error) => error.message
+        )
+      )
+      expect(aborted).toBe("stop")
+    })
+  )
+})
