@@ -21,6 +21,7 @@ import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.j
 import { type AgentEvent, agentEventToJson } from "../streams/AgentEvent.js"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { toolOutputText } from "../streams/ToolCall.js"
+import { makeTerminalApprover } from "./approver.js"
 import { permissionsCommand } from "./permissions.js"
 import { VERSION } from "./version.js"
 
@@ -155,6 +156,10 @@ const main = Command.make(
         allowedTools: args.allowedTools,
         disallowedTools: args.disallowedTools,
         env: process.env,
+        // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
+        ...(process.stdin.isTTY === true && process.stderr.isTTY === true && Option.isSome(args.prompt)
+          ? { approver: makeTerminalApprover(process.stdin, process.stderr) }
+          : {}),
         ...(Option.isSome(args.model) ? { model: args.model.value } : {}),
         ...(Option.isSome(args.maxSteps) ? { maxSteps: args.maxSteps.value } : {})
       }

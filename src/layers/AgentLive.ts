@@ -40,6 +40,7 @@ import { type ContentBlock, type ImageBlock, type Message, messageText, type Tex
 import { applyPart, emptyResponse, type ResponseState, type ResponseToolCall, toResponse } from "../streams/Response.js"
 import type { StreamPart } from "../streams/StreamPart.js"
 import { type ToolCall, type ToolResult, textOutput } from "../streams/ToolCall.js"
+import { capText, redactSecrets } from "../streams/Redact.js"
 import { type StopReason, Usage } from "../streams/Usage.js"
 import { runToolCall } from "../tools/Tool.js"
 
@@ -55,6 +56,8 @@ export interface AgentOptions {
   readonly toolTimeout?: Duration.DurationInput
   readonly permissionMode?: PermissionMode
   readonly maxTokens?: number
+  /** Tool output beyond this many characters is cut (head and tail kept) before the model sees it; default 100,000. */
+  readonly maxToolOutputChars?: number
   /** Id of this agent in events; default `main`. */
   readonly agentId?: string
   readonly parentAgentId?: string
@@ -92,6 +95,14 @@ const resultBlock = (result: ToolResult): ContentBlock => ({
   isError: result.status !== "success"
 })
 
+/** What the model and the events see of a result: secrets redacted, text bounded. */
+const hygiene = (result: ToolResult, maxChars: number): ToolResult => ({
+  ...result,
+  output: result.output.map((o) =>
+    o.type === "text" ? { type: "text", text: capText(redactSecrets(o.text), maxChars) } : o
+  )
+})
+
 const syntheticResult = (call: ToolCall, status: ToolResult["status"], text: string): ToolResult => ({
   toolCallId: call.id,
   toolName: call.name,
@@ -110,6 +121,7 @@ export const make = (defaults: AgentOptions) =>
     const approvals = yield* Effect.makeSemaphore(1)
     const agentId = defaults.agentId ?? "main"
     const defaultTimeout = Duration.decode(defaults.toolTimeout ?? "2 minutes")
+    const maxToolOutputChars = Math.max(1000, defaults.maxToolOutputChars ?? 100_000)
 
     const start = (prompt: string, options: RunOptions = {}): Effect.Effect<AgentExecution, never, Scope.Scope> =>
       Effect.gen(function* () {
@@ -291,6 +303,7 @@ export const make = (defaults: AgentOptions) =>
             Effect.catchAllDefect((defect) =>
               Effect.succeed(syntheticResult(call, "error", `${call.name} failed unexpectedly: ${String(defect)}`))
             ),
+            Effect.map((result) => hygiene(result, maxToolOutputChars)),
             Effect.tap((result) =>
               Effect.gen(function* () {
                 progress.results.set(call.id, result)

@@ -30,6 +30,8 @@ export interface PermissionsOptions {
   /** Defaults to the OS home directory. */
   readonly homeDir?: string
   readonly additionalRules?: RuleLists
+  /** Extra workspace roots (`--add-dir`). */
+  readonly additionalDirectories?: ReadonlyArray<string>
 }
 
 /** The mode a session starts in: the explicit option, else the settings' `defaultMode`, else `default`. */
@@ -46,7 +48,8 @@ export const make = (
       cwd: options.cwd,
       homeDir,
       ...(options.flags === undefined ? {} : { flags: options.flags }),
-      ...(options.additionalRules === undefined ? {} : { additionalRules: options.additionalRules })
+      ...(options.additionalRules === undefined ? {} : { additionalRules: options.additionalRules }),
+      ...(options.additionalDirectories === undefined ? {} : { additionalDirectories: options.additionalDirectories })
     })
     const ref = yield* Ref.make(loaded)
     const lock = yield* Effect.makeSemaphore(1)

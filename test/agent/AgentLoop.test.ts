@@ -198,6 +198,31 @@ describe("agent loop", () => {
     })
   )
 
+  it.scopedLive("redacts secrets and bounds tool output before events and the model see it", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const Leaky = Tool.make({
+        name: "Leaky",
+        description: "prints a lot, and a key",
+        input: Schema.Struct({}),
+        readOnly: true,
+        execute: () => Effect.succeed(`KEY=sk-ant-api03-${"x".repeat(40)}\n${"y".repeat(300_000)}\nTAIL`)
+      })
+      wire.enqueue(callTools([{ id: "k", name: "Leaky", input: {} }]), answer("ok"))
+      const events = yield* runTurn({ wire, cwd, tools: [Leaky] }, "go")
+      const text = JSON.stringify(ofType(events, "tool.completed")[0]!.result.output)
+      expect(text).toContain("[REDACTED:anthropic-key]")
+      expect(text).not.toContain("sk-ant-api03")
+      expect(text).toContain("cut: output too long")
+      expect(text).toContain("TAIL")
+      expect(text.length).toBeLessThan(110_000)
+      const sent = JSON.stringify(wire.requests[1]!.body)
+      expect(sent).not.toContain("sk-ant-api03")
+      expect(sent.length).toBeLessThan(120_000)
+    })
+  )
+
   it.scopedLive("stops at maxSteps with a clear stop reason, not an error", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make

@@ -65,6 +65,8 @@ export interface LoadOptions {
   readonly flags?: { readonly allowed: ReadonlyArray<string>; readonly disallowed: ReadonlyArray<string> }
   /** Rules given programmatically (source `options`). */
   readonly additionalRules?: RuleLists
+  /** Extra workspace roots from flags (`--add-dir`), beside the settings files' `additionalDirectories`. */
+  readonly additionalDirectories?: ReadonlyArray<string>
 }
 
 /** The settings files, lowest precedence first. */
@@ -367,7 +369,10 @@ export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, Permis
       projectRoot,
       homeDir: options.homeDir,
       rules: [...loaded.flatMap((s) => s.rules), ...flagRules.flat()],
-      additionalDirectories: loaded.flatMap((s) => s.additionalDirectories),
+      additionalDirectories: [
+        ...loaded.flatMap((s) => s.additionalDirectories),
+        ...(options.additionalDirectories ?? []).map((dir) => path.resolve(projectRoot, dir))
+      ],
       files: loaded.map((s) => s.file),
       ...(defaultMode === undefined ? {} : { defaultMode })
     }
