@@ -17,7 +17,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { layerNode, PROVIDERS, type SageOptions } from "../layers/SageLive.js"
 import { Agent } from "../services/Agent.js"
-import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
+import { PERMISSION_MODES } from "../services/Permissions.js"
 import { type AgentEvent, agentEventToJson } from "../streams/AgentEvent.js"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { toolOutputText } from "../streams/ToolCall.js"
@@ -48,8 +48,10 @@ const maxSteps = Options.integer("max-steps").pipe(
   Options.withDescription("Stop after N model steps")
 )
 const permissionMode = Options.choice("permission-mode", PERMISSION_MODES).pipe(
-  Options.withDefault("default" as PermissionMode),
-  Options.withDescription("default | acceptEdits | plan | bypassPermissions")
+  Options.optional,
+  Options.withDescription(
+    "default | acceptEdits | plan | bypassPermissions (default: the settings' defaultMode, else default)"
+  )
 )
 const allowedTools = Options.text("allowed-tools").pipe(
   Options.repeated,
@@ -152,7 +154,7 @@ const main = Command.make(
         provider: args.provider,
         cwd: workspace,
         additionalDirectories: args.addDir,
-        permissionMode: args.permissionMode,
+        ...(Option.isSome(args.permissionMode) ? { permissionMode: args.permissionMode.value } : {}),
         allowedTools: args.allowedTools,
         disallowedTools: args.disallowedTools,
         env: process.env,

@@ -11,15 +11,16 @@ import type { PermissionError } from "../errors/PermissionError.js"
 import type { ToolRegistrationError } from "../errors/ToolError.js"
 import type { RetryPolicy } from "../providers/Retry.js"
 import type { Agent } from "../services/Agent.js"
-import { EventBus } from "../services/EventBus.js"
+import type { EventBus } from "../services/EventBus.js"
 import type { LLMClient } from "../services/LLMClient.js"
-import { Approver, type PermissionMode, type Permissions } from "../services/Permissions.js"
+import { Approver, type PermissionMode, Permissions } from "../services/Permissions.js"
 import type { Tool } from "../services/Tool.js"
 import type { ToolRegistry } from "../services/ToolRegistry.js"
-import { builtinTools } from "../tools/index.js"
+import { makeBuiltinTools, makeWorkspace } from "../tools/index.js"
 import * as AgentLive from "./AgentLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as PermissionsLive from "./PermissionsLive.js"
+import { matchPathPattern, realpathLoose } from "./permissions/PathRule.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 
 export type ProviderId = "anthropic" | "openai"
@@ -84,32 +85,73 @@ export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, 
 
 export type SageServices = Agent | EventBus | LLMClient | ToolRegistry | Permissions
 
-/** A complete agent for Node. */
+/**
+ * Whether an explicit allow rule for a file-changing tool covers `realPath`: what lets Write/Edit/MultiEdit
+ * touch a protected directory (`.git/`, `.sage/`). A mode (even bypassPermissions) never does.
+ */
+export const explicitlyAllowsEdit =
+  (rules: PermissionsLive.RuleSet) =>
+  (realPath: string): boolean => {
+    const bases = {
+      roots: [rules.projectRoot, realpathLoose(rules.projectRoot)],
+      homes: [rules.homeDir, realpathLoose(rules.homeDir)]
+    }
+    return rules.rules.some(
+      (rule) =>
+        rule.behavior === "allow" &&
+        EDIT_TOOLS.has(rule.tool) &&
+        rule.content._tag === "Path" &&
+        matchPathPattern(rule.content.pattern, realPath, bases, { conservative: false })
+    )
+  }
+
+const EDIT_TOOLS = new Set(["Edit", "Write", "MultiEdit"])
+
+/**
+ * A complete agent for Node. Building it loads the settings files (a malformed one fails with `PermissionError`),
+ * resolves the workspace roots (`cwd`, `additionalDirectories` and the settings' `additionalDirectories`), and
+ * starts the session's tool state (read-before-write record, background shells; closed with the layer).
+ * The permission mode is `permissionMode`, else the settings' `defaultMode`, else `default`.
+ */
 export const layerNode = (
   options: SageOptions
-): Layer.Layer<SageServices, ConfigError | PermissionError | ToolRegistrationError> => {
-  const workspace = { roots: [options.cwd, ...(options.additionalDirectories ?? [])] }
-  const registry = ToolRegistryLive.layer([
-    ...builtinTools({ workspace, env: options.env ?? {} }),
-    ...(options.tools ?? [])
-  ])
-  const permissions = PermissionsLive.layer({
-    cwd: options.cwd,
-    mode: options.permissionMode ?? "default",
-    flags: { allowed: [...(options.allowedTools ?? [])], disallowed: [...(options.disallowedTools ?? [])] },
-    ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
-  })
-  const approver = options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver)
-  const base = Layer.mergeAll(providerLayer(options), registry, permissions, EventBusLive.layer(), approver)
-  const agent = AgentLive.layer({
-    cwd: options.cwd,
-    ...(options.system === undefined ? {} : { system: options.system }),
-    ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
-    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
-    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
-    ...(options.permissionMode === undefined ? {} : { permissionMode: options.permissionMode })
-  })
-  return Layer.provideMerge(agent, base)
-}
-
-export { EventBus }
+): Layer.Layer<SageServices, ConfigError | PermissionError | ToolRegistrationError> =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const permissions = yield* PermissionsLive.make({
+        cwd: options.cwd,
+        flags: { allowed: [...(options.allowedTools ?? [])], disallowed: [...(options.disallowedTools ?? [])] },
+        ...(options.additionalDirectories === undefined
+          ? {}
+          : { additionalDirectories: options.additionalDirectories }),
+        ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
+      })
+      const rules = yield* permissions.rules
+      const mode = PermissionsLive.startingMode(
+        options.permissionMode === undefined ? {} : { mode: options.permissionMode },
+        rules
+      )
+      const workspace = yield* makeWorkspace([options.cwd, ...rules.additionalDirectories])
+      const builtins = yield* makeBuiltinTools({
+        workspace,
+        env: options.env ?? {},
+        allowProtected: explicitlyAllowsEdit(rules)
+      })
+      const base = Layer.mergeAll(
+        providerLayer(options),
+        ToolRegistryLive.layer([...builtins, ...(options.tools ?? [])]),
+        Layer.succeed(Permissions, { check: permissions.check, allowAlways: permissions.allowAlways }),
+        EventBusLive.layer(),
+        options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver)
+      )
+      const agent = AgentLive.layer({
+        cwd: workspace.roots[0] ?? options.cwd,
+        permissionMode: mode,
+        ...(options.system === undefined ? {} : { system: options.system }),
+        ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+        ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+        ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens })
+      })
+      return Layer.provideMerge(agent, base)
+    })
+  )

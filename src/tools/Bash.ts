@@ -6,6 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
+import type { BackgroundShells } from "./BackgroundShells.js"
 import { runProcessGroup } from "./ProcessGroup.js"
 import { Tool } from "./Tool.js"
 import { type Workspace, workspaceCwd } from "./Workspace.js"
@@ -24,6 +25,11 @@ export interface BashOptions {
   readonly killGrace?: Duration.DurationInput
   /** Default `bash`. */
   readonly shell?: string
+  /**
+   * Where `run_in_background` commands live (one registry per session, see `makeBackgroundShells`). Without
+   * it, a call with `run_in_background: true` fails with a message saying background shells are unavailable.
+   */
+  readonly backgroundShells?: BackgroundShells
 }
 
 const SECRET_PATTERNS: ReadonlyArray<RegExp> = [
@@ -70,7 +76,9 @@ const CONTROL = new RegExp(
 export const stripControlSequences = (text: string): string => text.replace(CONTROL, "")
 
 /**
- * Runs `bash -c command` with stdout and stderr merged in the order written.
+ * Runs `bash -c command` with stdout and stderr merged in the order written. With `run_in_background`, the
+ * command is started in `options.backgroundShells` and the call returns its shell id at once (no timeout; it
+ * runs until it ends, `KillShell` stops it, or the session's scope closes).
  *
  * Concurrency: `sequential`. A command can change anything (files, git state, running servers), so it runs
  * alone, like edits; parallel read-only commands would need the parsed-command analysis of the permission
@@ -92,7 +100,12 @@ export const makeBashTool = (options: BashOptions) => {
       "Each call starts a fresh shell: `cd` and variables do not carry over; chain with `&&` instead.",
       `The command is killed after ${Duration.format(defaultTimeout)} unless timeout_ms says otherwise (at most ${Duration.format(maxTimeout)}).`,
       "Background processes are killed when the command ends. A non-zero exit code is reported as an error.",
-      `Output beyond ${maxOutputBytes} bytes is cut in the middle. Prefer Read and Glob for reading and finding files.`
+      `Output beyond ${maxOutputBytes} bytes is cut in the middle. Prefer Read and Glob for reading and finding files.`,
+      ...(options.backgroundShells === undefined
+        ? []
+        : [
+            "For long-running commands (dev servers, watchers), set run_in_background: the call returns a shell id at once; read new output with BashOutput and stop it with KillShell."
+          ])
     ].join(" "),
     input: Schema.Struct({
       command: Schema.String.pipe(Schema.minLength(1)).annotations({ description: "The command to run" }),
@@ -103,14 +116,35 @@ export const makeBashTool = (options: BashOptions) => {
       ),
       description: Schema.optional(
         Schema.String.annotations({ description: "What the command does, in 5-10 words (shown to the user)" })
+      ),
+      run_in_background: Schema.optional(
+        Schema.Boolean.annotations({
+          description:
+            "Start the command in the background and return a shell id at once (read its output with BashOutput, stop it with KillShell); timeout_ms does not apply"
+        })
       )
     }),
     kind: "execute",
     concurrency: { type: "sequential" },
     // Our own timeout governs (up to maxTimeout); the agent's default must not cut a longer requested one.
     timeout: Duration.sum(Duration.sum(maxTimeout, killGrace), Duration.seconds(10)),
-    execute: ({ command, timeout_ms }) =>
+    execute: ({ command, timeout_ms, run_in_background }) =>
       Effect.gen(function* () {
+        if (run_in_background === true) {
+          if (options.backgroundShells === undefined) {
+            return yield* new ToolExecutionError({
+              tool: "Bash",
+              message: "Background shells are not available in this session; run the command without run_in_background."
+            })
+          }
+          const started = yield* options.backgroundShells.start({
+            command,
+            cwd: workspaceCwd(options.workspace),
+            env,
+            shell
+          })
+          return `Started background shell ${started.id} (pid ${started.pid}). Read its output with BashOutput (shell_id "${started.id}") and stop it with KillShell.`
+        }
         const timeout = timeout_ms === undefined ? defaultTimeout : Duration.millis(timeout_ms)
         const outcome = yield* runProcessGroup({
           command: shell,

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -158,16 +159,35 @@ export const groupAlive = (pgid: number): boolean => {
   return false
 }
 
-/** SIGTERM to the whole group, then SIGKILL if anything is still alive after `grace`. */
+/** Real time: waiting for OS processes must not depend on a test's virtual clock. */
+const liveClock = Clock.make()
+
+/**
+ * Check `done` every 20 ms of real time until it holds (true) or `within` has passed (false). Bounded by counting
+ * polls, not by interruption, so it also ends inside uninterruptible regions (scope finalizers, `acquireRelease`
+ * releases), where `Effect.timeout` would wait forever for an effect that never completes. It always uses the
+ * live clock (a `TestClock` would never advance inside a finalizer).
+ */
+export const pollUntil = (done: () => boolean, within: Duration.DurationInput): Effect.Effect<boolean> =>
+  Effect.gen(function* () {
+    const polls = Math.max(1, Math.ceil(Duration.toMillis(within) / Duration.toMillis(POLL)))
+    for (let i = 0; i < polls; i++) {
+      if (done()) return true
+      yield* Effect.sleep(POLL)
+    }
+    return done()
+  }).pipe(Effect.withClock(liveClock))
+
+/**
+ * SIGTERM to the whole group, then SIGKILL if anything is still alive after `grace`. Safe to use in
+ * finalizers (see `pollUntil`).
+ */
 export const killGroup = (pgid: number, grace: Duration.DurationInput): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (!groupAlive(pgid)) return
     sendToGroup(pgid, "SIGTERM")
-    const gone = yield* Effect.sleep(POLL).pipe(
-      Effect.repeat({ until: () => !groupAlive(pgid) }),
-      Effect.timeoutOption(grace)
-    )
-    if (Option.isNone(gone)) sendToGroup(pgid, "SIGKILL")
+    const gone = yield* pollUntil(() => !groupAlive(pgid), grace)
+    if (!gone) sendToGroup(pgid, "SIGKILL")
   })
 
 const spawnGroup = (options: ProcessGroupOptions): Effect.Effect<Running, ToolExecutionError> =>

@@ -138,6 +138,23 @@ describe("Bash", () => {
     )
   )
 
+  it.live("an interrupted call ends even when the command ignores SIGTERM (SIGKILL after the grace period)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { dir, bash } = yield* setup({ killGrace: "300 millis" })
+        const pidFile = path.join(dir, "pid")
+        const fiber = yield* Effect.fork(
+          call(bash, { command: `trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done` })
+        )
+        const stubborn = yield* readPid(pidFile)
+        // The release runs uninterruptibly: the grace period must still end it.
+        const exit = yield* Fiber.interrupt(fiber).pipe(Effect.timeout("20 seconds"))
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* eventually("the TERM-ignoring shell to die", () => !isAlive(stubborn))
+      })
+    )
+  )
+
   it.live("kills background children left behind when the command ends", () =>
     Effect.scoped(
       Effect.gen(function* () {

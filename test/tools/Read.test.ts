@@ -3,7 +3,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { looksBinary, makeReadTool, numberLine } from "../../src/tools/Read.js"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import { makeFileState } from "../../src/tools/FileState.js"
+import { imageMediaType, looksBinary, makeReadTool, numberLine } from "../../src/tools/Read.js"
 import { makeWorkspace } from "../../src/tools/Workspace.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
@@ -102,13 +105,14 @@ describe("Read", () => {
 
   it.scoped("refuses binary files, directories and missing files with clear messages", () =>
     Effect.gen(function* () {
-      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48])
-      const { read } = yield* setup({ "image.png": png, "dir/x.txt": "x", "empty.txt": "" })
-      const binary = yield* call(read, { file_path: "image.png" })
+      // An ELF header: binary, and not an image even when named like one.
+      const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+      const { read } = yield* setup({ "fake.png": elf, "dir/x.txt": "x", "empty.txt": "" })
+      const binary = yield* call(read, { file_path: "fake.png" })
       expect(binary.status).toBe("error")
-      expect(text(binary)).toContain("image.png looks like a binary file (14 bytes)")
+      expect(text(binary)).toContain("fake.png looks like a binary file (14 bytes)")
       const dir = yield* call(read, { file_path: "dir" })
-      expect(text(dir)).toBe("dir is a directory, not a file. Use Glob or Bash `ls` to see what it contains.")
+      expect(text(dir)).toBe("dir is a directory, not a file. Use LS or Glob to see what it contains.")
       const missing = yield* call(read, { file_path: "nope.txt" })
       expect(missing.status).toBe("error")
       expect(text(missing)).toBe("File does not exist: nope.txt. Use Glob to find the right path.")
@@ -129,6 +133,79 @@ describe("Read", () => {
       const fifo = path.join(dir, "fifo")
       execFileSync("mkfifo", [fifo])
       expect(text(yield* call(read, { file_path: "fifo" }))).toContain("is not a regular file")
+    })
+  )
+
+  it.scoped("returns images as image output, by content, with a size cap", () =>
+    Effect.gen(function* () {
+      const png = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.alloc(20_000, 7)
+      ])
+      const gif = Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1")
+      const webp = Buffer.concat([
+        Buffer.from("RIFF"),
+        Buffer.from([0x10, 0, 0, 0]),
+        Buffer.from("WEBPVP8 "),
+        Buffer.alloc(8)
+      ])
+      const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0])
+      const { read } = yield* setup(
+        {
+          "pic.png": png,
+          "anim.gif": gif,
+          "photo.webp": webp,
+          "no-extension": jpeg,
+          "big.png": Buffer.concat([png, png])
+        },
+        { maxImageBytes: 30_000 }
+      )
+      const result = yield* call(read, { file_path: "pic.png" })
+      expect(result.status).toBe("success")
+      expect(result.output).toEqual([
+        { type: "text", text: `Image pic.png (image/png, ${png.length} bytes):` },
+        { type: "image", mediaType: "image/png", data: png.toString("base64") }
+      ])
+      for (const [file, mediaType, bytes] of [
+        ["anim.gif", "image/gif", gif],
+        ["photo.webp", "image/webp", webp],
+        ["no-extension", "image/jpeg", jpeg]
+      ] as const) {
+        const out = yield* call(read, { file_path: file })
+        expect(out.output[1]).toEqual({ type: "image", mediaType, data: bytes.toString("base64") })
+      }
+      const big = yield* call(read, { file_path: "big.png" })
+      expect(big.status).toBe("error")
+      expect(text(big)).toBe(
+        `big.png is a image/png image of ${png.length * 2} bytes; images up to 30000 bytes can be read. Make a smaller copy (e.g. with Bash) and read that.`
+      )
+    })
+  )
+
+  it("imageMediaType", () => {
+    expect(imageMediaType(Buffer.from("GIF87a..."))).toBe("image/gif")
+    expect(imageMediaType(Buffer.from("RIFF\0\0\0\0WAVE"))).toBeUndefined()
+    expect(imageMediaType(Buffer.from("RIFF"))).toBeUndefined()
+    expect(imageMediaType(new Uint8Array([0xff, 0xd8]))).toBeUndefined()
+    expect(imageMediaType(Buffer.from("plain text"))).toBeUndefined()
+  })
+
+  it.scoped("records successful reads (text, empty, image) in the file state, and not failed ones", () =>
+    Effect.gen(function* () {
+      const fileState = yield* makeFileState()
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2])
+      const { dir, read } = yield* setup(
+        { "a.txt": "one\ntwo\n", "empty.txt": "", "p.png": png, bin: new Uint8Array([0, 1, 2]) },
+        { fileState }
+      )
+      for (const file of ["a.txt", "empty.txt", "p.png", "bin", "missing.txt"]) yield* call(read, { file_path: file })
+      const recorded = [...(yield* Ref.get(fileState.files)).keys()].sort()
+      expect(recorded).toEqual([path.join(dir, "a.txt"), path.join(dir, "empty.txt"), path.join(dir, "p.png")])
+      const a = yield* fileState.get(path.join(dir, "a.txt"))
+      expect(Option.getOrThrow(a)).toMatchObject({ size: 8, hash: expect.stringMatching(/^[0-9a-f]{64}$/) })
+      // A partial window counts as a read too.
+      yield* call(read, { file_path: "a.txt", offset: 2, limit: 1 })
+      yield* fileState.checkWritable(path.join(dir, "a.txt"))
     })
   )
 

@@ -1,0 +1,124 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { layerNode, type SageOptions } from "../../src/layers/SageLive.js"
+import { Agent } from "../../src/services/Agent.js"
+import { ToolRegistry } from "../../src/services/ToolRegistry.js"
+import type { AgentEvent } from "../../src/streams/AgentEvent.js"
+import * as WireServer from "../support/WireServer.js"
+import { answer, callTools, ofType, tempDir } from "./harness.js"
+
+const run = (options: SageOptions, prompt: string) =>
+  Effect.gen(function* () {
+    const agent = yield* Agent
+    const events: Array<AgentEvent> = []
+    yield* Stream.runForEach(agent.run(prompt), (e) => Effect.sync(() => events.push(e)))
+    return events
+  }).pipe(Effect.provide(layerNode(options)))
+
+const optionsFor = (wire: WireServer.WireServer, cwd: string, extra: Partial<SageOptions> = {}): SageOptions => ({
+  provider: "anthropic",
+  apiKey: "sk-ant-test",
+  baseURL: wire.url,
+  model: "claude-test",
+  cwd,
+  homeDir: cwd,
+  env: { PATH: process.env.PATH },
+  ...extra
+})
+
+const results = (events: ReadonlyArray<AgentEvent>) =>
+  Object.fromEntries(ofType(events, "tool.completed").map((e) => [e.result.toolCallId, e.result]))
+
+describe("layerNode", () => {
+  it.scoped("registers every built-in tool plus the caller's, in order", () =>
+    Effect.gen(function* () {
+      const cwd = yield* tempDir
+      const names = yield* Effect.flatMap(ToolRegistry, (r) => r.list).pipe(
+        Effect.map((tools) => tools.map((t) => t.name)),
+        Effect.provide(layerNode({ provider: "anthropic", apiKey: "k", cwd, homeDir: cwd }))
+      )
+      expect(names).toEqual([
+        "Read",
+        "Write",
+        "Edit",
+        "MultiEdit",
+        "LS",
+        "Glob",
+        "Bash",
+        "BashOutput",
+        "KillShell",
+        "Grep",
+        "WebFetch",
+        "TodoWrite"
+      ])
+    })
+  )
+
+  it.scopedLive("uses the settings' defaultMode and additionalDirectories", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const other = yield* tempDir
+      fs.writeFileSync(path.join(other, "shared.txt"), "from the other root\n")
+      fs.mkdirSync(path.join(cwd, ".sage"))
+      fs.writeFileSync(
+        path.join(cwd, ".sage", "settings.json"),
+        JSON.stringify({ permissions: { defaultMode: "acceptEdits", additionalDirectories: [other] } })
+      )
+      wire.enqueue(
+        callTools([
+          { id: "w", name: "Write", input: { file_path: "new.txt", content: "hello\n" } },
+          { id: "r", name: "Read", input: { file_path: path.join(other, "shared.txt") } }
+        ]),
+        answer("ok")
+      )
+      const events = yield* run(optionsFor(wire, cwd), "write and read")
+      const byId = results(events)
+      expect(byId.w?.status).toBe("success")
+      expect(fs.readFileSync(path.join(cwd, "new.txt"), "utf8")).toBe("hello\n")
+      expect(byId.r?.status).toBe("success")
+      expect(JSON.stringify(byId.r?.output)).toContain("from the other root")
+    })
+  )
+
+  it.scopedLive("protected paths need an explicit allow rule, even in bypassPermissions", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      fs.mkdirSync(path.join(cwd, ".git"))
+      wire.enqueue(
+        callTools([{ id: "g", name: "Write", input: { file_path: ".git/config", content: "[core]\n" } }]),
+        answer("ok")
+      )
+      const refused = yield* run(optionsFor(wire, cwd, { permissionMode: "bypassPermissions" }), "edit git config")
+      expect(results(refused).g?.status).toBe("error")
+      expect(fs.existsSync(path.join(cwd, ".git", "config"))).toBe(false)
+      wire.enqueue(
+        callTools([{ id: "g2", name: "Write", input: { file_path: ".git/config", content: "[core]\n" } }]),
+        answer("ok")
+      )
+      const allowed = yield* run(
+        optionsFor(wire, cwd, { permissionMode: "bypassPermissions", allowedTools: ["Write(.git/config)"] }),
+        "edit git config"
+      )
+      expect(results(allowed).g2?.status).toBe("success")
+      expect(fs.readFileSync(path.join(cwd, ".git", "config"), "utf8")).toBe("[core]\n")
+    })
+  )
+
+  it.scoped("fails to build with a PermissionError naming a malformed settings file", () =>
+    Effect.gen(function* () {
+      const cwd = yield* tempDir
+      fs.mkdirSync(path.join(cwd, ".sage"))
+      fs.writeFileSync(path.join(cwd, ".sage", "settings.json"), '{\n  "permissions": { "allow": [1] }\n}\n')
+      const error = yield* Effect.flip(
+        Effect.provide(Agent, layerNode({ provider: "anthropic", apiKey: "k", cwd, homeDir: cwd }))
+      )
+      expect(error._tag).toBe("PermissionError")
+      expect(error.message).toContain("settings.json:2")
+    })
+  )
+})
