@@ -1,10 +1,14 @@
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
 import { globToRegExp, makeGlobTool, matchGlob, splitGlobBase } from "../../src/tools/Glob.js"
 import { makeWorkspace } from "../../src/tools/Workspace.js"
-import { call, tempDir, text, writeFiles } from "./support.js"
+import { call, context, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: ReadonlyArray<string>, options?: Parameters<typeof makeGlobTool>[1]) =>
   Effect.gen(function* () {
@@ -170,6 +174,200 @@ describe("Glob", () => {
       expect(text(missing)).toBe("Directory does not exist: nope")
       expect(text(yield* call(glob, { pattern: "*", path: "a.txt" }))).toBe("a.txt is not a directory.")
       expect(text(yield* call(glob, { pattern: "" }))).toContain('["pattern"]')
+    })
+  )
+})
+
+describe("Glob and ignore files", () => {
+  const sorted = (dir: string, output: string) => relative(dir, output).sort()
+
+  it.scoped("does not return gitignored files, returns negated ones, and prunes ignored directories", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup([
+        "a.log",
+        "keep.log",
+        "src/b.log",
+        "src/keep.log",
+        "src/main.ts",
+        "build/out.ts",
+        "build/keep.log",
+        "notes.txt"
+      ])
+      writeFiles(dir, { ".gitignore": "# generated\n*.log\n!keep.log\nbuild/\n" })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.log" })))).toEqual(["keep.log", "src/keep.log"])
+      // build/ is pruned as a whole: its keep.log stays hidden although the negation would match it.
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.ts" })))).toEqual(["src/main.ts"])
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*" })))).toEqual([
+        ".gitignore",
+        "keep.log",
+        "notes.txt",
+        "src/keep.log",
+        "src/main.ts"
+      ])
+      expect(text(yield* call(glob, { pattern: "*.log" }))).toBe(path.join(dir, "keep.log"))
+    })
+  )
+
+  it.scoped("searches an ignored directory that is named explicitly, as ripgrep does", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup(["build/out.ts", "build/deep/x.ts", "build/debug.log"])
+      writeFiles(dir, { ".gitignore": "build/\n*.log\n" })
+      expect(text(yield* call(glob, { pattern: "**/*.ts" }))).toBe("No files found")
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.ts", path: "build" })))).toEqual([
+        "build/deep/x.ts",
+        "build/out.ts"
+      ])
+      expect(sorted(dir, text(yield* call(glob, { pattern: "build/**/*" })))).toEqual([
+        "build/deep/x.ts",
+        "build/out.ts"
+      ])
+    })
+  )
+
+  it.scoped("applies nested .gitignore files relative to their own directory", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup([
+        "local.txt",
+        "a.tmp",
+        "pkg/local.txt",
+        "pkg/a.tmp",
+        "pkg/deep/local.txt",
+        "pkg/deep/b.tmp",
+        "pkg/gen/x.txt",
+        "other/gen/y.txt"
+      ])
+      writeFiles(dir, {
+        ".gitignore": "*.tmp\n",
+        // Anchored to pkg/: ignores pkg/local.txt and pkg/gen, not pkg/deep/local.txt or other/gen.
+        "pkg/.gitignore": "/local.txt\n/gen/\n!a.tmp\n"
+      })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.{txt,tmp}" })))).toEqual([
+        "local.txt",
+        "other/gen/y.txt",
+        "pkg/a.tmp",
+        "pkg/deep/local.txt"
+      ])
+    })
+  )
+
+  it.scoped("honours .ignore and .rgignore over .gitignore, and stops .gitignore at a nested repository", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup([
+        "a.gen",
+        "b.gen",
+        "c.gen",
+        "secret.txt",
+        "vendor/repo/x.gen",
+        "vendor/repo/y.txt",
+        "vendor/repo/.git/HEAD"
+      ])
+      writeFiles(dir, {
+        ".gitignore": "*.gen\n",
+        ".ignore": "!b.gen\nsecret.txt\n",
+        ".rgignore": "!c.gen\n*.txt\n!y.txt\n"
+      })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.{gen,txt}" })))).toEqual([
+        "b.gen",
+        "c.gen",
+        // The root .gitignore does not apply inside vendor/repo (it has its own .git); .rgignore still does.
+        "vendor/repo/x.gen",
+        "vendor/repo/y.txt"
+      ])
+    })
+  )
+
+  it.scoped("reads ignore files only where they exist, and tolerates one that cannot be read", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup(["a.txt", "b.md", ".ignore/inner.md"])
+      // A directory named .gitignore cannot be read as a file: it adds no rules (and is walked as a directory).
+      writeFiles(dir, { ".gitignore/x.txt": "x", "sub/.gitignore": "*.md\n", "sub/c.md": "c", "sub/d.txt": "d" })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.{txt,md}" })))).toEqual([
+        ".gitignore/x.txt",
+        ".ignore/inner.md",
+        "a.txt",
+        "b.md",
+        "sub/d.txt"
+      ])
+    })
+  )
+
+  it.scoped("excludes an ignored symlink and still lists a symlink that is not ignored", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup(["target.txt"])
+      fs.symlinkSync(path.join(dir, "target.txt"), path.join(dir, "link.txt"))
+      fs.symlinkSync(path.join(dir, "target.txt"), path.join(dir, "hidden-link.txt"))
+      writeFiles(dir, { ".gitignore": "hidden-*\n" })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "*.txt" })))).toEqual(["link.txt", "target.txt"])
+    })
+  )
+
+  it.scoped("skips node_modules by default, and not when ignoreDirectories is empty", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup(["node_modules/pkg/index.js", "lib.js"])
+      const workspace = yield* makeWorkspace([dir])
+      const everything = makeGlobTool(workspace, { ignoreDirectories: [] })
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.js" })))).toEqual(["lib.js"])
+      expect(sorted(dir, text(yield* call(everything, { pattern: "**/*.js" })))).toEqual([
+        "lib.js",
+        "node_modules/pkg/index.js"
+      ])
+      // A .gitignore still applies to a directory that ignoreDirectories lets through.
+      writeFiles(dir, { ".gitignore": "node_modules/\n" })
+      expect(sorted(dir, text(yield* call(everything, { pattern: "**/*.js" })))).toEqual(["lib.js"])
+    })
+  )
+
+  it.scoped("does not read directories deeper than a pattern without ** can match", () =>
+    Effect.gen(function* () {
+      const files = ["a.txt", ...Array.from({ length: 20 }, (_, i) => `deep/sub/f${i}.txt`)]
+      const { dir, glob } = yield* setup(files, { maxEntries: 5 })
+      // Only the top directory (2 entries) is read for "*.txt", one more level for "*/*.txt".
+      expect(text(yield* call(glob, { pattern: "*.txt" }))).toBe(path.join(dir, "a.txt"))
+      expect(text(yield* call(glob, { pattern: "*/*.txt" }))).toBe("No files found")
+      expect(text(yield* call(glob, { pattern: "*/*/*.txt" }))).toContain("The search stopped after 5 entries")
+      expect(text(yield* call(glob, { pattern: "{deep,x}/*/*.txt" }))).toContain("The search stopped after 5 entries")
+    })
+  )
+
+  it.scoped("gives the same newest-first result with any concurrency", () =>
+    Effect.gen(function* () {
+      const files = Array.from({ length: 60 }, (_, i) => `d${i % 6}/e${i % 4}/f${i}.ts`)
+      const { dir, glob } = yield* setup(files)
+      writeFiles(dir, { ".gitignore": "d5/\n", "d1/.gitignore": "e2/\n" })
+      const workspace = yield* makeWorkspace([dir])
+      const serial = makeGlobTool(workspace, { concurrency: 1 })
+      const expected = files
+        .filter((f) => !f.startsWith("d5/") && !f.startsWith("d1/e2/"))
+        .reverse()
+        .map((f) => path.join(dir, f))
+      expect(text(yield* call(glob, { pattern: "**/*.ts" })).split("\n")).toEqual(expected)
+      expect(text(yield* call(serial, { pattern: "**/*.ts" })).split("\n")).toEqual(expected)
+    })
+  )
+
+  it.scopedLive.skipIf(process.platform === "win32")("is interrupted while a read hangs, and the walk then stops", () =>
+    Effect.gen(function* () {
+      const { dir, glob } = yield* setup(["a.txt", "sub/b.txt", "sub/deeper/c.txt"])
+      // Opening a FIFO for reading blocks until a writer opens it: the walk hangs on sub/.gitignore.
+      const fifo = path.join(dir, "sub", ".gitignore")
+      execFileSync("mkfifo", [fifo])
+      const release = Effect.sync(() => {
+        // Succeeds only once the walk has the FIFO open for reading; closing it gives the reader an empty file.
+        const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)
+        fs.closeSync(fd)
+      }).pipe(Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds"))), Effect.orDie)
+      const fiber = yield* Effect.fork(glob.execute({ pattern: "**/*.txt" }, context(dir)))
+      yield* Effect.sleep("100 millis")
+      const exit = yield* Fiber.interrupt(fiber)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* release // unblocks the abandoned walk, which sees the abort and stops
+      // The FIFO is gone; the same tool works again.
+      fs.rmSync(fifo)
+      expect(sorted(dir, text(yield* call(glob, { pattern: "**/*.txt" })))).toEqual([
+        "a.txt",
+        "sub/b.txt",
+        "sub/deeper/c.txt"
+      ])
     })
   )
 })
