@@ -59,6 +59,8 @@ export interface SageAgentSDKOptions {
   readonly maxConcurrency?: number
   readonly maxTokens?: number
   readonly systemPrompt?: string
+  /** WebFetch may reach private/loopback addresses only when allowed here. */
+  readonly webFetch?: { readonly allowPrivate?: boolean; readonly allowedHosts?: ReadonlyArray<string> }
   /** Environment for commands (secrets are scrubbed); defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>
 }
@@ -141,6 +143,7 @@ export class SageAgentSDK {
         ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
         ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
         ...(o.systemPrompt === undefined ? {} : { system: o.systemPrompt }),
+        ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
         ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) })
       }
       this.#runtime = ManagedRuntime.make(layerNode(options))

@@ -16,7 +16,7 @@ import type { LLMClient } from "../services/LLMClient.js"
 import { Approver, type PermissionMode, Permissions } from "../services/Permissions.js"
 import type { Tool } from "../services/Tool.js"
 import type { ToolRegistry } from "../services/ToolRegistry.js"
-import { makeBuiltinTools, makeWorkspace } from "../tools/index.js"
+import { makeBuiltinTools, makeWorkspace, type WebFetchOptions } from "../tools/index.js"
 import * as AgentLive from "./AgentLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as PermissionsLive from "./PermissionsLive.js"
@@ -55,6 +55,11 @@ export interface SageOptions extends ProviderOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Answers permission questions; without one, `ask` means deny. */
   readonly approver?: Approver.Service
+  /**
+   * WebFetch's network policy. By default private, loopback and link-local addresses are refused (after DNS
+   * resolution and on every redirect); `allowPrivate` or `allowedHosts` allow them explicitly.
+   */
+  readonly webFetch?: Pick<WebFetchOptions, "allowPrivate" | "allowedHosts">
   /** The user's home directory (for `~/.sage/settings.json`). */
   readonly homeDir?: string
 }
@@ -135,7 +140,8 @@ export const layerNode = (
       const builtins = yield* makeBuiltinTools({
         workspace,
         env: options.env ?? {},
-        allowProtected: explicitlyAllowsEdit(rules)
+        allowProtected: explicitlyAllowsEdit(rules),
+        ...(options.webFetch === undefined ? {} : { webFetch: options.webFetch })
       })
       const base = Layer.mergeAll(
         providerLayer(options),

@@ -179,6 +179,47 @@ describe("SageAgentSDK", () => {
     })
   )
 
+  it.scopedLive("WebFetch reaches a loopback server only when the config allows it; TodoWrite emits its list", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const page = yield* WireServer.make
+      const cwd = yield* tempDir
+      page.setHandler(() => ({
+        kind: "stream",
+        contentType: "text/html",
+        chunks: ["<html><body><h1>Local docs</h1><script>x()</script></body></html>"]
+      }))
+      const fetchAndPlan = () =>
+        callTools([
+          { id: "f", name: "WebFetch", input: { url: `${page.url}/docs` } },
+          { id: "t", name: "TodoWrite", input: { todos: [{ content: "read docs", status: "in_progress" }] } }
+        ])
+      const collect = (sdk: SageAgentSDK) =>
+        Effect.promise(async () => {
+          const events: Array<AgentEvent> = []
+          for await (const e of sdk.stream("fetch")) events.push(e)
+          return events
+        })
+      wire.enqueue(fetchAndPlan(), answer("ok"))
+      const refused = yield* collect(yield* sdkFor(wire, cwd))
+      const refusedFetch = refused.flatMap((e) =>
+        e.type === "tool.completed" && e.result.toolCallId === "f" ? [e.result] : []
+      )[0]
+      expect(refusedFetch?.status).toBe("error")
+      expect(page.requests).toHaveLength(0)
+      const todos = refused.find((e) => e.type === "todos.updated")
+      expect(todos).toMatchObject({ todos: [{ content: "read docs", status: "in_progress" }] })
+      wire.enqueue(fetchAndPlan(), answer("ok"))
+      const allowed = yield* collect(yield* sdkFor(wire, cwd, { webFetch: { allowPrivate: true } }))
+      const fetched = allowed.flatMap((e) =>
+        e.type === "tool.completed" && e.result.toolCallId === "f" ? [e.result] : []
+      )[0]
+      expect(fetched?.status).toBe("success")
+      expect(JSON.stringify(fetched?.output)).toContain("Local docs")
+      expect(JSON.stringify(fetched?.output)).not.toContain("x()")
+    })
+  )
+
   it.scopedLive("errors are the tagged error classes, real Errors", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
