@@ -13,7 +13,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { performance } from "node:perf_hooks"
 import { fanOut, firstToken } from "./agent.mjs"
-import { startServer, stats, fmt } from "./support.mjs"
+import { anthropicStream, fmt, startServer, stats, writeStream } from "./support.mjs"
 import { toolBenches } from "./tools.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -85,6 +85,65 @@ async function cliStartup() {
   )
 }
 
+/** Peak RSS of a running child, from /proc/<pid>/status VmHWM (the kernel's high-water mark), polled until exit. */
+const peakRssOfChild = (child) =>
+  new Promise((resolve) => {
+    let peak = 0
+    const read = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+      } catch {}
+    }
+    const timer = setInterval(read, 5)
+    child.on("exit", (code) => {
+      clearInterval(timer)
+      resolve({ peak, code })
+    })
+  })
+
+async function cliSessionRss(steps) {
+  let request = 0
+  const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-rss-cli-")))
+  for (let i = 0; i < 20; i++)
+    fs.writeFileSync(path.join(cwd, `file${i}.ts`), `export const v${i} = ${i}\n`.repeat(200))
+  const text = Array.from({ length: 40 }, (_, i) => `word${i} `)
+  const server = await startServer((_req, res) => {
+    request++
+    writeStream(
+      res,
+      request === steps
+        ? anthropicStream({ text })
+        : anthropicStream({
+            text,
+            tools: [
+              { id: `r${request}`, name: "Read", input: { file_path: `file${request % 20}.ts` } },
+              { id: `g${request}`, name: "Glob", input: { pattern: "*.ts" } }
+            ]
+          })
+    )
+  })
+  const child = spawn(
+    process.execPath,
+    [bin, "-p", "work", "--max-steps", String(steps), "--cwd", cwd, "--output-format", "json"],
+    {
+      env: {
+        ...process.env,
+        ANTHROPIC_API_KEY: "bench",
+        ANTHROPIC_BASE_URL: server.url,
+        SAGE_PROVIDER: "anthropic",
+        HOME: cwd
+      },
+      stdio: ["ignore", "ignore", "inherit"]
+    }
+  )
+  const { peak, code } = await peakRssOfChild(child)
+  await server.close()
+  fs.rmSync(cwd, { recursive: true, force: true })
+  if (code !== 0 || request !== steps) throw new Error(`CLI session: exit ${code}, ${request} requests`)
+  return peak
+}
+
 async function rss() {
   const run = (args) =>
     new Promise((resolve, reject) => {
@@ -95,17 +154,14 @@ async function rss() {
       child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${out}`))))
     })
   const session = await run([path.join(here, "rss-session.mjs")])
+  const cli = await cliSessionRss(50)
   const bare = await run([
     "-e",
     "process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))"
   ])
-  console.log("\n(c) peak RSS (maxRSS of the process)")
-  console.log(
-    "    50-step session (%d events, %d tool calls)  %s MB   (target < 150 MB)",
-    session.events,
-    session.toolCalls,
-    session.maxRssMb.toFixed(1)
-  )
+  console.log("\n(c) peak RSS of a 50-step session (each step: text, Read and Glob)")
+  console.log("    sage -p, the bundled CLI                %s MB   (target < 150 MB)", cli.toFixed(1))
+  console.log("    library, unbundled dist/ (%d events)   %s MB", session.events, session.maxRssMb.toFixed(1))
   console.log("    bare node process                       %s MB", bare.maxRssMb.toFixed(1))
 }
 

@@ -139,9 +139,9 @@ export const make = (defaults: AgentOptions) =>
         const result = yield* Deferred.make<RunResult, AgentError>()
         const state = yield* Ref.make<AgentState>("ready")
 
+        // The hot path (one call per streamed delta): plain combinators, no generator.
         const emit = <T extends AgentEventType>(body: Omit<EventBody<T>, "sessionId" | "agentId">) =>
-          Effect.gen(function* () {
-            const timestamp = yield* Clock.currentTimeMillis
+          Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
             const event = {
               ...body,
               v: PROTOCOL_VERSION,
@@ -150,8 +150,7 @@ export const make = (defaults: AgentOptions) =>
               ...(defaults.parentAgentId === undefined ? {} : { parentAgentId: defaults.parentAgentId }),
               timestamp
             } as unknown as AgentEvent
-            yield* bus.publish(event)
-            yield* PubSub.publish(events, Take.of(event))
+            return Effect.zipRight(bus.publish(event), PubSub.publish(events, Take.of(event)))
           })
 
         const setState = (to: AgentState) =>
@@ -371,16 +370,18 @@ export const make = (defaults: AgentOptions) =>
                   ...(maxTokens === undefined ? {} : { maxTokens })
                 })
                 .pipe(
-                  Stream.runForEach((part) =>
-                    Effect.gen(function* () {
-                      progress.response = applyPart(progress.response, part)
-                      yield* partEvent(part)
-                      if (part.type === "tool-call-complete") {
-                        const call = progress.response.toolCalls[progress.response.toolCalls.length - 1]!
-                        running.push(yield* Effect.forkScoped(executeCall(call)))
-                      }
-                    })
-                  )
+                  Stream.runForEach((part) => {
+                    progress.response = applyPart(progress.response, part)
+                    if (part.type !== "tool-call-complete") return partEvent(part)
+                    // Start the tool as soon as its call is complete; results are still joined in call order.
+                    const call = progress.response.toolCalls[progress.response.toolCalls.length - 1]!
+                    return Effect.zipRight(
+                      partEvent(part),
+                      Effect.map(Effect.forkScoped(executeCall(call)), (fiber) => {
+                        running.push(fiber)
+                      })
+                    )
+                  })
                 )
               const response = toResponse(progress.response)
               progress.usage = progress.usage.add(response.usage)

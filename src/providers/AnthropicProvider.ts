@@ -187,11 +187,11 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
           })
         const pull: Effect.Effect<Chunk.Chunk<StreamPart>, Option.Option<LLMError>> = Effect.suspend(() => {
           if (done) return Effect.fail(Option.none())
+          // No per-read AbortSignal (allocating and linking one per event was the provider's main cost): an
+          // interrupted read stops waiting at once, and closing the scope aborts `controller`, which ends the read
+          // and the connection.
           return Effect.tryPromise({
-            try: (signal) => {
-              linkAbort(signal, controller)
-              return events.next()
-            },
+            try: () => events.next(),
             catch: (cause) => Option.some(lost(cause))
           }).pipe(
             Effect.tapError(() =>
