@@ -5,6 +5,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { BackgroundShells } from "./BackgroundShells.js"
 import { runProcessGroup } from "./ProcessGroup.js"
@@ -54,26 +55,8 @@ export const scrubEnv = (env: Readonly<Record<string, string | undefined>>): Rec
   return clean
 }
 
-// CSI, OSC (ended by BEL or ST), other escape sequences (ESC, intermediates, final byte); remaining C0 controls
-// except tab, newline and CR.
-const ESC = String.fromCharCode(0x1b)
-const BEL = String.fromCharCode(0x07)
-const C0 = [...Array(32).keys(), 0x7f]
-  .filter((code) => code !== 0x09 && code !== 0x0a && code !== 0x0d && code !== 0x1b)
-  .map((code) => String.fromCharCode(code))
-  .join("")
-const CONTROL = new RegExp(
-  [
-    `${ESC}\\[[0-?]*[ -/]*[@-~]`,
-    `${ESC}\\][^${BEL}${ESC}]*(?:${BEL}|${ESC}\\\\)`,
-    `${ESC}[ -/]*[0-~]`,
-    `[${C0}${ESC}]`
-  ].join("|"),
-  "g"
-)
-
-/** Text without terminal control sequences (colours, cursor movement, titles). */
-export const stripControlSequences = (text: string): string => text.replace(CONTROL, "")
+/** Text without terminal control sequences (colours, cursor movement, titles): the shared output hygiene. */
+export const stripControlSequences = sanitizeForTerminal
 
 /**
  * Runs `bash -c command` with stdout and stderr merged in the order written. With `run_in_background`, the

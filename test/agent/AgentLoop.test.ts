@@ -11,7 +11,18 @@ import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { makeBashTool } from "../../src/tools/Bash.js"
 import { Tool } from "../../src/tools/Tool.js"
 import * as WireServer from "../support/WireServer.js"
-import { agentLayer, answer, callTools, hang, ofType, realSleep, reply, runTurn, tempDir } from "./harness.js"
+import {
+  agentLayer,
+  answer,
+  callTools,
+  hang,
+  ofType,
+  realSleep,
+  reply,
+  runTurn,
+  tempDir,
+  waitUntilGone
+} from "./harness.js"
 
 const Echo = Tool.make({
   name: "Echo",
@@ -303,16 +314,7 @@ describe("agent loop interruption", () => {
       const result = yield* execution.result
       expect(result.stopReason).toBe("interrupted")
       // The grandchild (sleep) is gone: no orphan survives the interrupt.
-      let alive = true
-      for (let i = 0; i < 100 && alive; i++) {
-        try {
-          process.kill(pid, 0)
-          yield* realSleep(20)
-        } catch {
-          alive = false
-        }
-      }
-      expect(alive).toBe(false)
+      expect(yield* waitUntilGone(pid)).toBe(true)
       const last = result.messages.at(-1)!
       expect(last.role).toBe("tool")
       const blocks = last.content.flatMap((b) => (b.type === "tool_result" ? [b] : []))

@@ -16,6 +16,7 @@ import { Approver, type PermissionMode } from "../../src/services/Permissions.js
 import type { Tool } from "../../src/services/Tool.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { type Script, anthropicEvents } from "../support/anthropicSse.js"
+import { isAlive } from "../tools/support.js"
 import type { Reply, WireServer } from "../support/WireServer.js"
 
 export const tempDir = Effect.acquireRelease(
@@ -97,3 +98,13 @@ export const ofType = <T extends AgentEvent["type"]>(events: ReadonlyArray<Agent
 
 /** Real-time sleep (WireServer I/O happens in real time). */
 export const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
+
+/** Wait (real time, up to ~2 s) until `pid` is gone (a zombie counts as gone); true when it is. */
+export const waitUntilGone = (pid: number) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 100; i++) {
+      if (!isAlive(pid)) return true
+      yield* realSleep(20)
+    }
+    return !isAlive(pid)
+  })

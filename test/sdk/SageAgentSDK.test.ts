@@ -6,7 +6,7 @@ import * as Schema from "effect/Schema"
 import { AuthenticationError, ConfigError } from "../../src/errors/index.js"
 import { AbortError, type AgentEvent, type CanUseTool, SageAgentSDK } from "../../src/sdk.js"
 import { Tool } from "../../src/tools/Tool.js"
-import { answer, callTools, hang, realSleep, tempDir } from "../agent/harness.js"
+import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
 import * as WireServer from "../support/WireServer.js"
 
 const sdkFor = (
@@ -127,16 +127,7 @@ describe("SageAgentSDK", () => {
       )
       expect(error).toBeInstanceOf(AbortError)
       expect((error as Error).name).toBe("AbortError")
-      let alive = true
-      for (let i = 0; i < 100 && alive; i++) {
-        try {
-          process.kill(pid, 0)
-          yield* realSleep(20)
-        } catch {
-          alive = false
-        }
-      }
-      expect(alive).toBe(false)
+      expect(yield* waitUntilGone(pid)).toBe(true)
       const again = yield* Effect.promise(() => sdk.run("x", { signal: controller.signal }).catch((e: unknown) => e))
       expect(again).toBeInstanceOf(AbortError)
     })

@@ -13,7 +13,8 @@ describe("sanitizeForTerminal", () => {
     ["bell\u0007 and nul\u0000 and del\u007f", "bell and nul and del"],
     ["overwrite\rfake", "overwritefake"],
     ["windows\r\nline", "windows\nline"],
-    ["lone escape \u001b", "lone escape "]
+    ["lone escape \u001b", "lone escape "],
+    ["charset \u001b(Bswitch", "charset switch"]
   ])("strips %j", (input, expected) => {
     expect(sanitizeForTerminal(input)).toBe(expected)
   })

@@ -242,7 +242,7 @@ describe("Bash helpers", () => {
   })
 
   it("strips control sequences but keeps tabs and newlines", () => {
-    expect(stripControlSequences("a\tb\nc\r\n\u001b[2K\u001b(Bd\u0007e\u0000")).toBe("a\tb\nc\r\nde")
+    expect(stripControlSequences("a\tb\nc\r\n\u001b[2K\u001b(Bd\u0007e\u0000")).toBe("a\tb\nc\nde")
   })
 
   it("OutputCollector keeps head and tail across chunk boundaries", () => {
