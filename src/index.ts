@@ -15,6 +15,7 @@ export {
   type SageOptions,
   type SageServices
 } from "./layers/SageLive.js"
+export * as SandboxBubblewrap from "./layers/SandboxBubblewrap.js"
 export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
 export * as Anthropic from "./providers/AnthropicProvider.js"
 export * as OpenAI from "./providers/OpenAIProvider.js"
@@ -24,6 +25,7 @@ export * from "./services/Agent.js"
 export * from "./services/EventBus.js"
 export * from "./services/LLMClient.js"
 export * from "./services/Permissions.js"
+export * from "./services/Sandbox.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export * from "./services/ToolRegistry.js"
 export * from "./streams/index.js"

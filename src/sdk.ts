@@ -59,6 +59,10 @@ export interface SageAgentSDKOptions {
   readonly maxConcurrency?: number
   readonly maxTokens?: number
   readonly systemPrompt?: string
+  /** OS sandbox for commands: `auto` (default: bubblewrap when available), `require`, or `off`. */
+  readonly sandbox?: "auto" | "require" | "off"
+  /** Whether sandboxed commands may use the network (default false). */
+  readonly sandboxNetwork?: boolean
   /** WebFetch may reach private/loopback addresses only when allowed here. */
   readonly webFetch?: { readonly allowPrivate?: boolean; readonly allowedHosts?: ReadonlyArray<string> }
   /** Environment for commands (secrets are scrubbed); defaults to `process.env`. */
@@ -144,6 +148,8 @@ export class SageAgentSDK {
         ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
         ...(o.systemPrompt === undefined ? {} : { system: o.systemPrompt }),
         ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
+        ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
+        ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
         ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) })
       }
       this.#runtime = ManagedRuntime.make(layerNode(options))

@@ -69,6 +69,10 @@ const addDir = Options.directory("add-dir", { exists: "yes" }).pipe(
   Options.repeated,
   Options.withDescription("Another directory the tools may use")
 )
+const sandbox = Options.choice("sandbox", ["auto", "require", "off"] as const).pipe(
+  Options.withDefault("auto" as const),
+  Options.withDescription("OS sandbox for commands: auto (bubblewrap when available), require, off")
+)
 const prompt = Args.text({ name: "prompt" }).pipe(Args.optional)
 
 const readStdin = Effect.promise(async () => {
@@ -139,6 +143,7 @@ const main = Command.make(
     disallowedTools,
     cwd,
     addDir,
+    sandbox,
     prompt
   },
   (args) =>
@@ -158,6 +163,7 @@ const main = Command.make(
         allowedTools: args.allowedTools,
         disallowedTools: args.disallowedTools,
         env: process.env,
+        sandbox: args.sandbox,
         // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
         ...(process.stdin.isTTY === true && process.stderr.isTTY === true && Option.isSome(args.prompt)
           ? { approver: makeTerminalApprover(process.stdin, process.stderr) }

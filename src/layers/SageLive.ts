@@ -20,6 +20,8 @@ import { makeBuiltinTools, makeWorkspace, type WebFetchOptions } from "../tools/
 import * as AgentLive from "./AgentLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as PermissionsLive from "./PermissionsLive.js"
+import * as SandboxBubblewrap from "./SandboxBubblewrap.js"
+import type { SandboxMode } from "./SandboxBubblewrap.js"
 import { matchPathPattern, realpathLoose } from "./permissions/PathRule.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 
@@ -60,6 +62,13 @@ export interface SageOptions extends ProviderOptions {
    * resolution and on every redirect); `allowPrivate` or `allowedHosts` allow them explicitly.
    */
   readonly webFetch?: Pick<WebFetchOptions, "allowPrivate" | "allowedHosts">
+  /**
+   * The OS sandbox for commands: `auto` (default) uses bubblewrap when it works here and runs commands
+   * unconfined otherwise; `require` refuses to run commands without it; `off` never uses it.
+   */
+  readonly sandbox?: SandboxMode
+  /** Whether sandboxed commands may use the network (default false). */
+  readonly sandboxNetwork?: boolean
   /** The user's home directory (for `~/.sage/settings.json`). */
   readonly homeDir?: string
 }
@@ -137,9 +146,15 @@ export const layerNode = (
         rules
       )
       const workspace = yield* makeWorkspace([options.cwd, ...rules.additionalDirectories])
+      const sandbox = yield* SandboxBubblewrap.make({
+        policy: { writableRoots: workspace.roots, network: options.sandboxNetwork ?? false },
+        mode: options.sandbox ?? "auto",
+        env: options.env ?? {}
+      })
       const builtins = yield* makeBuiltinTools({
         workspace,
         env: options.env ?? {},
+        sandbox,
         allowProtected: explicitlyAllowsEdit(rules),
         ...(options.webFetch === undefined ? {} : { webFetch: options.webFetch })
       })

@@ -40,6 +40,8 @@ export interface ShellCommand {
   readonly env: Readonly<Record<string, string>>
   /** Default `bash`. */
   readonly shell?: string
+  /** The exact argv to spawn (e.g. the command wrapped by the OS sandbox); overrides `shell -c command`. */
+  readonly argv?: ReadonlyArray<string>
 }
 
 export interface BackgroundShells {
@@ -140,7 +142,8 @@ const spawnShell = (
 ): Effect.Effect<Shell, ToolExecutionError> =>
   Effect.async<Shell, ToolExecutionError>((resume) => {
     const shell = command.shell ?? "bash"
-    const child = spawn(shell, ["-c", 'exec "$0" -c "$1" 2>&1', shell, command.command], {
+    const argv = command.argv ?? [shell, "-c", 'exec "$0" -c "$1" 2>&1', shell, command.command]
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: command.cwd,
       env: command.env,
       detached: true,

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
+import type { Sandbox } from "../services/Sandbox.js"
 import type { BackgroundShells } from "./BackgroundShells.js"
 import { runProcessGroup } from "./ProcessGroup.js"
 import { Tool } from "./Tool.js"
@@ -31,6 +32,8 @@ export interface BashOptions {
    * it, a call with `run_in_background: true` fails with a message saying background shells are unavailable.
    */
   readonly backgroundShells?: BackgroundShells
+  /** The OS sandbox commands run in (foreground and background); without it they run unconfined. */
+  readonly sandbox?: Sandbox.Service
 }
 
 const SECRET_PATTERNS: ReadonlyArray<RegExp> = [
@@ -113,6 +116,9 @@ export const makeBashTool = (options: BashOptions) => {
     timeout: Duration.sum(Duration.sum(maxTimeout, killGrace), Duration.seconds(10)),
     execute: ({ command, timeout_ms, run_in_background }) =>
       Effect.gen(function* () {
+        // The outer shell only merges stderr into stdout and execs the real `bash -c command`.
+        const plain = [shell, "-c", 'exec "$0" -c "$1" 2>&1', shell, command]
+        const argv = options.sandbox === undefined ? plain : yield* options.sandbox.wrap(plain)
         if (run_in_background === true) {
           if (options.backgroundShells === undefined) {
             return yield* new ToolExecutionError({
@@ -124,15 +130,15 @@ export const makeBashTool = (options: BashOptions) => {
             command,
             cwd: workspaceCwd(options.workspace),
             env,
-            shell
+            shell,
+            argv
           })
           return `Started background shell ${started.id} (pid ${started.pid}). Read its output with BashOutput (shell_id "${started.id}") and stop it with KillShell.`
         }
         const timeout = timeout_ms === undefined ? defaultTimeout : Duration.millis(timeout_ms)
         const outcome = yield* runProcessGroup({
-          command: shell,
-          // The outer shell only merges stderr into stdout and execs the real `bash -c command`.
-          args: ["-c", 'exec "$0" -c "$1" 2>&1', shell, command],
+          command: argv[0]!,
+          args: argv.slice(1),
           cwd: workspaceCwd(options.workspace),
           env,
           timeout,

@@ -1,6 +1,7 @@
 /** The tool API and the built-in tools. */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import type { Sandbox } from "../services/Sandbox.js"
 import type { Tool as ToolContract } from "../services/Tool.js"
 import { type BackgroundShells, type BackgroundShellsOptions, makeBackgroundShells } from "./BackgroundShells.js"
 import { type BashOptions, makeBashTool } from "./Bash.js"
@@ -67,6 +68,8 @@ export interface BuiltinToolsOptions {
    * refuses `run_in_background`; `makeBuiltinTools` makes a registry in the current scope.
    */
   readonly backgroundShells?: BackgroundShells
+  /** The OS sandbox Bash runs commands in; without it they run unconfined. */
+  readonly sandbox?: Sandbox.Service
 }
 
 export interface MakeBuiltinToolsOptions extends BuiltinToolsOptions {
@@ -97,7 +100,8 @@ export const builtinTools = (options: BuiltinToolsOptions): ReadonlyArray<ToolCo
       ...options.bash,
       workspace: options.workspace,
       env: options.env,
-      ...(shells === undefined ? {} : { backgroundShells: shells })
+      ...(shells === undefined ? {} : { backgroundShells: shells }),
+      ...(options.sandbox === undefined ? {} : { sandbox: options.sandbox })
     }),
     ...(shells === undefined ? [] : [makeBashOutputTool(shells), makeKillShellTool(shells)]),
     makeGrepTool(options.workspace, { env: options.env, ...options.grep }),

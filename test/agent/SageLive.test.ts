@@ -10,6 +10,10 @@ import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import * as WireServer from "../support/WireServer.js"
 import { answer, callTools, ofType, tempDir } from "./harness.js"
 
+// .ci/run installs bubblewrap: on CI its absence is a failure, not a skip.
+const bwrapAvailable =
+  process.env.CI === "true" || (process.env.PATH ?? "").split(":").some((dir) => fs.existsSync(path.join(dir, "bwrap")))
+
 const run = (options: SageOptions, prompt: string) =>
   Effect.gen(function* () {
     const agent = yield* Agent
@@ -107,6 +111,28 @@ describe("layerNode", () => {
       expect(results(allowed).g2?.status).toBe("success")
       expect(fs.readFileSync(path.join(cwd, ".git", "config"), "utf8")).toBe("[core]\n")
     })
+  )
+
+  it.scopedLive.runIf(bwrapAvailable)(
+    "runs commands in the bubblewrap sandbox by default (writes outside the workspace fail)",
+    () =>
+      Effect.gen(function* () {
+        const wire = yield* WireServer.make
+        const cwd = yield* tempDir
+        const outside = yield* tempDir
+        wire.enqueue(
+          callTools([
+            { id: "in", name: "Bash", input: { command: "echo inside > in.txt" } },
+            { id: "out", name: "Bash", input: { command: `echo outside > ${outside}/out.txt` } }
+          ]),
+          answer("ok")
+        )
+        const events = yield* run(optionsFor(wire, cwd, { permissionMode: "bypassPermissions" }), "write twice")
+        expect(results(events).in?.status).toBe("success")
+        expect(fs.existsSync(path.join(cwd, "in.txt"))).toBe(true)
+        expect(results(events).out?.status).toBe("error")
+        expect(fs.existsSync(path.join(outside, "out.txt"))).toBe(false)
+      })
   )
 
   it.scoped("fails to build with a PermissionError naming a malformed settings file", () =>
