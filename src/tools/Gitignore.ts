@@ -3,10 +3,11 @@
  * ignore-aware walk of a directory tree. Used by the built-in `Grep` fallback so that it finds exactly the files
  * `rg` would search; other file tools can use it too.
  */
+import * as fsc from "node:fs"
 import type { Dirent } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { globToRegExp } from "./Glob.js"
+import { globToRegExp } from "./GlobPattern.js"
 
 /** One line of an ignore file. */
 export interface IgnoreRule {
@@ -122,6 +123,35 @@ export const readIgnoreLevel = async (directory: string): Promise<IgnoreLevel> =
 
 const toSlash = (p: string): string => (path.sep === "/" ? p : p.split(path.sep).join("/"))
 
+const POSIX = path.sep === "/"
+
+/** An absolute POSIX path in normal form (no empty, `.` or `..` segment, no trailing slash but for `/`). */
+const isNormalAbsolute = (p: string): boolean => {
+  if (p.charCodeAt(0) !== 47 /* / */) return false
+  if (p.length === 1) return true
+  if (p.charCodeAt(p.length - 1) === 47) return false
+  return !p.includes("//") && !p.includes("/./") && !p.includes("/../") && !p.endsWith("/.") && !p.endsWith("/..")
+}
+
+/**
+ * `toSlash(path.relative(directory, target))`; for normal absolute paths with `target` strictly inside
+ * `directory` (every path of a walk) it is the tail of `target`, without resolving either path.
+ */
+const relativeSlash = (directory: string, target: string): string => {
+  if (POSIX && isNormalAbsolute(target) && isNormalAbsolute(directory)) {
+    if (directory.length === 1) {
+      if (target.length > 1) return target.slice(1)
+    } else if (
+      target.length > directory.length &&
+      target.charCodeAt(directory.length) === 47 &&
+      target.startsWith(directory)
+    ) {
+      return target.slice(directory.length + 1)
+    }
+  }
+  return toSlash(path.relative(directory, target))
+}
+
 /**
  * The ignore files that apply in one directory: its own and its ancestors', shallowest first. A path is ignored
  * as ripgrep decides it: for each kind of file (in precedence order) the deepest file with a matching rule
@@ -164,7 +194,7 @@ export class IgnoreStack {
         const level = this.levels[i]!
         const rules = level.rules[kind]!
         if (rules.length > 0) {
-          const decision = matchIgnoreRules(rules, toSlash(path.relative(level.directory, absolutePath)), isDirectory)
+          const decision = matchIgnoreRules(rules, relativeSlash(level.directory, absolutePath), isDirectory)
           if (decision !== undefined) return decision === "ignore"
         }
         if (git && level.hasGit) break
@@ -178,36 +208,172 @@ export interface WalkOptions {
   /** Names of files and directories never visited. Default `.git`. */
   readonly skipNames?: ReadonlySet<string>
   readonly signal?: AbortSignal
+  /**
+   * Directory and ignore-file reads in flight at once, and subdirectories of one directory listed ahead of the
+   * walk. Default 16. The order of the files is the same whatever the value.
+   */
+  readonly concurrency?: number
 }
 
-const byName = (a: Dirent, b: Dirent): number => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))
+/**
+ * Orders strings by Unicode code point, which is the byte order of their UTF-8 encodings (ripgrep's order),
+ * without encoding them: UTF-16 code units compare the same way except that surrogates (code points above
+ * U+FFFF) must sort after U+E000..U+FFFF.
+ */
+export const compareCodePoints = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x === y) continue
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000
+    }
+    return x - y
+  }
+  return a.length - b.length
+}
+
+const byName = (a: Dirent, b: Dirent): number => compareCodePoints(a.name, b.name)
+
+/** Runs at most `max` jobs at once; the others wait in FIFO order. */
+const limiter = (max: number) => {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async <A>(job: () => Promise<A>): Promise<A> => {
+    if (active < max) active++
+    else await new Promise<void>((resolve) => waiting.push(resolve))
+    try {
+      return await job()
+    } finally {
+      const next = waiting.shift()
+      if (next === undefined) active--
+      else next() // the slot passes to the next job
+    }
+  }
+}
+
+// The callback API: cheaper per call than `fs/promises` when many reads are in flight.
+const readDirectory = (directory: string): Promise<Array<Dirent>> =>
+  new Promise((resolve, reject) =>
+    fsc.readdir(directory, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries)))
+  )
+
+const readText = (file: string): Promise<string> =>
+  new Promise((resolve, reject) => fsc.readFile(file, "utf8", (error, text) => (error ? reject(error) : resolve(text))))
+
+const GIT = ".git"
+
+interface Listing {
+  readonly directory: string
+  /** Sorted by name. */
+  readonly entries: ReadonlyArray<Dirent>
+  /** The ignore files that apply inside the directory (its own included). */
+  readonly stack: IgnoreStack
+}
+
+interface PendingDirectory {
+  readonly full: string
+  listing?: Promise<Listing | undefined>
+}
 
 /**
  * The regular files under `root` (absolute paths) that the ignore files do not exclude, depth-first with the
  * entries of each directory sorted by name (ripgrep's `--sort path` order). Symbolic links are not followed
- * (nor listed); unreadable directories are skipped. Hidden files are included.
+ * (nor listed); unreadable directories are skipped. Hidden files are included. Directories are listed a bounded
+ * number at a time ahead of the files handed out; a directory's ignore files are read only when its listing
+ * holds them.
  */
 export async function* walkFiles(root: string, options: WalkOptions = {}): AsyncGenerator<string> {
-  const skip = options.skipNames ?? new Set([".git"])
+  const skip = options.skipNames ?? new Set([GIT])
+  const signal = options.signal
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
+  const io = limiter(concurrency)
   const start = path.resolve(root)
-  const visit = async function* (directory: string, stack: IgnoreStack): AsyncGenerator<string> {
-    if (options.signal?.aborted) throw options.signal.reason
+
+  /** The ignore files of `directory` that its listing holds, as rules (an unreadable or invalid file is empty). */
+  const readRulesOf = (directory: string, names: ReadonlySet<string>, name: string) =>
+    names.has(name)
+      ? io(() => readText(path.join(directory, name))).then(
+          (text) => {
+            try {
+              return parseIgnoreFile(text)
+            } catch {
+              return []
+            }
+          },
+          () => []
+        )
+      : []
+
+  /** Lists a directory (never rejects: `undefined` when it cannot be read or the walk was aborted). */
+  const list = async (directory: string, parent: IgnoreStack, own: boolean): Promise<Listing | undefined> => {
+    if (signal?.aborted) return undefined
     let entries: Array<Dirent>
     try {
-      entries = await fs.readdir(directory, { withFileTypes: true })
+      entries = await io(() => readDirectory(directory))
     } catch {
-      return
+      return undefined
+    }
+    let stack = parent
+    if (!own) {
+      const names = new Set<string>()
+      for (const entry of entries) {
+        if (entry.name === GIT || (IGNORE_FILE_NAMES as ReadonlyArray<string>).includes(entry.name)) {
+          names.add(entry.name)
+        }
+      }
+      if (names.size > 0) {
+        const rules = await Promise.all(IGNORE_FILE_NAMES.map((name) => readRulesOf(directory, names, name)))
+        const level: IgnoreLevel = { directory, rules, hasGit: names.has(GIT) }
+        if (level.hasGit || rules.some((r) => r.length > 0)) stack = IgnoreStack.of([...parent.levels, level])
+      }
     }
     entries.sort(byName)
+    return { directory, entries, stack }
+  }
+
+  const visit = async function* (pending: Promise<Listing | undefined>): AsyncGenerator<string> {
+    if (signal?.aborted) throw signal.reason
+    const listing = await pending
+    if (signal?.aborted) throw signal.reason
+    if (listing === undefined) return
+    const { directory, entries, stack } = listing
+    const items: Array<string | PendingDirectory> = []
+    const directories: Array<PendingDirectory> = []
     for (const entry of entries) {
       if (skip.has(entry.name)) continue
       const full = path.join(directory, entry.name)
       if (entry.isDirectory()) {
-        if (!stack.isIgnored(full, true)) yield* visit(full, await stack.child(full))
+        if (!stack.isIgnored(full, true)) {
+          const subdirectory: PendingDirectory = { full }
+          directories.push(subdirectory)
+          items.push(subdirectory)
+        }
       } else if (entry.isFile() && !stack.isIgnored(full, false)) {
-        yield full
+        items.push(full)
       }
     }
+    let started = 0
+    const startUpTo = (count: number) => {
+      for (const end = Math.min(count, directories.length); started < end; started++) {
+        const subdirectory = directories[started]!
+        subdirectory.listing = list(subdirectory.full, stack, false)
+      }
+    }
+    startUpTo(concurrency)
+    let reached = 0
+    for (const item of items) {
+      if (typeof item === "string") {
+        yield item
+        continue
+      }
+      reached++
+      startUpTo(reached + concurrency)
+      yield* visit(item.listing ?? list(item.full, stack, false))
+    }
   }
-  yield* visit(start, await IgnoreStack.forDirectory(start))
+
+  yield* visit(list(start, await IgnoreStack.forDirectory(start), true))
 }

@@ -3,6 +3,7 @@
  * installed and an equivalent built-in search when it is not. Inputs follow Claude Code's Grep.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fsc from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Duration from "effect/Duration"
@@ -10,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { walkFiles } from "./Gitignore.js"
-import { globToRegExp } from "./Glob.js"
+import { globToRegExp } from "./GlobPattern.js"
 import { killGroup } from "./ProcessGroup.js"
 import { Tool } from "./Tool.js"
 import { resolveInside, type Workspace, workspaceCwd } from "./Workspace.js"
@@ -59,6 +60,11 @@ export interface GrepOptions {
   readonly maxFileBytes?: number
   /** Between SIGTERM and SIGKILL when ripgrep is stopped. Default 1 second. */
   readonly killGrace?: Duration.DurationInput
+  /**
+   * The built-in search: files read at once, and directory reads in flight. Default 32 (results keep their
+   * order whatever the value).
+   */
+  readonly concurrency?: number
 }
 
 type OutputMode = "content" | "files_with_matches" | "count"
@@ -359,12 +365,56 @@ const compile = (query: Query): RegExp => {
   }
 }
 
-/** The searchable text of `file`: `undefined` when it is binary, unreadable or too large. */
+// The callback API: cheaper per call than `fs/promises` when many reads are in flight.
+const openFile = (file: string): Promise<number> =>
+  new Promise((resolve, reject) => fsc.open(file, "r", (error, fd) => (error ? reject(error) : resolve(fd))))
+
+const fileSize = (fd: number): Promise<number> =>
+  new Promise((resolve, reject) => fsc.fstat(fd, (error, stat) => (error ? reject(error) : resolve(stat.size))))
+
+const readAt = (fd: number, buffer: Buffer, offset: number): Promise<number> =>
+  new Promise((resolve, reject) =>
+    fsc.read(fd, buffer, offset, buffer.length - offset, offset, (error, bytesRead) =>
+      error ? reject(error) : resolve(bytesRead)
+    )
+  )
+
+const closeFile = (fd: number): Promise<void> => new Promise((resolve) => fsc.close(fd, () => resolve()))
+
+const readWhole = (file: string): Promise<Buffer> =>
+  new Promise((resolve, reject) => fsc.readFile(file, (error, data) => (error ? reject(error) : resolve(data))))
+
+/**
+ * The bytes of `file` when its size is at most `maxBytes`, else `undefined`: one open file for the size and
+ * the content. A file that reports no size (`/proc`, devices) is read to its end.
+ */
+const readLimited = async (file: string, maxBytes: number): Promise<Buffer | undefined> => {
+  const fd = await openFile(file)
+  let size: number
+  try {
+    size = await fileSize(fd)
+    if (size > maxBytes) return undefined
+    if (size > 0) {
+      const buffer = Buffer.allocUnsafe(size)
+      let filled = 0
+      while (filled < size) {
+        const bytesRead = await readAt(fd, buffer, filled)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      return filled === size ? buffer : buffer.subarray(0, filled)
+    }
+  } finally {
+    await closeFile(fd)
+  }
+  return readWhole(file)
+}
+
+/** The searchable text of `file`: `undefined` when it is binary, unreadable or too large. Never rejects. */
 const readSearchable = async (file: string, maxBytes: number): Promise<string | undefined> => {
   try {
-    const stat = await fs.stat(file)
-    if (stat.size > maxBytes) return undefined
-    const buffer = await fs.readFile(file)
+    const buffer = await readLimited(file, maxBytes)
+    if (buffer === undefined) return undefined
     const nul = buffer.indexOf(0)
     if (nul === -1) return buffer.toString("utf8")
     // Like ripgrep: a NUL in the first block makes the file binary; a later one ends the search at its block.
@@ -459,7 +509,12 @@ const searchText = (query: Query, regex: RegExp, file: string, text: string, sin
   return emitWithContext(sink, file, lines, matched, query.before, query.after)
 }
 
-const builtinSearch = (query: Query, sink: Sink, maxFileBytes: number): Effect.Effect<SearchEnd, ToolExecutionError> =>
+const builtinSearch = (
+  query: Query,
+  sink: Sink,
+  maxFileBytes: number,
+  concurrency: number
+): Effect.Effect<SearchEnd, ToolExecutionError> =>
   Effect.gen(function* () {
     const regex = yield* Effect.try({
       try: () => compile(query),
@@ -475,13 +530,22 @@ const builtinSearch = (query: Query, sink: Sink, maxFileBytes: number): Effect.E
           ? (async function* () {
               yield query.target
             })()
-          : walkFiles(query.target, { signal })
+          : walkFiles(query.target, { signal, concurrency: Math.max(1, Math.ceil(concurrency / 2)) })
+        // Up to `concurrency` files are read ahead of the search; they are searched in walk order.
+        const reads: Array<{ readonly file: string; readonly text: Promise<string | undefined> }> = []
+        const searchNext = async (): Promise<boolean> => {
+          const next = reads.shift()!
+          const text = await next.text
+          if (signal.aborted) throw signal.reason
+          return text === undefined || searchText(query, regex, next.file, text, sink)
+        }
         for await (const file of files) {
           if (signal.aborted) throw signal.reason
           if (!query.targetIsFile && !query.accept(file)) continue
-          const text = await readSearchable(file, maxFileBytes)
-          if (text !== undefined && !searchText(query, regex, file, text, sink)) return { stopped: true }
+          reads.push({ file, text: readSearchable(file, maxFileBytes) })
+          if (reads.length >= concurrency && !(await searchNext())) return { stopped: true }
         }
+        while (reads.length > 0) if (!(await searchNext())) return { stopped: true }
         return { stopped: false }
       },
       catch: (error) =>
@@ -548,6 +612,7 @@ export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) =>
   const maxOutputChars = options.maxOutputChars ?? 40_000
   const maxFiles = options.maxFiles ?? 20_000
   const maxFileBytes = options.maxFileBytes ?? 50 * 1024 * 1024
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32))
   const timeout = Duration.decode(options.timeout ?? Duration.seconds(60))
   const killGrace = Duration.decode(options.killGrace ?? Duration.seconds(1))
   const env = options.env ?? {}
@@ -690,7 +755,7 @@ export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) =>
         const rgPath = yield* locateRipgrep
         const end = yield* (
           rgPath === null
-            ? builtinSearch(query, sink, maxFileBytes)
+            ? builtinSearch(query, sink, maxFileBytes, concurrency)
             : ripgrepSearch(rgPath, query, sink, workspaceCwd(workspace), rgEnv, killGrace)
         ).pipe(
           Effect.timeoutFail({

@@ -10,8 +10,17 @@ import type { PermissionError } from "../../errors/PermissionError.js"
 import type { PermissionContext, PermissionDecision, PermissionMode } from "../../services/Permissions.js"
 import type { ToolKind } from "../../services/Tool.js"
 import type { ToolCall } from "../../streams/ToolCall.js"
-import { matchPathPattern, type PathBases, realpathLoose, relativeSegments } from "./PathRule.js"
-import { type Match, matchCommand, matchDomain, type Rule, ruleAppliesTo, type ToolIdentity } from "./Rule.js"
+import { makePathMemo, matchPathPattern, type PathBases, type PathMemo, realpathLoose } from "./PathRule.js"
+import {
+  type Match,
+  matchCommand,
+  matchDomainHost,
+  type Rule,
+  ruleAppliesTo,
+  type ToolIdentity,
+  type UrlHost,
+  urlHost
+} from "./Rule.js"
 import type { RuleSet } from "./Settings.js"
 import { analyzeShell } from "./ShellParser.js"
 import type { Word } from "./ShellCommand.js"
@@ -40,7 +49,7 @@ type Part =
       readonly input: string
       readonly candidates: ReadonlyArray<string>
     }
-  | { readonly _tag: "Url"; readonly url: unknown }
+  | { readonly _tag: "Url"; readonly url: unknown; readonly host: UrlHost }
   /** A path the tool touches that cannot be told from the input (edit tools without a path). */
   | { readonly _tag: "Opaque" }
 
@@ -56,14 +65,111 @@ const describeWords = (words: ReadonlyArray<Word>) => words.map((w) => w.text).j
 
 interface Env {
   readonly rules: RuleSet
+  readonly compiled: CompiledRules
   readonly context: PermissionContext
   readonly tool: ToolIdentity
   readonly bases: PathBases
   /** Workspace roots (lexical and real). */
   readonly roots: ReadonlyArray<string>
+  /** Path computations memoized for this check only. */
+  readonly memo: PathMemo
+  /** Real paths resolved during this check only (never reused by another check: the disk may change). */
+  readonly realpaths: Map<string, string>
 }
 
 const unique = <A>(items: ReadonlyArray<A>): Array<A> => [...new Set(items)]
+
+/**
+ * What a check needs from a rule set that does not change while the rule set lives: the real paths of the
+ * project root, the home directory and the extra workspace roots, and the rules that apply to each tool.
+ * Built on first use of a `RuleSet` object (a changed rule set is a new object).
+ */
+interface CompiledRules {
+  /** What it was built from: a rule set whose fields differ (even if mutated in place) is compiled again. */
+  readonly from: {
+    readonly rules: ReadonlyArray<Rule>
+    readonly ruleCount: number
+    readonly projectRoot: string
+    readonly homeDir: string
+    readonly additionalDirectories: ReadonlyArray<string>
+    readonly additionalCount: number
+  }
+  readonly bases: PathBases
+  /** Real paths of the fixed workspace roots (project root and additional directories), by resolved path. */
+  readonly fixedRoots: ReadonlyMap<string, string>
+  readonly applicable: Map<string, ReadonlyArray<Rule>>
+  /** The rules for the file parts of a shell command, built on first use. */
+  shellParts?: {
+    readonly access: ReadonlyArray<Rule>
+    readonly readRedirect: ReadonlyArray<Rule>
+    readonly mention: ReadonlyArray<Rule>
+  }
+}
+
+const compiledRuleSets = new WeakMap<RuleSet, CompiledRules>()
+
+const compile = (rules: RuleSet): CompiledRules => {
+  let compiled = compiledRuleSets.get(rules)
+  const from = compiled?.from
+  if (
+    compiled === undefined ||
+    from === undefined ||
+    from.rules !== rules.rules ||
+    from.ruleCount !== rules.rules.length ||
+    from.projectRoot !== rules.projectRoot ||
+    from.homeDir !== rules.homeDir ||
+    from.additionalDirectories !== rules.additionalDirectories ||
+    from.additionalCount !== rules.additionalDirectories.length
+  ) {
+    const fixedRoots = new Map<string, string>()
+    for (const root of [rules.projectRoot, ...rules.additionalDirectories].map((r) => path.resolve(r))) {
+      if (!fixedRoots.has(root)) fixedRoots.set(root, realpathLoose(root))
+    }
+    compiled = {
+      from: {
+        rules: rules.rules,
+        ruleCount: rules.rules.length,
+        projectRoot: rules.projectRoot,
+        homeDir: rules.homeDir,
+        additionalDirectories: rules.additionalDirectories,
+        additionalCount: rules.additionalDirectories.length
+      },
+      bases: {
+        roots: unique([rules.projectRoot, realpathLoose(rules.projectRoot)]),
+        homes: unique([rules.homeDir, realpathLoose(rules.homeDir)])
+      },
+      fixedRoots,
+      applicable: new Map()
+    }
+    compiledRuleSets.set(rules, compiled)
+  }
+  return compiled
+}
+
+/** Tool identities remembered per rule set at most (a session has a bounded set of tools). */
+const MAX_IDENTITIES = 256
+
+/** `rules.filter((r) => ruleAppliesTo(r, tool))`, remembered per tool identity. */
+const rulesApplyingTo = (rules: RuleSet, compiled: CompiledRules, tool: ToolIdentity): ReadonlyArray<Rule> => {
+  const key = `${tool.hasPath ? 1 : 0}${tool.isShell ? 1 : 0}${tool.kind}\u0000${tool.name}`
+  let found = compiled.applicable.get(key)
+  if (found === undefined) {
+    found = rules.rules.filter((r) => ruleAppliesTo(r, tool))
+    if (compiled.applicable.size >= MAX_IDENTITIES) compiled.applicable.clear()
+    compiled.applicable.set(key, found)
+  }
+  return found
+}
+
+/** `realpathLoose`, once per path within one check. */
+const realpathOnce = (env: Env, p: string): string => {
+  let real = env.realpaths.get(p)
+  if (real === undefined) {
+    real = realpathLoose(p)
+    env.realpaths.set(p, real)
+  }
+  return real
+}
 
 const pathCandidates = (env: Env, input: string): ReadonlyArray<string> => {
   const spellings = [input]
@@ -71,10 +177,13 @@ const pathCandidates = (env: Env, input: string): ReadonlyArray<string> => {
   return unique(
     spellings.flatMap((s) => {
       const absolute = path.resolve(env.context.cwd, s)
-      return [absolute, realpathLoose(absolute)]
+      return [absolute, realpathOnce(env, absolute)]
     })
   )
 }
+
+const CONSERVATIVE = { conservative: true }
+const EXACT = { conservative: false }
 
 /** How a rule matches one part. */
 const matchPart = (rule: Rule, part: Part, env: Env): Match => {
@@ -89,12 +198,17 @@ const matchPart = (rule: Rule, part: Part, env: Env): Match => {
     }
     case "Path": {
       if (content._tag !== "Path") return conservative && content._tag === "Raw" ? "maybe" : "none"
-      const test = (candidate: string) => matchPathPattern(content.pattern, candidate, env.bases, { conservative })
+      const options = conservative ? CONSERVATIVE : EXACT
+      const test = (candidate: string) => matchPathPattern(content.pattern, candidate, env.bases, options, env.memo)
       const match = (conservative ? part.candidates.some(test) : part.candidates.every(test)) ? "match" : "none"
       return match === "match" && part.role === "mention" ? "maybe" : match
     }
     case "Url":
-      return content._tag === "Domain" ? matchDomain(content, rule.behavior, part.url) : conservative ? "maybe" : "none"
+      return content._tag === "Domain"
+        ? matchDomainHost(content, rule.behavior, part.host)
+        : conservative
+          ? "maybe"
+          : "none"
     case "Tool":
     case "Opaque":
       return conservative ? "maybe" : "none"
@@ -106,31 +220,40 @@ const EDIT_TOOL: ToolIdentity = { name: "Edit", kind: "edit", hasPath: true, isS
 const READ_TOOL: ToolIdentity = { name: "Read", kind: "read", hasPath: true, isShell: false }
 
 const rulesFor = (part: Part, env: Env): ReadonlyArray<Rule> => {
-  const all = env.rules.rules
   if (part._tag === "Path" && env.tool.isShell) {
-    switch (part.role) {
-      case "access":
+    let lists = env.compiled.shellParts
+    if (lists === undefined) {
+      const all = env.rules.rules
+      lists = {
         // A redirection in a shell command is a file edit: Edit rules decide it.
-        return all.filter((r) => ruleAppliesTo(r, EDIT_TOOL))
-      case "read-redirect":
-        return all.filter((r) => r.behavior !== "allow" && ruleAppliesTo(r, READ_TOOL))
-      case "mention":
-        return all.filter(
+        access: all.filter((r) => ruleAppliesTo(r, EDIT_TOOL)),
+        readRedirect: all.filter((r) => r.behavior !== "allow" && ruleAppliesTo(r, READ_TOOL)),
+        mention: all.filter(
           (r) =>
             r.behavior !== "allow" &&
             r.content._tag === "Path" &&
             (ruleAppliesTo(r, READ_TOOL) || ruleAppliesTo(r, EDIT_TOOL))
         )
+      }
+      env.compiled.shellParts = lists
+    }
+    switch (part.role) {
+      case "access":
+        return lists.access
+      case "read-redirect":
+        return lists.readRedirect
+      case "mention":
+        return lists.mention
     }
   }
-  return all.filter((r) => ruleAppliesTo(r, env.tool))
+  return rulesApplyingTo(env.rules, env.compiled, env.tool)
 }
 
 const isInsideRoots = (part: Extract<Part, { _tag: "Path" }>, env: Env) =>
-  part.candidates.every((candidate) => env.roots.some((root) => relativeSegments(root, candidate) !== undefined))
+  part.candidates.every((candidate) => env.roots.some((root) => env.memo.segments(root, candidate) !== undefined))
 
 const displayPath = (env: Env, absolute: string): string => {
-  const segments = relativeSegments(env.rules.projectRoot, absolute)
+  const segments = env.memo.segments(env.rules.projectRoot, absolute)
   return segments === undefined ? `/${absolute}` : segments.length === 0 ? "./" : `./${segments.join("/")}`
 }
 
@@ -187,7 +310,7 @@ const isCdInsideRoots = (part: Extract<Part, { _tag: "Command" }>, env: Env): bo
   const args = part.words.slice(1).filter((w) => w.text !== "--")
   if (args.length !== 1 || !args[0]!.literal || args[0]!.text.startsWith("-")) return false
   const target = path.resolve(env.context.cwd, args[0]!.text)
-  return [target, realpathLoose(target)].every((c) => env.roots.some((r) => relativeSegments(r, c) !== undefined))
+  return [target, realpathOnce(env, target)].every((c) => env.roots.some((r) => env.memo.segments(r, c) !== undefined))
 }
 
 /** Path-like arguments of a command (`.env`, `--file=.env`), checked against deny rules. */
@@ -214,11 +337,19 @@ const modeAllows = (part: Part, env: Env): boolean => {
 
 const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<string>): PermissionDecision => {
   const { mode } = env.context
-  const matches = parts.flatMap((part) =>
-    rulesFor(part, env).map((rule) => ({ part, rule, match: matchPart(rule, part, env) }))
-  )
-  const found = (behavior: Rule["behavior"], match: Match) =>
-    matches.find((m) => m.rule.behavior === behavior && m.match === match)
+  // Every applicable rule is matched against every part, in order; the first of each kind is remembered.
+  const firsts = new Map<string, { readonly part: Part; readonly rule: Rule }>()
+  const allowedParts = new Map<Part, Rule>()
+  for (const part of parts) {
+    for (const rule of rulesFor(part, env)) {
+      const match = matchPart(rule, part, env)
+      if (match === "none") continue
+      const key = `${rule.behavior}:${match}`
+      if (!firsts.has(key)) firsts.set(key, { part, rule })
+      if (rule.behavior === "allow" && match === "match" && !allowedParts.has(part)) allowedParts.set(part, rule)
+    }
+  }
+  const found = (behavior: Rule["behavior"], match: Match) => firsts.get(`${behavior}:${match}`)
 
   const denied = found("deny", "match")
   if (denied !== undefined) {
@@ -247,7 +378,7 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       source: sourceOf(maybeDenied.rule)
     }
   }
-  const shellRules = env.rules.rules.filter((r) => ruleAppliesTo(r, env.tool))
+  const shellRules = rulesApplyingTo(env.rules, env.compiled, env.tool)
   if (unknown.length > 0) {
     const hasPatternDenyOrAsk = shellRules.some((r) => r.behavior !== "allow" && r.content._tag !== "Any")
     const wholeToolAllowed = shellRules.find((r) => r.behavior === "allow" && r.content._tag === "Any")
@@ -271,7 +402,7 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       continue
     }
     const allowed =
-      matches.find((m) => m.part === part && m.rule.behavior === "allow" && m.match === "match")?.rule ??
+      allowedParts.get(part) ??
       // An allow rule for the whole shell tool also covers its redirections (deny/ask Edit rules still apply).
       (part._tag === "Path" ? wholeShell : undefined)
     if (allowed !== undefined) {
@@ -313,18 +444,29 @@ export const checkPermission = (
   Effect.gen(function* () {
     const input = inputRecord(call.input)
     const tool = toolIdentity(context.tool.name, context.tool.kind, input)
+    const compiled = compile(rules)
     const rootList = unique(
       [rules.projectRoot, context.cwd, ...rules.additionalDirectories].map((r) => path.resolve(r))
     )
+    const realpaths = new Map<string, string>()
     const env: Env = {
       rules,
+      compiled,
       context,
       tool,
-      bases: {
-        roots: unique([rules.projectRoot, realpathLoose(rules.projectRoot)]),
-        homes: unique([rules.homeDir, realpathLoose(rules.homeDir)])
-      },
-      roots: unique(rootList.flatMap((r) => [r, realpathLoose(r)]))
+      bases: compiled.bases,
+      // The working directory is not a fixed root: its real path is resolved afresh unless it is one of them.
+      roots: unique(
+        rootList.flatMap((r) => {
+          const fixed = compiled.fixedRoots.get(r)
+          if (fixed !== undefined) return [r, fixed]
+          const real = realpathLoose(r)
+          realpaths.set(r, real)
+          return [r, real]
+        })
+      ),
+      memo: makePathMemo(),
+      realpaths
     }
     if (tool.isShell) {
       const command = input.command
@@ -370,6 +512,6 @@ export const checkPermission = (
       )
     }
     if (tool.kind === "edit") return decide(env, [{ _tag: "Opaque" }], [])
-    if ("url" in input) return decide(env, [{ _tag: "Url", url: input.url }], [])
+    if ("url" in input) return decide(env, [{ _tag: "Url", url: input.url, host: urlHost(input.url) }], [])
     return decide(env, [{ _tag: "Tool" }], [])
   })

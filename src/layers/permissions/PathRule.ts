@@ -91,27 +91,78 @@ const segmentRegex = (glob: string, caseInsensitive: boolean): RegExp => {
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
 
+/**
+ * The compiled regexes of a pattern's segments, per case mode, filled in on first use of each segment (a
+ * segment is compiled only when matching reaches it, as before this cache existed).
+ */
+interface CompiledSegments {
+  readonly sensitive: Array<RegExp | undefined>
+  readonly insensitive: Array<RegExp | undefined>
+}
+
+const compiledPatterns = new WeakMap<PathPattern, CompiledSegments>()
+
+const compiledSegments = (pattern: PathPattern): CompiledSegments => {
+  let compiled = compiledPatterns.get(pattern)
+  if (compiled === undefined) {
+    compiled = { sensitive: [], insensitive: [] }
+    compiledPatterns.set(pattern, compiled)
+  }
+  return compiled
+}
+
+const segmentAt = (pattern: PathPattern, compiled: CompiledSegments, i: number, caseInsensitive: boolean): RegExp => {
+  const list = caseInsensitive ? compiled.insensitive : compiled.sensitive
+  let regex = list[i]
+  if (regex === undefined) {
+    regex = segmentRegex(pattern.segments[i]!, caseInsensitive)
+    list[i] = regex
+  }
+  return regex
+}
+
 const matchSegments = (
-  pattern: ReadonlyArray<string>,
+  pattern: PathPattern,
+  compiled: CompiledSegments,
   segments: ReadonlyArray<string>,
   caseInsensitive: boolean
 ): boolean => {
+  const globs = pattern.segments
   const go = (i: number, j: number): boolean => {
     // A pattern that matches a directory matches everything inside it.
-    if (i === pattern.length) return true
-    const p = pattern[i]!
-    if (p === "**") {
+    if (i === globs.length) return true
+    if (globs[i] === "**") {
       for (let k = j; k <= segments.length; k++) if (go(i + 1, k)) return true
       return false
     }
     if (j === segments.length) return false
-    return segmentRegex(p, caseInsensitive).test(segments[j]!) && go(i + 1, j + 1)
+    return segmentAt(pattern, compiled, i, caseInsensitive).test(segments[j]!) && go(i + 1, j + 1)
   }
   return go(0, 0)
 }
 
+/**
+ * Whether `p` is an absolute POSIX path in normal form (no empty, `.` or `..` segment, no trailing slash except
+ * for `/` itself): for two such paths `path.relative` is a plain prefix test.
+ */
+const isNormalAbsolute = (p: string): boolean => {
+  if (p.charCodeAt(0) !== 47 /* / */) return false
+  if (p.length === 1) return true
+  if (p.charCodeAt(p.length - 1) === 47) return false
+  return !p.includes("//") && !p.includes("/./") && !p.includes("/../") && !p.endsWith("/.") && !p.endsWith("/..")
+}
+
+const POSIX = path.sep === "/"
+
 /** The segments of `target` below `dir`, or undefined when `target` is not inside `dir`. */
 export const relativeSegments = (dir: string, target: string): ReadonlyArray<string> | undefined => {
+  if (POSIX && isNormalAbsolute(dir) && isNormalAbsolute(target)) {
+    if (target === dir) return []
+    if (dir.length === 1) return target.slice(1).split("/")
+    return target.length > dir.length && target.charCodeAt(dir.length) === 47 && target.startsWith(dir)
+      ? target.slice(dir.length + 1).split("/")
+      : undefined
+  }
   const rel = path.relative(dir, target)
   if (rel === "") return []
   if (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return undefined
@@ -130,27 +181,79 @@ export interface MatchOptions {
   readonly conservative: boolean
 }
 
+/**
+ * Path computations shared by many pattern matches of one permission check (pure functions of their
+ * arguments, so memoizing them changes no result). `uncachedPaths` computes everything afresh.
+ */
+export interface PathMemo {
+  /** `relativeSegments(dir, target)`. */
+  readonly segments: (dir: string, target: string) => ReadonlyArray<string> | undefined
+  /** `target.normalize("NFC")`. */
+  readonly nfc: (target: string) => string
+}
+
+export const uncachedPaths: PathMemo = { segments: relativeSegments, nfc: (target) => target.normalize("NFC") }
+
+/** A memo for the path computations of one permission check. */
+export const makePathMemo = (): PathMemo => {
+  const segments = new Map<string, Map<string, ReadonlyArray<string> | undefined>>()
+  const nfc = new Map<string, string>()
+  return {
+    segments: (dir, target) => {
+      let byTarget = segments.get(dir)
+      if (byTarget === undefined) {
+        byTarget = new Map()
+        segments.set(dir, byTarget)
+      }
+      if (byTarget.has(target)) return byTarget.get(target)
+      const result = relativeSegments(dir, target)
+      byTarget.set(target, result)
+      return result
+    },
+    nfc: (target) => {
+      let normalized = nfc.get(target)
+      if (normalized === undefined) {
+        normalized = target.normalize("NFC")
+        nfc.set(target, normalized)
+      }
+      return normalized
+    }
+  }
+}
+
+const ABSOLUTE_BASES: ReadonlyArray<string> = ["/"]
+
+/** `baseDir` with `up` levels of `..` applied, as `path.resolve` gives it. */
+const upFrom = (baseDir: string, up: number): string => {
+  if (up === 0 && POSIX && isNormalAbsolute(baseDir)) return baseDir
+  return path.resolve(baseDir, ...Array.from({ length: up }, () => ".."))
+}
+
 /** Whether an absolute, normalized `target` path matches the pattern. */
 export const matchPathPattern = (
   pattern: PathPattern,
   target: string,
   bases: PathBases,
-  options: MatchOptions
+  options: MatchOptions,
+  memo: PathMemo = uncachedPaths
 ): boolean => {
   const ci = options.conservative
-  const normalizedTarget = ci ? target.normalize("NFC") : target
-  const baseDirs = pattern.base === "absolute" ? ["/"] : pattern.base === "home" ? bases.homes : bases.roots
+  const normalizedTarget = ci ? memo.nfc(target) : target
+  const baseDirs = pattern.base === "absolute" ? ABSOLUTE_BASES : pattern.base === "home" ? bases.homes : bases.roots
+  const compiled = compiledSegments(pattern)
   for (const baseDir of baseDirs) {
-    const dir = path.resolve(baseDir, ...Array.from({ length: pattern.up }, () => ".."))
-    const segments = relativeSegments(dir, normalizedTarget)
+    const dir = upFrom(baseDir, pattern.up)
+    const segments = memo.segments(dir, normalizedTarget)
     if (pattern.anchored) {
-      if (segments !== undefined && matchSegments(pattern.segments, segments, ci)) return true
+      if (segments !== undefined && matchSegments(pattern, compiled, segments, ci)) return true
       continue
     }
-    const glob = pattern.segments[0]!
     const candidates =
       segments ?? (options.conservative ? normalizedTarget.split(path.sep).filter((s) => s !== "") : [])
-    if (candidates.some((s) => segmentRegex(glob, ci).test(s))) return true
+    if (candidates.length > 0) {
+      const regex = segmentAt(pattern, compiled, 0, ci)
+      if (candidates.some((s) => regex.test(s))) return true
+    }
   }
   return false
 }
@@ -163,13 +266,18 @@ export const realpathLoose = (p: string): string => {
   const rest: Array<string> = []
   let current = p
   for (;;) {
-    try {
-      return path.join(fs.realpathSync.native(current), ...rest.reverse())
-    } catch {
-      const parent = path.dirname(current)
-      if (parent === current) return p
-      rest.push(path.basename(current))
-      current = parent
+    // `existsSync` answers without throwing: a path it cannot reach is one `realpath` cannot resolve either, and
+    // a thrown error costs several times a system call.
+    if (fs.existsSync(current)) {
+      try {
+        return path.join(fs.realpathSync.native(current), ...rest.reverse())
+      } catch {
+        // not resolvable: try the parent
+      }
     }
+    const parent = path.dirname(current)
+    if (parent === current) return p
+    rest.push(path.basename(current))
+    current = parent
   }
 }

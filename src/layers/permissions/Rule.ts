@@ -194,24 +194,38 @@ export const matchCommand = (
   return result
 }
 
-/** Matches a domain rule against a URL. */
-export const matchDomain = (
-  content: { readonly domain: string; readonly subdomains: boolean },
-  behavior: RuleBehavior,
-  url: unknown
-): Match => {
-  const conservative = behavior !== "allow"
-  if (typeof url !== "string") return conservative ? "maybe" : "none"
-  let host: string
+/** What domain rules see of a URL: its host, or nothing when it is not a readable http(s) URL. */
+export type UrlHost = string | undefined
+
+/** The lower-cased host of an http(s) URL without a trailing dot, or `undefined`. */
+export const urlHost = (url: unknown): UrlHost => {
+  if (typeof url !== "string") return undefined
   try {
     const parsed = new URL(url)
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return conservative ? "maybe" : "none"
-    host = parsed.hostname.toLowerCase().replace(/\.$/, "")
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return undefined
+    return parsed.hostname.toLowerCase().replace(/\.$/, "")
   } catch {
-    return conservative ? "maybe" : "none"
+    return undefined
   }
+}
+
+/** Matches a domain rule against a host from `urlHost`. */
+export const matchDomainHost = (
+  content: { readonly domain: string; readonly subdomains: boolean },
+  behavior: RuleBehavior,
+  host: UrlHost
+): Match => {
+  const conservative = behavior !== "allow"
+  if (host === undefined) return conservative ? "maybe" : "none"
   const exact = host === content.domain
   const sub = host.endsWith(`.${content.domain}`)
   if (conservative) return exact || sub ? "match" : "none"
   return (content.subdomains ? sub : exact) ? "match" : "none"
 }
+
+/** Matches a domain rule against a URL. */
+export const matchDomain = (
+  content: { readonly domain: string; readonly subdomains: boolean },
+  behavior: RuleBehavior,
+  url: unknown
+): Match => matchDomainHost(content, behavior, urlHost(url))
