@@ -155,6 +155,10 @@ describe("path patterns", () => {
     expect(pathMatches("src/\\*.ts", "/p/src/a.ts")).toBe(false)
     expect(pathMatches("src/[x.ts", "/p/src/[x.ts")).toBe(true)
     expect(pathMatches("docs/../src/**", "/p/src/a.ts")).toBe(true)
+    // Punctuation in names is literal (a `-` once made the rule's regex invalid and the check die).
+    expect(pathMatches("my-dir/**", "/p/my-dir/secret.txt")).toBe(true)
+    expect(pathMatches("my-dir/**", "/p/mydir/secret.txt")).toBe(false)
+    expect(pathMatches("a+b,c=d~e/**", "/p/a+b,c=d~e/x")).toBe(true)
   })
   it("never matches outside its base unless deny-matching an unanchored name", () => {
     expect(pathMatches("src/**", "/elsewhere/src/a.ts")).toBe(false)

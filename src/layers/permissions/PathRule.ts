@@ -89,7 +89,8 @@ const segmentRegex = (glob: string, caseInsensitive: boolean): RegExp => {
   return regex
 }
 
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
+// Regex syntax characters only: in `u` mode an escaped `-` outside a class is a syntax error.
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
 
 /**
  * The compiled regexes of a pattern's segments, per case mode, filled in on first use of each segment (a
