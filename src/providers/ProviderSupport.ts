@@ -94,6 +94,11 @@ export const httpError = (f: HttpFailure): LLMError => {
   const retry = retryAfterMs === undefined ? {} : { retryAfterMs }
   const detail = f.message.trim() === "" ? "" : `: ${f.message}`
   const type = f.errorType ?? ""
+  if (type === "insufficient_quota" || type === "billing_error")
+    return new ProviderPermissionError({
+      ...base,
+      message: `${f.provider} says the account has no quota left; check the plan and billing (retrying will not help)${detail}`
+    })
   if (type === "overloaded_error" || f.status === 529 || (f.status === 503 && /overload/i.test(f.message)))
     return new OverloadedError({ ...base, ...retry, message: `${f.provider} is overloaded; retry later${detail}` })
   if (f.status === 429 || type === "rate_limit_error" || type === "rate_limit_exceeded")

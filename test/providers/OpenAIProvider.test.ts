@@ -553,6 +553,23 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
       expect(wire.requests).toHaveLength(1)
     })
   )
+
+  it.scoped("a 429 for an exhausted quota is not retried: waiting will not help", () =>
+    Effect.gen(function* () {
+      const { wire, client } = yield* retryingClient
+      wire.enqueue({
+        kind: "error",
+        status: 429,
+        body: {
+          error: { message: "You exceeded your current quota", type: "insufficient_quota", code: "insufficient_quota" }
+        }
+      })
+      const { error } = yield* collectUntilFailure(client)
+      expect(error).toBeInstanceOf(ProviderPermissionError)
+      expect(error?.message).toContain("quota")
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
 })
 
 /** A raw TCP server that accepts requests and never answers; records data and close per connection. */
