@@ -12,7 +12,6 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { layerNode, PROVIDERS, type SageOptions } from "../layers/SageLive.js"
@@ -195,9 +194,10 @@ const main = Command.make(
                     : Effect.void
               )
             )
-            const result = yield* execution.result
-            yield* Fiber.join(printer).pipe(Effect.catchAll(() => Effect.void))
-            return result
+            // Let the printer finish (a failed turn still prints its `failed` event) before reporting.
+            const outcome = yield* Effect.exit(execution.result)
+            yield* Effect.ignore(Fiber.join(printer))
+            return yield* outcome
           })
         ).pipe(Effect.provide(layerNode(options)))
       )
@@ -237,7 +237,7 @@ export const cli = Command.run(main, { name: "sage", version: VERSION })
 
 export const runCli = (argv: ReadonlyArray<string>): void => {
   cli(argv).pipe(
-    Effect.provide(Layer.mergeAll(NodeContext.layer)),
+    Effect.provide(NodeContext.layer),
     Effect.catchAll((error) =>
       Effect.sync(() => {
         // @effect/cli already printed validation errors with usage.

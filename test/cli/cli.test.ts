@@ -173,11 +173,33 @@ describe("sage CLI", () => {
         OPENAI_BASE_URL: "http://127.0.0.1:9/v1"
       })
       expect(unreachable.code).toBe(1)
+      expect(unreachable.stdout).toBe("")
       // Connection failures are retried (each wait announced on its own line), then one line says what failed.
       const lines = unreachable.stderr.trim().split("\n")
       expect(lines.at(-1)).toContain("could not reach")
       expect(lines.slice(0, -1).every((l) => l.includes("retrying in"))).toBe(true)
       expect(unreachable.stderr).not.toContain("    at ")
+    })
+  )
+
+  it.scopedLive("a provider failure in stream-json mode ends with the failed event, one stderr line and exit 1", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      wire.enqueue({
+        kind: "error",
+        status: 404,
+        body: { type: "error", error: { type: "not_found_error", message: "model: claude-test" } }
+      })
+      const run = yield* sage(["-p", "hi", "--output-format", "stream-json", "--cwd", cwd], anthropicEnv(wire.url, cwd))
+      expect(run.code).toBe(1)
+      const events = run.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+      expect(events.at(-1)).toMatchObject({ type: "failed", error: { tag: "ModelNotFoundError" } })
+      expect(run.stderr.trim().split("\n")).toHaveLength(1)
+      expect(run.stderr).toContain("model claude-test not found")
     })
   )
 
