@@ -1,6 +1,7 @@
 /**
  * SageAgentSDK: the plain-Promise facade for people who do not use Effect. One `ManagedRuntime` per instance,
- * built on first use; nothing runs at import.
+ * built on first use; nothing runs at import. Its public types are plain TypeScript (`sdkTypes.ts`,
+ * `sdkErrors.ts`): nothing in its `.d.ts` refers to Effect, and custom tools are plain `CustomTool` objects.
  *
  * ```ts
  * import { SageAgentSDK } from "sage-agent/sdk"
@@ -11,23 +12,23 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { ToolExecutionError } from "./errors/ToolError.js"
 import { type SageOptions, type SageServices, layerNode } from "./layers/SageLive.js"
-import { Agent, type RunOptions, type RunResult } from "./services/Agent.js"
-import type { ApprovalAnswer, PermissionMode } from "./services/Permissions.js"
-import type { Tool } from "./services/Tool.js"
-import type { AgentEvent } from "./streams/AgentEvent.js"
-import type { ToolCall } from "./streams/ToolCall.js"
+import { Agent, type RunOptions } from "./services/Agent.js"
+import type { ApprovalAnswer } from "./services/Permissions.js"
+import type { Tool, ToolReturn } from "./services/Tool.js"
+import type { AgentEvent, CustomTool, PermissionMode, RunResult, ToolCall } from "./sdkTypes.js"
+import { ToolOutput } from "./streams/ToolCall.js"
 
-export type { RunResult } from "./services/Agent.js"
-export type { PermissionMode } from "./services/Permissions.js"
-export type { AgentEvent } from "./streams/AgentEvent.js"
-export type { Message } from "./streams/Message.js"
-export type { ToolCall, ToolResult } from "./streams/ToolCall.js"
-export * from "./errors/index.js"
+export * from "./sdkErrors.js"
+export type * from "./sdkTypes.js"
 
 /** The answer of a `canUseTool` callback. */
 export type CanUseToolResult =
@@ -53,8 +54,8 @@ export interface SageAgentSDKOptions {
   readonly disallowedTools?: ReadonlyArray<string>
   /** Called for every tool call the permission rules say to ask about. Without it, asking means deny. */
   readonly canUseTool?: CanUseTool
-  /** Extra tools (made with `Tool.make` from `sage-agent`). */
-  readonly tools?: ReadonlyArray<Tool.Any>
+  /** Custom tools, registered beside the built-ins (see `CustomTool`). */
+  readonly tools?: ReadonlyArray<CustomTool>
   readonly maxSteps?: number
   readonly maxConcurrency?: number
   readonly maxTokens?: number
@@ -109,6 +110,49 @@ const approverFor = (canUseTool: CanUseTool) => ({
     )
 })
 
+const outputPieces = Schema.decodeUnknownEither(Schema.Array(ToolOutput))
+
+const failureMessage = (name: string, error: unknown): string => {
+  if (error instanceof Error && error.message !== "") return error.message
+  if (typeof error === "string" && error !== "") return error
+  return `Tool ${name} failed: ${error instanceof Error ? error.name : String(error)}`
+}
+
+/** What a custom tool's `execute` resolved with, checked (it may come from untyped JavaScript). */
+const toolReturn = (name: string, value: unknown): Effect.Effect<ToolReturn, ToolExecutionError> => {
+  if (typeof value === "string") return Effect.succeed(value)
+  const pieces = outputPieces(value)
+  if (Either.isRight(pieces)) return Effect.succeed(pieces.right)
+  return Effect.fail(
+    new ToolExecutionError({
+      tool: name,
+      message: `Tool ${name} returned neither a string nor an array of output pieces:\n${ParseResult.TreeFormatter.formatErrorSync(pieces.left)}`
+    })
+  )
+}
+
+/**
+ * A `CustomTool` as the agent's `Tool`: the model sees `inputSchema` unchanged, `execute` gets the raw input, and
+ * interrupting the call aborts the signal `execute` was given. Defaults are `Tool.make`'s.
+ */
+const toTool = (custom: CustomTool): Tool.Any => {
+  const readOnly = custom.readOnly ?? false
+  return {
+    name: custom.name,
+    description: custom.description,
+    input: Schema.Unknown,
+    jsonSchema: { ...custom.inputSchema },
+    readOnly,
+    kind: custom.kind ?? (readOnly ? "read" : "other"),
+    concurrency: readOnly ? { type: "parallel" } : { type: "sequential" },
+    execute: (input, context) =>
+      Effect.tryPromise({
+        try: (signal) => custom.execute(input, { signal, callId: context.callId }),
+        catch: (error) => new ToolExecutionError({ tool: custom.name, message: failureMessage(custom.name, error) })
+      }).pipe(Effect.flatMap((value: unknown) => toolReturn(custom.name, value)))
+  }
+}
+
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true
 
 /** Turn a failed exit into what a Promise user expects: the tagged error itself, or AbortError. */
@@ -142,7 +186,7 @@ export class SageAgentSDK {
         ...(o.permissionMode === undefined ? {} : { permissionMode: o.permissionMode }),
         ...(o.allowedTools === undefined ? {} : { allowedTools: o.allowedTools }),
         ...(o.disallowedTools === undefined ? {} : { disallowedTools: o.disallowedTools }),
-        ...(o.tools === undefined ? {} : { tools: o.tools }),
+        ...(o.tools === undefined ? {} : { tools: o.tools.map(toTool) }),
         ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
         ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
         ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),

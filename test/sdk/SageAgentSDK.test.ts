@@ -2,10 +2,19 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
-import { AuthenticationError, ConfigError } from "../../src/errors/index.js"
-import { AbortError, type AgentEvent, type CanUseTool, SageAgentSDK } from "../../src/sdk.js"
-import { Tool } from "../../src/tools/Tool.js"
+import * as Errors from "../../src/errors/index.js"
+import {
+  AbortError,
+  type AgentEvent,
+  AuthenticationError,
+  type CanUseTool,
+  ConfigError,
+  type CustomTool,
+  isSageError,
+  RateLimitedError,
+  SageAgentSDK,
+  ToolRegistrationError
+} from "../../src/sdk.js"
 import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
 import * as WireServer from "../support/WireServer.js"
 
@@ -56,20 +65,19 @@ describe("SageAgentSDK", () => {
       const cwd = yield* tempDir
       let running = 0
       let overlap = 0
-      const pelican = Tool.make({
+      const pelican: CustomTool = {
         name: "pelican_name_generator",
         description: "Names a pelican",
-        input: Schema.Struct({}),
+        inputSchema: { type: "object", properties: {} },
         readOnly: true,
-        execute: () =>
-          Effect.gen(function* () {
-            running++
-            overlap = Math.max(overlap, running)
-            yield* Effect.promise(() => new Promise((r) => setTimeout(r, 100)))
-            running--
-            return "Percival"
-          })
-      })
+        execute: async () => {
+          running++
+          overlap = Math.max(overlap, running)
+          await new Promise((r) => setTimeout(r, 100))
+          running--
+          return "Percival"
+        }
+      }
       wire.enqueue(
         { kind: "file", path: WireServer.fixture("anthropic/parallel-tool-use-with-text.sse") },
         answer("Percival twice.")
@@ -84,6 +92,221 @@ describe("SageAgentSDK", () => {
       expect(overlap).toBe(2)
       expect(events.at(-1)?.type).toBe("state.changed")
       expect(events.find((e) => e.type === "turn.ended")).toMatchObject({ text: "Percival twice." })
+    })
+  )
+
+  it.scopedLive("a custom tool gets the model's input and call id; the model sees its schema and its result", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const received: Array<{ input: unknown; callId: string; signal: AbortSignal }> = []
+      const inputSchema = {
+        type: "object",
+        properties: { city: { type: "string", description: "City name" } },
+        required: ["city"]
+      }
+      const weather: CustomTool = {
+        name: "get_weather",
+        description: "Current weather for a city",
+        inputSchema,
+        readOnly: true,
+        execute: async (input, { callId, signal }) => {
+          received.push({ input, callId, signal })
+          return `Sunny in ${(input as { city: string }).city}`
+        }
+      }
+      const forecast: CustomTool = {
+        name: "forecast",
+        description: "Tomorrow's forecast as JSON",
+        inputSchema: { type: "object", properties: {} },
+        readOnly: true,
+        execute: async () => [{ type: "json", value: { tomorrow: "rain" } }]
+      }
+      wire.enqueue(
+        callTools([
+          { id: "w1", name: "get_weather", input: { city: "Lisbon", days: [1, 2] } },
+          { id: "f1", name: "forecast", input: {} }
+        ]),
+        answer("Sunny, then rain.")
+      )
+      const sdk = yield* sdkFor(wire, cwd, { tools: [weather, forecast] })
+      const result = yield* Effect.promise(() => sdk.run("weather?"))
+      expect(result.text).toBe("Sunny, then rain.")
+      expect(received).toHaveLength(1)
+      expect(received[0]).toMatchObject({ input: { city: "Lisbon", days: [1, 2] }, callId: "w1" })
+      expect(received[0]!.signal.aborted).toBe(false)
+      const tools = (wire.requests[0]!.body as { tools: Array<{ name: string; input_schema: unknown }> }).tools
+      expect(tools.find((t) => t.name === "get_weather")?.input_schema).toEqual(inputSchema)
+      const toolMessage = result.messages.find((m) => m.role === "tool")
+      expect(toolMessage?.content).toEqual([
+        { type: "tool_result", toolUseId: "w1", content: [{ type: "text", text: "Sunny in Lisbon" }], isError: false },
+        {
+          type: "tool_result",
+          toolUseId: "f1",
+          content: [{ type: "text", text: '{"tomorrow":"rain"}' }],
+          isError: false
+        }
+      ])
+      const sent = JSON.stringify((wire.requests[1]!.body as { messages: unknown }).messages)
+      expect(sent).toContain("Sunny in Lisbon")
+      expect(sent).toContain('\\"tomorrow\\":\\"rain\\"')
+    })
+  )
+
+  it.scopedLive("a rejecting, throwing or badly returning custom tool becomes an error result; the turn goes on", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const tool = (name: string, execute: CustomTool["execute"]): CustomTool => ({
+        name,
+        description: name,
+        inputSchema: { type: "object", properties: {} },
+        kind: "network",
+        execute
+      })
+      const tools = [
+        tool("rejects", async () => {
+          throw new Error("the weather service is down; try again later")
+        }),
+        tool("throws", () => {
+          throw "plain string failure"
+        }),
+        tool("empty_message", () => Promise.reject(new TypeError(""))),
+        tool("rejects_number", () => Promise.reject(42)),
+        tool("bad_return", async () => 42 as unknown as string),
+        tool("fine", async () => "ok")
+      ]
+      wire.enqueue(callTools(tools.map((t) => ({ id: t.name, name: t.name, input: {} }))), answer("Some failed."))
+      const sdk = yield* sdkFor(wire, cwd, { tools, permissionMode: "bypassPermissions" })
+      const events: Array<AgentEvent> = []
+      yield* Effect.promise(async () => {
+        for await (const e of sdk.stream("try them")) events.push(e)
+      })
+      const results = new Map(
+        events.flatMap((e) => (e.type === "tool.completed" ? [[e.result.toolCallId, e.result] as const] : []))
+      )
+      expect(results.get("rejects")).toMatchObject({
+        status: "error",
+        output: [{ type: "text", text: "the weather service is down; try again later" }]
+      })
+      expect(results.get("throws")).toMatchObject({
+        status: "error",
+        output: [{ type: "text", text: "plain string failure" }]
+      })
+      expect(results.get("empty_message")).toMatchObject({
+        status: "error",
+        output: [{ type: "text", text: "Tool empty_message failed: TypeError" }]
+      })
+      expect(results.get("rejects_number")).toMatchObject({
+        status: "error",
+        output: [{ type: "text", text: "Tool rejects_number failed: 42" }]
+      })
+      expect(results.get("bad_return")?.status).toBe("error")
+      expect(JSON.stringify(results.get("bad_return")?.output)).toContain("returned neither a string nor an array")
+      expect(results.get("fine")).toMatchObject({ status: "success", output: [{ type: "text", text: "ok" }] })
+      expect(events.find((e) => e.type === "turn.ended")).toMatchObject({
+        text: "Some failed.",
+        stopReason: "end_turn"
+      })
+      const sent = JSON.stringify((wire.requests[1]!.body as { messages: unknown }).messages)
+      expect(sent).toContain("the weather service is down")
+      expect(sent).toContain('"is_error":true')
+    })
+  )
+
+  it.scopedLive("interrupting the turn aborts the signal of a running custom tool", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      let started!: () => void
+      const isStarted = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      let aborted!: (reason: unknown) => void
+      const isAborted = new Promise<unknown>((resolve) => {
+        aborted = resolve
+      })
+      const slow: CustomTool = {
+        name: "slow",
+        description: "Waits until stopped",
+        inputSchema: { type: "object", properties: {} },
+        readOnly: true,
+        execute: (_input, { signal }) =>
+          new Promise((_resolve, reject) => {
+            signal.addEventListener("abort", () => {
+              aborted(signal.reason)
+              reject(new Error("stopped"))
+            })
+            started()
+          })
+      }
+      wire.enqueue(callTools([{ id: "s", name: "slow", input: {} }]))
+      const sdk = yield* sdkFor(wire, cwd, { tools: [slow] })
+      const controller = new AbortController()
+      const pending = sdk.run("wait", { signal: controller.signal }).catch((e: unknown) => e)
+      yield* Effect.promise(() => isStarted)
+      controller.abort()
+      expect(yield* Effect.promise(() => pending)).toBeInstanceOf(AbortError)
+      const reason = yield* Effect.promise(() => isAborted).pipe(Effect.timeout("20 seconds"))
+      expect(reason).toBeDefined()
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
+
+  it.scopedLive("a custom tool whose name is taken or invalid rejects run() with ToolRegistrationError", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const named = (name: string): CustomTool => ({
+        name,
+        description: "x",
+        inputSchema: { type: "object" },
+        execute: async () => "x"
+      })
+      for (const name of ["Read", "has space"]) {
+        const sdk = yield* sdkFor(wire, cwd, { tools: [named(name)] })
+        const error = yield* Effect.promise(() => sdk.run("hi").catch((e: unknown) => e))
+        expect(error).toBeInstanceOf(ToolRegistrationError)
+        expect(isSageError(error)).toBe(true)
+        if (!(error instanceof ToolRegistrationError)) throw new Error("not narrowed")
+        expect(error._tag).toBe("ToolRegistrationError")
+        expect(error.name).toBe(name)
+      }
+      expect(wire.requests).toHaveLength(0)
+    })
+  )
+
+  it.scopedLive("options reach the agent: rules, limits, model settings and the session id", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const other = yield* tempDir
+      wire.enqueue(
+        callTools([
+          { id: "e", name: "Bash", input: { command: "echo allowed" } },
+          { id: "w", name: "Write", input: { file_path: "x.txt", content: "x" } }
+        ])
+      )
+      const sdk = yield* sdkFor(wire, cwd, {
+        additionalDirectories: [other],
+        allowedTools: ["Bash(echo *)"],
+        disallowedTools: ["Write"],
+        maxSteps: 1,
+        maxConcurrency: 2,
+        maxTokens: 321,
+        sandbox: "off",
+        sandboxNetwork: false
+      })
+      const result = yield* Effect.promise(() => sdk.run("go", { sessionId: "session-opts" }))
+      expect(result).toMatchObject({ sessionId: "session-opts", stopReason: "max_steps", steps: 1 })
+      expect((wire.requests[0]!.body as { max_tokens: number }).max_tokens).toBe(321)
+      const results = result.messages.flatMap((m) => m.content.flatMap((b) => (b.type === "tool_result" ? [b] : [])))
+      expect(results.find((b) => b.toolUseId === "e")).toMatchObject({
+        isError: false,
+        content: [{ type: "text", text: "allowed" }]
+      })
+      expect(results.find((b) => b.toolUseId === "w")?.isError).toBe(true)
+      expect(fs.existsSync(path.join(cwd, "x.txt"))).toBe(false)
     })
   )
 
@@ -133,41 +356,48 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("canUseTool answers asks: allow with edited input, or deny with a reason the model sees", () =>
-    Effect.gen(function* () {
-      const wire = yield* WireServer.make
-      const cwd = yield* tempDir
-      const asked: Array<string> = []
-      const canUseTool: CanUseTool = async (call, { signal }) => {
-        expect(signal).toBeInstanceOf(AbortSignal)
-        const command = (call.input as { command: string }).command
-        asked.push(command)
-        return command === "echo one"
-          ? { behavior: "allow", updatedInput: { command: "echo edited" } }
-          : { behavior: "deny", message: "not today" }
-      }
-      wire.enqueue(
-        callTools([
-          { id: "b1", name: "Bash", input: { command: "echo one" } },
-          { id: "b2", name: "Bash", input: { command: "echo two" } }
-        ]),
-        answer("done")
-      )
-      const sdk = yield* sdkFor(wire, cwd, { canUseTool })
-      const events: Array<AgentEvent> = []
-      yield* Effect.promise(async () => {
-        for await (const e of sdk.stream("run both")) events.push(e)
+  it.scopedLive(
+    "canUseTool answers asks: allow with edited input, deny with a reason the model sees; a throwing callback denies",
+    () =>
+      Effect.gen(function* () {
+        const wire = yield* WireServer.make
+        const cwd = yield* tempDir
+        const asked: Array<string> = []
+        const canUseTool: CanUseTool = async (call, { signal }) => {
+          expect(signal).toBeInstanceOf(AbortSignal)
+          const command = (call.input as { command: string }).command
+          asked.push(command)
+          if (command === "echo three") throw new Error("callback crashed")
+          return command === "echo one"
+            ? { behavior: "allow", updatedInput: { command: "echo edited" } }
+            : { behavior: "deny", message: "not today" }
+        }
+        wire.enqueue(
+          callTools([
+            { id: "b1", name: "Bash", input: { command: "echo one" } },
+            { id: "b2", name: "Bash", input: { command: "echo two" } },
+            { id: "b3", name: "Bash", input: { command: "echo three" } }
+          ]),
+          answer("done")
+        )
+        const sdk = yield* sdkFor(wire, cwd, { canUseTool })
+        const events: Array<AgentEvent> = []
+        yield* Effect.promise(async () => {
+          for await (const e of sdk.stream("run both")) events.push(e)
+        })
+        expect(asked.sort()).toEqual(["echo one", "echo three", "echo two"])
+        const results = new Map(
+          events.flatMap((e) => (e.type === "tool.completed" ? [[e.result.toolCallId, e.result] as const] : []))
+        )
+        expect(results.get("b1")).toMatchObject({ status: "success", output: [{ type: "text", text: "edited" }] })
+        expect(results.get("b2")?.status).toBe("denied")
+        expect(JSON.stringify(results.get("b2")?.output)).toContain("not today")
+        // A callback that throws denies, and says why.
+        expect(results.get("b3")?.status).toBe("denied")
+        expect(JSON.stringify(results.get("b3")?.output)).toContain("canUseTool failed: callback crashed")
+        expect(events.filter((e) => e.type === "permission.requested")).toHaveLength(3)
+        expect(events.some((e) => e.type === "state.changed" && e.to === "waiting_for_permission")).toBe(true)
       })
-      expect(asked.sort()).toEqual(["echo one", "echo two"])
-      const results = new Map(
-        events.flatMap((e) => (e.type === "tool.completed" ? [[e.result.toolCallId, e.result] as const] : []))
-      )
-      expect(results.get("b1")).toMatchObject({ status: "success", output: [{ type: "text", text: "edited" }] })
-      expect(results.get("b2")?.status).toBe("denied")
-      expect(JSON.stringify(results.get("b2")?.output)).toContain("not today")
-      expect(events.filter((e) => e.type === "permission.requested")).toHaveLength(2)
-      expect(events.some((e) => e.type === "state.changed" && e.to === "waiting_for_permission")).toBe(true)
-    })
   )
 
   it.scopedLive("WebFetch reaches a loopback server only when the config allows it; TodoWrite emits its list", () =>
@@ -224,10 +454,31 @@ describe("SageAgentSDK", () => {
       const error = yield* Effect.promise(() => sdk.run("hi").catch((e: unknown) => e))
       expect(error).toBeInstanceOf(AuthenticationError)
       expect(error).toBeInstanceOf(Error)
-      expect((error as AuthenticationError).message).toContain("ANTHROPIC_API_KEY")
-      expect((error as AuthenticationError).message).not.toContain("sk-ant-sdk-test")
+      expect(error).not.toBeInstanceOf(RateLimitedError)
+      expect(isSageError(error)).toBe(true)
+      expect(isSageError(new Error("x"))).toBe(false)
+      // `instanceof` narrows to the plain declared type.
+      if (!(error instanceof AuthenticationError)) throw new Error("not narrowed")
+      expect(error._tag).toBe("AuthenticationError")
+      expect(error.provider).toBe("anthropic")
+      expect(error.status).toBe(401)
+      expect(error.retryable).toBe(false)
+      expect(error.message).toContain("ANTHROPIC_API_KEY")
+      expect(error.message).not.toContain("sk-ant-sdk-test")
     })
   )
+
+  it("the SDK's error values are the library's classes, constructible with plain fields", () => {
+    expect(AuthenticationError).toBe(Errors.AuthenticationError)
+    expect(ToolRegistrationError).toBe(Errors.ToolRegistrationError)
+    const limited = new RateLimitedError({ provider: "openai", message: "slow down", status: 429, retryAfterMs: 1500 })
+    expect(limited).toBeInstanceOf(Errors.RateLimitedError)
+    expect(limited).toBeInstanceOf(Error)
+    expect(limited).toMatchObject({ _tag: "RateLimitedError", name: "RateLimitedError", retryAfterMs: 1500 })
+    expect(limited.retryable).toBe(true)
+    expect(new ConfigError({ message: "m", source: "ANTHROPIC_API_KEY" })).toBeInstanceOf(Errors.ConfigError)
+    expect(isSageError(new Errors.ToolExecutionError({ tool: "t", message: "m" }))).toBe(false)
+  })
 
   it.scopedLive("a missing API key is a ConfigError naming the variable; close() is idempotent", () =>
     Effect.gen(function* () {
@@ -243,6 +494,7 @@ describe("SageAgentSDK", () => {
       const error = yield* Effect.promise(() => sdk.run("hi").catch((e: unknown) => e))
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as ConfigError).message).toContain("ANTHROPIC_API_KEY")
+      expect((error as ConfigError)._tag).toBe("ConfigError")
       yield* Effect.promise(() => sdk.close())
       yield* Effect.promise(() => sdk[Symbol.asyncDispose]())
     })
