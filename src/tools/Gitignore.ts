@@ -238,7 +238,7 @@ export const compareCodePoints = (a: string, b: string): number => {
 const byName = (a: Dirent, b: Dirent): number => compareCodePoints(a.name, b.name)
 
 /** Runs at most `max` jobs at once; the others wait in FIFO order. */
-const limiter = (max: number) => {
+export const limiter = (max: number) => {
   let active = 0
   const waiting: Array<() => void> = []
   return async <A>(job: () => Promise<A>): Promise<A> => {

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { IGNORE_FILE_NAMES, type IgnoreLevel, IgnoreStack, parseIgnoreFile } from "./Gitignore.js"
+import { IGNORE_FILE_NAMES, type IgnoreLevel, IgnoreStack, limiter, parseIgnoreFile } from "./Gitignore.js"
 import { globToRegExp } from "./GlobPattern.js"
 import { Tool } from "./Tool.js"
 import { resolveInside, type Workspace, workspaceCwd } from "./Workspace.js"
@@ -51,23 +51,6 @@ interface Found {
  */
 const maxSegments = (pattern: string): number | undefined =>
   pattern.includes("**") || pattern.includes("{") ? undefined : pattern.split("/").length
-
-/** Runs at most `max` jobs at once; the others wait in FIFO order. */
-const limiter = (max: number) => {
-  let active = 0
-  const waiting: Array<() => void> = []
-  return async <A>(job: () => Promise<A>): Promise<A> => {
-    if (active < max) active++
-    else await new Promise<void>((resolve) => waiting.push(resolve))
-    try {
-      return await job()
-    } finally {
-      const next = waiting.shift()
-      if (next === undefined) active--
-      else next() // the slot passes to the next job
-    }
-  }
-}
 
 const GIT = ".git"
 
