@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import { VERSION } from "../../src/cli/version.js"
 import { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { answer, callTools, hang, realSleep, tempDir } from "../agent/harness.js"
+import { openaiSse } from "../support/openaiSse.js"
 import * as WireServer from "../support/WireServer.js"
 
 const bin = path.resolve(import.meta.dirname, "../../dist/bin.js")
@@ -126,6 +127,38 @@ describe("sage CLI", () => {
       expect(run.stderr).toContain("Read(notes.txt)")
       const first = wire.requests[0]!.body as { messages: ReadonlyArray<{ content: unknown }> }
       expect(JSON.stringify(first.messages)).toContain("how many lines?")
+    })
+  )
+
+  it.scopedLive("SAGE_PROVIDER=openai talks Chat Completions to OPENAI_BASE_URL and runs a tool", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      fs.writeFileSync(path.join(cwd, "a.txt"), "x\n")
+      wire.enqueue(
+        {
+          kind: "stream",
+          chunks: openaiSse([
+            { toolCall: { index: 0, id: "call_1", name: "Read", args: '{"file_path":"a.txt"}' } },
+            { finish: "tool_calls" }
+          ])
+        },
+        { kind: "stream", chunks: openaiSse([{ text: "One line." }, { finish: "stop" }]) }
+      )
+      const env = {
+        ...baseEnv(),
+        HOME: cwd,
+        SAGE_PROVIDER: "openai",
+        SAGE_MODEL: "gpt-test",
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_BASE_URL: `${wire.url}/v1`
+      }
+      const run = yield* sage(["-p", "count", "--cwd", cwd], env)
+      expect(run.stderr).toContain("Read(a.txt)")
+      expect(run.code).toBe(0)
+      expect(run.stdout).toBe("One line.\n")
+      expect(wire.requests[0]!.path).toBe("/v1/chat/completions")
+      expect(wire.requests[0]!.body).toMatchObject({ model: "gpt-test", stream: true })
     })
   )
 
