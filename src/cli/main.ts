@@ -12,6 +12,8 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { layerNode, PROVIDERS, type SageOptions } from "../layers/SageLive.js"
@@ -235,9 +237,22 @@ const main = Command.make(
 
 export const cli = Command.run(main, { name: "sage", version: VERSION })
 
+/** Library logs on the terminal: warnings and errors only, one plain line each. */
+const terminalLogger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.make(({ logLevel, message }) => {
+    if (!LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
+    const text = (Array.isArray(message) ? message : [message]).map((m) =>
+      typeof m === "string" ? m : JSON.stringify(m)
+    )
+    process.stderr.write(`sage: ${logLevel.label.toLowerCase()}: ${sanitizeForTerminal(text.join(" "))}\n`)
+  })
+)
+
 export const runCli = (argv: ReadonlyArray<string>): void => {
   cli(argv).pipe(
     Effect.provide(NodeContext.layer),
+    Effect.provide(terminalLogger),
     Effect.catchAll((error) =>
       Effect.sync(() => {
         // @effect/cli already printed validation errors with usage.

@@ -54,6 +54,13 @@ const anthropicEnv = (url: string, home: string): NodeJS.ProcessEnv => ({
   SAGE_MODEL: "claude-test"
 })
 
+/** The absolute path of an executable on this machine's PATH. */
+const execPathOf = (name: string): string => {
+  const dir = (process.env.PATH ?? "").split(":").find((d) => fs.existsSync(path.join(d, name)))
+  if (dir === undefined) throw new Error(`${name} is not on PATH`)
+  return path.join(dir, name)
+}
+
 const decodeEvent = Schema.decodeUnknownSync(AgentEvent)
 
 describe("sage CLI", () => {
@@ -92,7 +99,6 @@ describe("sage CLI", () => {
         ["-p", "name two pelicans", "--output-format", "stream-json", "--cwd", cwd],
         anthropicEnv(wire.url, cwd)
       )
-      expect(run.stderr).toBe("")
       expect(run.code).toBe(0)
       const events = run.stdout
         .trim()
@@ -159,6 +165,30 @@ describe("sage CLI", () => {
       expect(run.stdout).toBe("One line.\n")
       expect(wire.requests[0]!.path).toBe("/v1/chat/completions")
       expect(wire.requests[0]!.body).toMatchObject({ model: "gpt-test", stream: true })
+    })
+  )
+
+  it.scopedLive("without bubblewrap, --sandbox auto runs the command and warns in one plain line", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const bin = yield* tempDir
+      for (const tool of ["bash", "sh"]) fs.symlinkSync(execPathOf(tool), path.join(bin, tool))
+      wire.enqueue(callTools([{ id: "b", name: "Bash", input: { command: "echo hi > out.txt" } }]), answer("done"))
+      const env = { ...anthropicEnv(wire.url, cwd), PATH: bin }
+      const run = yield* sage(["-p", "go", "--permission-mode", "bypassPermissions", "--cwd", cwd], env)
+      expect(run.code).toBe(0)
+      expect(fs.readFileSync(path.join(cwd, "out.txt"), "utf8")).toBe("hi\n")
+      expect(run.stderr).toContain(
+        "sage: warn: commands run without an OS sandbox: bwrap (bubblewrap) is not on PATH\n"
+      )
+      wire.enqueue(callTools([{ id: "b2", name: "Bash", input: { command: "echo again" } }]), answer("done"))
+      const required = yield* sage(
+        ["-p", "go", "--permission-mode", "bypassPermissions", "--sandbox", "require", "--cwd", cwd],
+        env
+      )
+      expect(required.code).toBe(0)
+      expect(required.stderr).toContain("error: The OS sandbox is required but unavailable")
     })
   )
 
