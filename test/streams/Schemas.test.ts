@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import {
   type AgentEvent,
   agentEventToJson,
@@ -13,6 +15,8 @@ import {
   RateLimitedError,
   StreamPart,
   ToolResult,
+  toJsonl,
+  toSse,
   Usage
 } from "../../src/index.js"
 
@@ -127,6 +131,36 @@ describe("AgentEvent protocol", () => {
       expect(bad._tag).toBe("ParseError")
       expect((yield* Effect.flip(decodeAgentEventJson("{not json")))._tag).toBe("ParseError")
       expect((yield* Effect.flip(decodeAgentEvent(42)))._tag).toBe("ParseError")
+    })
+  )
+})
+
+describe("event codecs", () => {
+  const e: AgentEvent = {
+    v: 1,
+    sessionId: "s",
+    agentId: "main",
+    timestamp: 1,
+    type: "text.delta",
+    turnId: "t",
+    text: "hi"
+  }
+
+  it.effect("JSON Lines: one decodable object per line", () =>
+    Effect.gen(function* () {
+      const lines = Chunk.toReadonlyArray(yield* Stream.runCollect(toJsonl(Stream.make(e, e))))
+      expect(lines).toHaveLength(2)
+      for (const line of lines) {
+        expect(line.endsWith("\n")).toBe(true)
+        expect(yield* decodeAgentEventJson(line.trimEnd())).toEqual(e)
+      }
+    })
+  )
+
+  it.effect("SSE: an event line named by type and a data line with the same JSON", () =>
+    Effect.gen(function* () {
+      const [frame] = Chunk.toReadonlyArray(yield* Stream.runCollect(toSse(Stream.make(e))))
+      expect(frame).toBe(`event: text.delta\ndata: ${agentEventToJson(e)}\n\n`)
     })
   )
 })
