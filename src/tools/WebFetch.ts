@@ -5,8 +5,8 @@
  * redirects are followed by hand and checked the same way at every hop.
  */
 import * as dns from "node:dns"
-import * as http from "node:http"
-import * as https from "node:https"
+import type * as http from "node:http"
+import type * as https from "node:https"
 import * as net from "node:net"
 import type { Readable } from "node:stream"
 import * as zlib from "node:zlib"
@@ -433,14 +433,18 @@ const decompress = (encoding: string | undefined): zlib.Gunzip | zlib.Inflate | 
 }
 
 /** One GET to `url`, connecting to `resolved`; reads at most `maxBytes` of the (decoded) body. */
-const request = (
+// node:http/https (and TLS) load on the first fetch, not at start-up.
+const loadHttp = async () => ({ http: await import("node:http"), https: await import("node:https") })
+
+const request = async (
   url: URL,
   resolved: ResolvedAddress,
   maxBytes: number,
   userAgent: string,
   signal: AbortSignal
-): Promise<HopResult> =>
-  new Promise<HopResult>((resolve, reject) => {
+): Promise<HopResult> => {
+  const { http: httpModule, https: httpsModule } = await loadHttp()
+  return new Promise<HopResult>((resolve, reject) => {
     const secure = url.protocol === "https:"
     const hostname = url.hostname.replace(/^\[|\]$/g, "")
     const options: https.RequestOptions = {
@@ -457,7 +461,7 @@ const request = (
       lookup: fixedLookup(resolved),
       signal
     }
-    const req = (secure ? https : http).request(options, (res) => {
+    const req = (secure ? httpsModule : httpModule).request(options, (res) => {
       const status = res.statusCode ?? 0
       if (status >= 300 && status < 400) {
         res.resume()
@@ -513,6 +517,7 @@ const request = (
     req.once("error", reject)
     req.end()
   })
+}
 
 const TEXT_TYPES =
   /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-ndjson|yaml|x-yaml|toml|x-sh|markdown)|[a-z]+\/[a-z0-9.+-]*\+(json|xml))/
