@@ -10,6 +10,7 @@ import { Agent } from "../../src/services/Agent.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { makeBashTool } from "../../src/tools/Bash.js"
 import { Tool } from "../../src/tools/Tool.js"
+import { anthropicErrorBody } from "../support/anthropicSse.js"
 import * as WireServer from "../support/WireServer.js"
 import {
   agentLayer,
@@ -253,7 +254,7 @@ describe("agent loop", () => {
       wire.enqueue({
         kind: "error",
         status: 401,
-        body: { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }
+        body: anthropicErrorBody("authentication_error", "invalid x-api-key")
       })
       const agent = yield* Effect.provide(Agent, agentLayer({ wire, cwd, tools: [] }))
       const events: Array<AgentEvent> = []

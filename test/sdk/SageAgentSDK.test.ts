@@ -16,6 +16,7 @@ import {
   ToolRegistrationError
 } from "../../src/sdk.js"
 import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
+import { anthropicErrorBody } from "../support/anthropicSse.js"
 import * as WireServer from "../support/WireServer.js"
 
 const sdkFor = (
@@ -448,7 +449,7 @@ describe("SageAgentSDK", () => {
       wire.enqueue({
         kind: "error",
         status: 401,
-        body: { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }
+        body: anthropicErrorBody("authentication_error", "invalid x-api-key")
       })
       const sdk = yield* sdkFor(wire, cwd)
       const error = yield* Effect.promise(() => sdk.run("hi").catch((e: unknown) => e))
