@@ -10,7 +10,7 @@ import { make as makePermissions } from "../dist/layers/PermissionsLive.js"
 import { makeGlobTool } from "../dist/tools/Glob.js"
 import { findExecutable, makeGrepTool } from "../dist/tools/Grep.js"
 import { runToolCall } from "../dist/tools/Tool.js"
-import { makeWorkspace } from "../dist/tools/Workspace.js"
+import { makeWorkspace } from "../dist/workspace/Workspace.js"
 import { fmt, stats } from "./support.mjs"
 
 const DIRS_TOP = 10

@@ -3,7 +3,7 @@
  * (src/layers, src/providers), tools are made with `Tool.make` (src/tools).
  */
 export * from "./errors/index.js"
-export * as AgentLive from "./layers/AgentLive.js"
+export * as AgentLive from "./agent/AgentLoop.js"
 export * as EventBusLive from "./layers/EventBusLive.js"
 export * as PermissionsLive from "./layers/PermissionsLive.js"
 export {
@@ -15,10 +15,10 @@ export {
   type SageOptions,
   type SageServices
 } from "./layers/SageLive.js"
-export * as SandboxBubblewrap from "./layers/SandboxBubblewrap.js"
+export * as SandboxBubblewrap from "./process/SandboxBubblewrap.js"
 export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
-export * as Anthropic from "./providers/AnthropicProvider.js"
-export * as OpenAI from "./providers/OpenAIProvider.js"
+export * as Anthropic from "./providers/anthropic/AnthropicProvider.js"
+export * as OpenAI from "./providers/openai/OpenAIProvider.js"
 export { makeLLMClient } from "./providers/ProviderSupport.js"
 export * from "./providers/Retry.js"
 export * from "./services/Agent.js"

@@ -8,14 +8,14 @@ import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import type { PermissionError } from "../errors/PermissionError.js"
 import { type PermissionMode, Permissions } from "../services/Permissions.js"
-import { checkPermission } from "./permissions/Check.js"
-import { appendAllowRule, loadRuleSet, type RuleLists, type RuleSet, settingsPaths } from "./permissions/Settings.js"
+import { checkPermission } from "../permissions/Check.js"
+import { appendAllowRule, loadRuleSet, type RuleLists, type RuleSet, settingsPaths } from "../permissions/Settings.js"
 
-export { checkPermission, PLAN_MODE_MESSAGE } from "./permissions/Check.js"
-export type { Rule, RuleBehavior } from "./permissions/Rule.js"
-export { parseRule } from "./permissions/Rule.js"
-export type { LoadOptions, RuleLists, RuleSet } from "./permissions/Settings.js"
-export { loadRuleSet, settingsPaths } from "./permissions/Settings.js"
+export { checkPermission, PLAN_MODE_MESSAGE } from "../permissions/Check.js"
+export type { Rule, RuleBehavior } from "../permissions/Rule.js"
+export { parseRule } from "../permissions/Rule.js"
+export type { LoadOptions, RuleLists, RuleSet } from "../permissions/Settings.js"
+export { loadRuleSet, settingsPaths } from "../permissions/Settings.js"
 
 export interface PermissionsOptions {
   /** The project root: `.sage/settings*.json` are read from here and path rules are relative to it. */

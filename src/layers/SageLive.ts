@@ -17,12 +17,12 @@ import { Approver, type PermissionMode, Permissions } from "../services/Permissi
 import type { Tool } from "../services/Tool.js"
 import type { ToolRegistry } from "../services/ToolRegistry.js"
 import { makeBuiltinTools, makeWorkspace, type WebFetchOptions } from "../tools/index.js"
-import * as AgentLive from "./AgentLive.js"
+import * as AgentLive from "../agent/AgentLoop.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as PermissionsLive from "./PermissionsLive.js"
-import * as SandboxBubblewrap from "./SandboxBubblewrap.js"
-import type { SandboxMode } from "./SandboxBubblewrap.js"
-import { matchPathPattern, realpathLoose } from "./permissions/PathRule.js"
+import * as SandboxBubblewrap from "../process/SandboxBubblewrap.js"
+import type { SandboxMode } from "../process/SandboxBubblewrap.js"
+import { matchPathPattern, realpathLoose } from "../permissions/PathRule.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 
 export type ProviderId = "anthropic" | "openai"
@@ -89,10 +89,10 @@ export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, 
         ...(options.retry === undefined ? {} : { retry: options.retry })
       }
       if (options.provider === "openai") {
-        const openai = yield* Effect.promise(() => import("../providers/OpenAIProvider.js"))
+        const openai = yield* Effect.promise(() => import("../providers/openai/OpenAIProvider.js"))
         return apiKey === undefined ? openai.layerConfig(overrides) : openai.layerConfig({ ...overrides, apiKey })
       }
-      const anthropic = yield* Effect.promise(() => import("../providers/AnthropicProvider.js"))
+      const anthropic = yield* Effect.promise(() => import("../providers/anthropic/AnthropicProvider.js"))
       return apiKey === undefined ? anthropic.layerConfig(overrides) : anthropic.layerConfig({ ...overrides, apiKey })
     })
   )

@@ -8,10 +8,10 @@ import * as Schema from "effect/Schema"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { Sandbox } from "../services/Sandbox.js"
-import type { BackgroundShells } from "./BackgroundShells.js"
-import { runProcessGroup } from "./ProcessGroup.js"
+import type { BackgroundShells } from "../process/BackgroundShells.js"
+import { runProcessGroup } from "../process/ProcessGroup.js"
 import { Tool } from "./Tool.js"
-import { type Workspace, workspaceCwd } from "./Workspace.js"
+import { type Workspace, workspaceCwd } from "../workspace/Workspace.js"
 
 export interface BashOptions {
   readonly workspace: Workspace

@@ -5,7 +5,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { type BackgroundShells, describeStatus } from "./BackgroundShells.js"
+import { type BackgroundShells, describeStatus } from "../process/BackgroundShells.js"
 import { stripControlSequences } from "./Bash.js"
 import { Tool } from "./Tool.js"
 

@@ -13,7 +13,7 @@ import { ToolExecutionError } from "../errors/ToolError.js"
 import { looksBinary, numberLine } from "./Read.js"
 import { Tool } from "./Tool.js"
 import { atomicWrite, type FileEditOptions, resolveWritable } from "./Write.js"
-import type { Workspace } from "./Workspace.js"
+import type { Workspace } from "../workspace/Workspace.js"
 
 /** One exact-string replacement. */
 export interface EditSpec {

@@ -8,10 +8,10 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { IGNORE_FILE_NAMES, type IgnoreLevel, IgnoreStack, limiter, parseIgnoreFile } from "./Gitignore.js"
-import { globToRegExp } from "./GlobPattern.js"
+import { IGNORE_FILE_NAMES, type IgnoreLevel, IgnoreStack, limiter, parseIgnoreFile } from "../workspace/Gitignore.js"
+import { globToRegExp } from "../workspace/GlobPattern.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace, workspaceCwd } from "./Workspace.js"
+import { resolveInside, type Workspace, workspaceCwd } from "../workspace/Workspace.js"
 
 export interface GlobOptions {
   /** Paths returned at most. Default 1000. */

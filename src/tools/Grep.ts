@@ -10,11 +10,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { walkFiles } from "./Gitignore.js"
-import { globToRegExp } from "./GlobPattern.js"
-import { killGroup } from "./ProcessGroup.js"
+import { walkFiles } from "../workspace/Gitignore.js"
+import { globToRegExp } from "../workspace/GlobPattern.js"
+import { killGroup } from "../process/ProcessGroup.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace, workspaceCwd } from "./Workspace.js"
+import { resolveInside, type Workspace, workspaceCwd } from "../workspace/Workspace.js"
 
 /** File types for the `type` input: name => file-name globs. */
 export const GREP_FILE_TYPES = {

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { type BackgroundShells, describeStatus } from "./BackgroundShells.js"
+import { type BackgroundShells, describeStatus } from "../process/BackgroundShells.js"
 import { Tool } from "./Tool.js"
 
 /** The `KillShell` tool for `shells`. Kind `execute`; sequential (the default for tools that change things). */

@@ -8,7 +8,7 @@ import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { globToRegExp } from "./Glob.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace } from "./Workspace.js"
+import { resolveInside, type Workspace } from "../workspace/Workspace.js"
 
 export interface LSOptions {
   /** Entries listed at most (the rest are counted). Default 1000. */

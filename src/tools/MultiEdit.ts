@@ -8,7 +8,7 @@ import { ToolExecutionError } from "../errors/ToolError.js"
 import { applyEdit, changeSnippet, commitEdit, EditInput, loadForEdit } from "./Edit.js"
 import { Tool } from "./Tool.js"
 import type { FileEditOptions } from "./Write.js"
-import type { Workspace } from "./Workspace.js"
+import type { Workspace } from "../workspace/Workspace.js"
 
 /** Edits accepted in one call. */
 export const MAX_EDITS = 100

@@ -9,9 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { ToolOutput } from "../streams/ToolCall.js"
-import type { FileState } from "./FileState.js"
+import type { FileState } from "../workspace/FileState.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace } from "./Workspace.js"
+import { resolveInside, type Workspace } from "../workspace/Workspace.js"
 
 export interface ReadOptions {
   /** Lines returned when the call gives no `limit`. Default 2000. */

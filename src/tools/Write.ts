@@ -8,9 +8,9 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import type { FileState } from "./FileState.js"
+import type { FileState } from "../workspace/FileState.js"
 import { Tool } from "./Tool.js"
-import { isProtected, PROTECTED_DIRECTORIES, resolveInside, type Workspace } from "./Workspace.js"
+import { isProtected, PROTECTED_DIRECTORIES, resolveInside, type Workspace } from "../workspace/Workspace.js"
 
 export interface FileEditOptions {
   /** What the model has read in this session (shared with `Read` and the other file-changing tools). */

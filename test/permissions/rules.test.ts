@@ -3,7 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
-import { matchPathPattern, parsePathPattern, realpathLoose } from "../../src/layers/permissions/PathRule.js"
+import { matchPathPattern, parsePathPattern, realpathLoose } from "../../src/permissions/PathRule.js"
 import {
   matchCommand,
   matchDomain,
@@ -11,8 +11,8 @@ import {
   type Rule,
   ruleAppliesTo,
   splitRuleWords
-} from "../../src/layers/permissions/Rule.js"
-import type { Word } from "../../src/layers/permissions/ShellCommand.js"
+} from "../../src/permissions/Rule.js"
+import type { Word } from "../../src/permissions/ShellCommand.js"
 
 const rule = (text: string, behavior: Rule["behavior"] = "allow"): Rule => {
   const parsed = parseRule(text, behavior, "test")

@@ -6,7 +6,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import { PermissionError } from "../../src/errors/PermissionError.js"
 import { layer, loadRuleSet, make, startingMode } from "../../src/layers/PermissionsLive.js"
-import { lineColumn, locateJsonPath, parseSettings, splitRuleList } from "../../src/layers/permissions/Settings.js"
+import { lineColumn, locateJsonPath, parseSettings, splitRuleList } from "../../src/permissions/Settings.js"
 import { Permissions } from "../../src/services/Permissions.js"
 import { makeSandbox, type Sandbox, settingsJson, TOOLS } from "./helpers.js"
 

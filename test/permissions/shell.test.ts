@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are shell source
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { analyzeShell, type ShellAnalysis, shellParser } from "../../src/layers/permissions/ShellParser.js"
-import { commandBase, isSafeEnvName, normalizeGit } from "../../src/layers/permissions/ShellCommand.js"
+import { analyzeShell, type ShellAnalysis, shellParser } from "../../src/permissions/ShellParser.js"
+import { commandBase, isSafeEnvName, normalizeGit } from "../../src/permissions/ShellCommand.js"
 
 /** Commands as strings; non-literal words in angle brackets. */
 const show = (a: ShellAnalysis) =>

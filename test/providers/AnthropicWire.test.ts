@@ -8,7 +8,7 @@ import {
   toSystem,
   toToolChoice,
   type WireStep
-} from "../../src/providers/AnthropicWire.js"
+} from "../../src/providers/anthropic/AnthropicWire.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 
 const defaults = { model: "m", maxTokens: 100 }

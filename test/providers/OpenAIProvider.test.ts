@@ -31,7 +31,7 @@ import {
   make,
   OpenAIProvider,
   type OpenAIOptions
-} from "../../src/providers/OpenAIProvider.js"
+} from "../../src/providers/openai/OpenAIProvider.js"
 import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 import { Usage } from "../../src/streams/Usage.js"

@@ -9,7 +9,7 @@ import {
   toStopReason,
   toUsage,
   type WireChunk
-} from "../../src/providers/OpenAIWire.js"
+} from "../../src/providers/openai/OpenAIWire.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 import { Usage } from "../../src/streams/Usage.js"
 

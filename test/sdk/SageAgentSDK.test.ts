@@ -14,7 +14,7 @@ import {
   RateLimitedError,
   SageAgentSDK,
   ToolRegistrationError
-} from "../../src/sdk.js"
+} from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
 import { anthropicErrorBody } from "../support/anthropicSse.js"
 import * as WireServer from "../support/WireServer.js"

@@ -3,7 +3,7 @@
  * replays recorded fixture files, delays, fails with a status and headers, cuts the connection mid-body, or
  * hangs so a test can see the client abort. It records every request and every connection the client closed.
  */
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Effect from "effect/Effect"
@@ -205,8 +205,14 @@ export const make = Effect.acquireRelease(
     })
 ).pipe(Effect.map(({ wire }) => wire))
 
-/** Path of a shared recorded fixture, e.g. `fixture("anthropic/text-basic.sse")`. */
-export const fixture = (relative: string): string =>
-  new URL(`../../../shared/fixtures/providers/${relative}`, import.meta.url).pathname
+/**
+ * Path of a recorded fixture in `test/fixtures/providers` (copied from the shared recordings, see its SOURCES.md),
+ * e.g. `fixture("anthropic/text-basic.sse")`. A missing fixture throws at once with its path.
+ */
+export const fixture = (relative: string): string => {
+  const path = new URL(`../fixtures/providers/${relative}`, import.meta.url).pathname
+  if (!existsSync(path)) throw new Error(`missing recorded fixture: ${path}`)
+  return path
+}
 
 export const readFixture = (relative: string): string => readFileSync(fixture(relative), "utf8")

@@ -9,11 +9,11 @@ import {
   describeStatus,
   makeBackgroundShells,
   TailBuffer
-} from "../../src/tools/BackgroundShells.js"
+} from "../../src/process/BackgroundShells.js"
 import { makeBashTool } from "../../src/tools/Bash.js"
 import { makeBashOutputTool } from "../../src/tools/BashOutput.js"
 import { makeKillShellTool } from "../../src/tools/KillShell.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, isAlive, tempDir, text } from "./support.js"
 
 /** Poll until `check` holds (or fail after a generous deadline: the machine may be loaded). */

@@ -12,8 +12,8 @@ import {
   scrubEnv,
   stripControlSequences
 } from "../../src/tools/Bash.js"
-import { OutputCollector } from "../../src/tools/ProcessGroup.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { OutputCollector } from "../../src/process/ProcessGroup.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, isAlive, tempDir, text } from "./support.js"
 
 const setup = (options: Partial<Omit<BashOptions, "workspace">> = {}) =>

@@ -11,9 +11,9 @@ import {
   toCrlf,
   usesCrlf
 } from "../../src/tools/Edit.js"
-import { makeFileState } from "../../src/tools/FileState.js"
+import { makeFileState } from "../../src/workspace/FileState.js"
 import { makeReadTool, numberLine } from "../../src/tools/Read.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: Record<string, string | Uint8Array>) =>

@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { HASH_LIMIT, makeFileState, sameFile, unsafeMakeFileState } from "../../src/tools/FileState.js"
+import { HASH_LIMIT, makeFileState, sameFile, unsafeMakeFileState } from "../../src/workspace/FileState.js"
 import { tempDir, writeFiles } from "./support.js"
 
 const refusal = (effect: Effect.Effect<void, { readonly message: string; readonly tool: string }>) =>

@@ -9,7 +9,7 @@ import {
   parseIgnoreLine,
   readIgnoreLevel,
   walkFiles
-} from "../../src/tools/Gitignore.js"
+} from "../../src/workspace/Gitignore.js"
 import { tempDir, writeFiles } from "./support.js"
 
 const ignored = (content: string, file: string, isDirectory = false) =>

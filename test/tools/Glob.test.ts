@@ -7,7 +7,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { globToRegExp, makeGlobTool, matchGlob, splitGlobBase } from "../../src/tools/Glob.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, context, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: ReadonlyArray<string>, options?: Parameters<typeof makeGlobTool>[1]) =>

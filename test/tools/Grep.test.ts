@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { findExecutable, type GrepOptions, makeGrepTool } from "../../src/tools/Grep.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, isAlive, tempDir, text, writeFiles } from "./support.js"
 
 const rgOnPath = fs.existsSync("/usr/bin/rg") ? "/usr/bin/rg" : undefined

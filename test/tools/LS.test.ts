@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { makeLSTool } from "../../src/tools/LS.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: Record<string, string>, options?: Parameters<typeof makeLSTool>[1]) =>

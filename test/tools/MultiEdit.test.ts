@@ -2,10 +2,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { makeFileState } from "../../src/tools/FileState.js"
+import { makeFileState } from "../../src/workspace/FileState.js"
 import { MAX_EDITS, makeMultiEditTool } from "../../src/tools/MultiEdit.js"
 import { makeReadTool, numberLine } from "../../src/tools/Read.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: Record<string, string>) =>

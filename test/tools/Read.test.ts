@@ -5,9 +5,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import { makeFileState } from "../../src/tools/FileState.js"
+import { makeFileState } from "../../src/workspace/FileState.js"
 import { imageMediaType, looksBinary, makeReadTool, numberLine } from "../../src/tools/Read.js"
-import { makeWorkspace } from "../../src/tools/Workspace.js"
+import { makeWorkspace } from "../../src/workspace/Workspace.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
 const lines = (n: number, prefix = "line") => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`).join("\n")

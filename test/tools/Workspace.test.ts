@@ -10,7 +10,7 @@ import {
   resolveInside,
   type Workspace,
   workspaceCwd
-} from "../../src/tools/Workspace.js"
+} from "../../src/workspace/Workspace.js"
 import { tempDir, writeFiles } from "./support.js"
 
 /** A workspace `ws/` beside an `outside/` directory, both in one temp dir. */

@@ -6,10 +6,10 @@
  */
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import type { PermissionError } from "../../errors/PermissionError.js"
-import type { PermissionContext, PermissionDecision, PermissionMode } from "../../services/Permissions.js"
-import type { ToolKind } from "../../services/Tool.js"
-import type { ToolCall } from "../../streams/ToolCall.js"
+import type { PermissionError } from "../errors/PermissionError.js"
+import type { PermissionContext, PermissionDecision, PermissionMode } from "../services/Permissions.js"
+import type { ToolKind } from "../services/Tool.js"
+import type { ToolCall } from "../streams/ToolCall.js"
 import { makePathMemo, matchPathPattern, type PathBases, type PathMemo, realpathLoose } from "./PathRule.js"
 import {
   type Match,

@@ -3,7 +3,7 @@
  * classes (so `error instanceof AuthenticationError` and `error._tag` work), re-exported under plain declared
  * types: their `Schema.TaggedError` declarations stay out of the SDK's `.d.ts`.
  */
-import * as Errors from "./errors/index.js"
+import * as Errors from "../errors/index.js"
 
 /** What every Sage error has: a real `Error` with a `_tag` naming its class. */
 export interface SageErrorBase extends Error {

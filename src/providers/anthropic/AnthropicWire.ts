@@ -15,11 +15,11 @@ import type {
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { LLMRequest, ToolChoice } from "../services/LLMClient.js"
-import type { ContentBlock, ImageBlock, Message } from "../streams/Message.js"
-import { completeToolCall, type StreamPart } from "../streams/StreamPart.js"
-import type { ToolDefinition } from "../streams/ToolCall.js"
-import { type StopReason, Usage } from "../streams/Usage.js"
+import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
+import type { ContentBlock, ImageBlock, Message } from "../../streams/Message.js"
+import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
+import type { ToolDefinition } from "../../streams/ToolCall.js"
+import { type StopReason, Usage } from "../../streams/Usage.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request

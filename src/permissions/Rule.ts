@@ -9,7 +9,7 @@
  * - `mcp__server` or `mcp__server__*`: every tool of an MCP server; `mcp__server__tool`: one tool.
  */
 import * as Either from "effect/Either"
-import type { ToolKind } from "../../services/Tool.js"
+import type { ToolKind } from "../services/Tool.js"
 import { type PathPattern, parsePathPattern } from "./PathRule.js"
 import type { Word } from "./ShellCommand.js"
 

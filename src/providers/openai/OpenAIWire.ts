@@ -27,10 +27,10 @@ import type {
   ChatCompletionToolChoiceOption
 } from "openai/resources/chat/completions"
 import type { ReasoningEffort } from "openai/resources/shared"
-import type { LLMRequest, ToolChoice } from "../services/LLMClient.js"
-import type { ContentBlock, ImageSource, Message, ToolResultBlock } from "../streams/Message.js"
-import { completeToolCall, type StreamPart } from "../streams/StreamPart.js"
-import { type StopReason, Usage } from "../streams/Usage.js"
+import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
+import type { ContentBlock, ImageSource, Message, ToolResultBlock } from "../../streams/Message.js"
+import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
+import { type StopReason, Usage } from "../../streams/Usage.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request

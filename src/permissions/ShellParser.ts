@@ -6,7 +6,7 @@
 import { createRequire } from "node:module"
 import * as Effect from "effect/Effect"
 import { Language, type Node, Parser } from "web-tree-sitter"
-import { PermissionError } from "../../errors/PermissionError.js"
+import { PermissionError } from "../errors/PermissionError.js"
 import { type Expansion, expandCommand, isSafeEnvName, type Word } from "./ShellCommand.js"
 
 /** One simple command that runs. `opaque`: it runs code the analysis cannot see (see `Expansion`). */

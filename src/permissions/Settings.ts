@@ -11,8 +11,8 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { PermissionError } from "../../errors/PermissionError.js"
-import { PERMISSION_MODES, type PermissionMode } from "../../services/Permissions.js"
+import { PermissionError } from "../errors/PermissionError.js"
+import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
 import { parseRule, type Rule, type RuleBehavior } from "./Rule.js"
 
 const RuleList = Schema.Array(Schema.String)

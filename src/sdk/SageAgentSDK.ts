@@ -1,7 +1,7 @@
 /**
  * SageAgentSDK: the plain-Promise facade for people who do not use Effect. One `ManagedRuntime` per instance,
- * built on first use; nothing runs at import. Its public types are plain TypeScript (`sdkTypes.ts`,
- * `sdkErrors.ts`): nothing in its `.d.ts` refers to Effect, and custom tools are plain `CustomTool` objects.
+ * built on first use; nothing runs at import. Its public types are plain TypeScript (`types.ts`,
+ * `errors.ts`): nothing in its `.d.ts` refers to Effect, and custom tools are plain `CustomTool` objects.
  *
  * ```ts
  * import { SageAgentSDK } from "sage-agent/sdk"
@@ -19,16 +19,16 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { ToolExecutionError } from "./errors/ToolError.js"
-import { type SageOptions, type SageServices, layerNode } from "./layers/SageLive.js"
-import { Agent, type RunOptions } from "./services/Agent.js"
-import type { ApprovalAnswer } from "./services/Permissions.js"
-import type { Tool, ToolReturn } from "./services/Tool.js"
-import type { AgentEvent, CustomTool, PermissionMode, RunResult, ToolCall } from "./sdkTypes.js"
-import { ToolOutput } from "./streams/ToolCall.js"
+import { ToolExecutionError } from "../errors/ToolError.js"
+import { type SageOptions, type SageServices, layerNode } from "../layers/SageLive.js"
+import { Agent, type RunOptions } from "../services/Agent.js"
+import type { ApprovalAnswer } from "../services/Permissions.js"
+import type { Tool, ToolReturn } from "../services/Tool.js"
+import type { AgentEvent, CustomTool, PermissionMode, RunResult, ToolCall } from "./types.js"
+import { ToolOutput } from "../streams/ToolCall.js"
 
-export * from "./sdkErrors.js"
-export type * from "./sdkTypes.js"
+export * from "./errors.js"
+export type * from "./types.js"
 
 /** The answer of a `canUseTool` callback. */
 export type CanUseToolResult =

@@ -4,27 +4,27 @@
  * (the library API); the checks at the bottom of this file make `tsc` fail when the two drift apart.
  */
 import type * as Schema from "effect/Schema"
-import type { RunResult as SchemaRunResult } from "./services/Agent.js"
-import type { PermissionMode as SchemaPermissionMode } from "./services/Permissions.js"
-import type { ToolKind as SchemaToolKind } from "./services/Tool.js"
+import type { RunResult as SchemaRunResult } from "../services/Agent.js"
+import type { PermissionMode as SchemaPermissionMode } from "../services/Permissions.js"
+import type { ToolKind as SchemaToolKind } from "../services/Tool.js"
 import type {
   AgentEvent as SchemaAgentEvent,
   AgentState as SchemaAgentState,
   TodoItem as SchemaTodoItem
-} from "./streams/AgentEvent.js"
+} from "../streams/AgentEvent.js"
 import type {
   ContentBlock as SchemaContentBlock,
   ImageSource as SchemaImageSource,
   Message as SchemaMessage,
   Role as SchemaRole
-} from "./streams/Message.js"
+} from "../streams/Message.js"
 import type {
   ToolCall as SchemaToolCall,
   ToolOutput as SchemaToolOutput,
   ToolResult as SchemaToolResult,
   ToolResultStatus as SchemaToolResultStatus
-} from "./streams/ToolCall.js"
-import type { StopReason as SchemaStopReason, Usage as SchemaUsage } from "./streams/Usage.js"
+} from "../streams/ToolCall.js"
+import type { StopReason as SchemaStopReason, Usage as SchemaUsage } from "../streams/Usage.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Usage and stop reasons
