@@ -1,31 +1,29 @@
-// A 50-step session in its own process: each step streams text and calls Read on a real file and Glob;
-// prints the process's peak RSS as JSON. Used by bench/run.mjs (c).
+// A 50-step session in its own process through the SDK's `run()`, with nobody reading events: each step streams
+// 40 text deltas and calls Read on a real file and Glob. The turn's events must not pile up in memory, so the heap
+// after GC is measured at step 5 and at step 50 (the model server runs in this process). Prints JSON for
+// bench/run.mjs (c). Run with --expose-gc.
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import {
-  Agent,
-  AgentLive,
-  Anthropic as AnthropicProvider,
-  builtinTools,
-  EventBusLive,
-  PermissionsLive,
-  ToolRegistryLive
-} from "../dist/index.js"
+import { SageAgentSDK } from "../dist/sdk/index.js"
 import { anthropicStream, startServer, writeStream } from "./support.mjs"
 
 const steps = 50
 const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-rss-")))
 for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(cwd, `file${i}.ts`), `export const v${i} = ${i}\n`.repeat(200))
 let request = 0
+const heap = {}
+const heapAfterGc = () => {
+  globalThis.gc?.()
+  return process.memoryUsage().heapUsed / 1024 / 1024
+}
 const text = Array.from({ length: 40 }, (_, i) => `word${i} `)
 const server = await startServer((_req, res) => {
   request++
-  const last = request % steps === 0
+  if (request === 5 || request === steps) heap[request] = heapAfterGc()
   writeStream(
     res,
-    last
+    request === steps
       ? anthropicStream({ text })
       : anthropicStream({
           text,
@@ -36,31 +34,28 @@ const server = await startServer((_req, res) => {
         })
   )
 })
-const runtime = ManagedRuntime.make(
-  Layer.provideMerge(
-    AgentLive.layer({ cwd, maxSteps: steps, permissionMode: "bypassPermissions" }),
-    Layer.mergeAll(
-      AnthropicProvider.layer({ apiKey: Redacted.make("bench"), baseURL: server.url, model: "claude-bench" }),
-      ToolRegistryLive.layer(builtinTools({ workspace: { roots: [cwd] }, env: {} })),
-      PermissionsLive.layer({ cwd, mode: "bypassPermissions", homeDir: cwd }),
-      EventBusLive.layer()
-    )
-  )
-)
-let events = 0
-let toolCalls = 0
-await runtime.runPromise(
-  Effect.flatMap(Agent, (agent) =>
-    Stream.runForEach(agent.run("work"), (e) =>
-      Effect.sync(() => {
-        events++
-        if (e.type === "tool.completed") toolCalls++
-      })
-    )
-  )
-)
-await runtime.dispose()
+const sage = new SageAgentSDK({
+  provider: "anthropic",
+  apiKey: "bench",
+  baseURL: server.url,
+  model: "claude-bench",
+  cwd,
+  maxSteps: steps,
+  permissionMode: "bypassPermissions",
+  sandbox: "off",
+  env: {}
+})
+const result = await sage.run("work")
+await sage.close()
 await server.close()
 fs.rmSync(cwd, { recursive: true, force: true })
 if (request !== steps) throw new Error(`expected ${steps} model requests, saw ${request}`)
-process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, events, toolCalls }))
+process.stdout.write(
+  JSON.stringify({
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    deltas: steps * text.length,
+    steps: result.steps,
+    heapAt5: heap[5],
+    heapAt50: heap[steps]
+  })
+)

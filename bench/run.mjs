@@ -4,8 +4,10 @@
 //   (a) first-token overhead: Agent.run vs the raw @anthropic-ai/sdk on the same local stream
 //   (b) fan-out: 64 calls of a 200 ms tool in one message, wall time vs 200 ms
 //   (c) peak RSS of a 50-step session (child process) vs a bare node process
-//   (d) CLI start-up: `sage -p` to the first request, and `sage --version`, vs a bare node script
+//   (c) also: peak RSS of a one-step hello run of `sage -p`, and `sdk.run()` of 50 steps with nobody reading events
+//   (d) CLI start-up: `sage -p` to the first request vs a bare `node:http` client, `sage --version` vs `node -e 0`
 //   (e) tools: Grep and Glob on a generated 20,000-file tree vs rg / find, and permission checks per second
+//   (f) the package: npm pack + a fresh consumer install, size besides effect (bench/package.mjs)
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -46,7 +48,8 @@ async function cliStartup() {
     res.end(JSON.stringify({ type: "error", error: { type: "authentication_error", message: "bench" } }))
   })
   const env = { ANTHROPIC_API_KEY: "bench", ANTHROPIC_BASE_URL: server.url, SAGE_PROVIDER: "anthropic" }
-  const bare = `fetch(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST", body: "{}" }).then(() => {}, () => {})`
+  // The floor: a bare node:http client making one streaming POST (no fetch, no SDK).
+  const bare = `require("node:http").request(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST" }, (r) => r.resume()).on("error", () => {}).end("{}")`
   const runs = 15
   const sageReq = []
   const nodeReq = []
@@ -56,7 +59,7 @@ async function cliStartup() {
     const s = await spawnTimed([bin, "-p", "hi", "--max-steps", "1"], env, onRequest)
     const n = await spawnTimed(["-e", bare], env, onRequest)
     const v = await spawnTimed([bin, "--version"], env, onRequest)
-    const e = await spawnTimed(["-e", ""], env, onRequest)
+    const e = await spawnTimed(["-e", "0"], env, onRequest)
     if (i < 2) continue // warm-up (disk cache)
     if (s.firstRequest === undefined) throw new Error(`sage -p never reached the server: ${s.stderr}`)
     sageReq.push(s.firstRequest)
@@ -72,16 +75,19 @@ async function cliStartup() {
   console.log("\n(d) CLI start-up, %d runs each (spawn -> first request at the local server; --version to exit)", runs)
   console.log("    sage -p to first request   median %s  p95 %s", fmt(a.median), fmt(a.p95))
   console.log(
-    "    bare node fetch            median %s  p95 %s   (sage - node: %s; target sage < 150 ms)",
+    "    bare node:http client      median %s  p95 %s   ratio %sx (target <= 2.5x): %s",
     fmt(b.median),
     fmt(b.p95),
-    fmt(a.median - b.median)
+    (a.median / b.median).toFixed(2),
+    verdict(a.median <= 2.5 * b.median)
   )
   console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
   console.log(
-    "    node -e ''                 median %s  p95 %s   (target sage --version < 80 ms)",
+    "    node -e 0                  median %s  p95 %s   ratio %sx (target <= 1.2x): %s",
     fmt(e.median),
-    fmt(e.p95)
+    fmt(e.p95),
+    (v.median / e.median).toFixed(2),
+    verdict(v.median <= 1.2 * e.median)
   )
 }
 
@@ -153,17 +159,35 @@ async function rss() {
       child.on("error", reject)
       child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${out}`))))
     })
-  const session = await run([path.join(here, "rss-session.mjs")])
+  const session = await run(["--expose-gc", path.join(here, "rss-session.mjs")])
+  const hello = await cliSessionRss(1)
   const cli = await cliSessionRss(50)
   const bare = await run([
     "-e",
     "process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))"
   ])
-  console.log("\n(c) peak RSS of a 50-step session (each step: text, Read and Glob)")
-  console.log("    sage -p, the bundled CLI                %s MB   (target < 150 MB)", cli.toFixed(1))
-  console.log("    library, unbundled dist/ (%d events)   %s MB", session.events, session.maxRssMb.toFixed(1))
+  console.log("\n(c) peak RSS (each step: text, Read and Glob)")
+  console.log(
+    "    sage -p hello run (1 step)              %s MB   (target <= 75 MB): %s",
+    hello.toFixed(1),
+    verdict(hello <= 75)
+  )
+  console.log(
+    "    sage -p 50-step session                 %s MB   (target <= 100 MB): %s",
+    cli.toFixed(1),
+    verdict(cli <= 100)
+  )
+  console.log(
+    "    sdk.run() 50 steps, no event reader     %s MB   (%d deltas streamed; heap after GC %s MB at step 5, %s MB at step 50)",
+    session.maxRssMb.toFixed(1),
+    session.deltas,
+    session.heapAt5.toFixed(1),
+    session.heapAt50.toFixed(1)
+  )
   console.log("    bare node process                       %s MB", bare.maxRssMb.toFixed(1))
 }
+
+const verdict = (ok) => (ok ? "met" : "NOT MET")
 
 console.log("Sage benchmarks on %s, node %s, %d cpus", os.platform(), process.version, os.cpus().length)
 if (!fs.existsSync(bin)) throw new Error("dist/bin.js missing: run npm run build")
@@ -172,3 +196,9 @@ if (want("fan-out")) await fanOut()
 if (want("rss")) await rss()
 if (want("cli")) await cliStartup()
 if (want("tools")) await toolBenches()
+if (want("package")) {
+  const { status } = await import("node:child_process").then((cp) =>
+    cp.spawnSync(process.execPath, [path.join(here, "package.mjs")], { stdio: "inherit" })
+  )
+  if (status !== 0) process.exitCode = 1
+}

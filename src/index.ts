@@ -1,32 +1,81 @@
 /**
- * Sage: the Effect API. Services are `Context.Tag`s (src/services), implementations are layers
- * (src/layers, src/providers), tools are made with `Tool.make` (src/tools).
+ * Sage: the Effect API. Services are `Context.Service` tags (the contracts), implementations are Layers, and
+ * `layerNode(options)` composes a complete agent for Node from them (any piece can be replaced with
+ * `Layer.provide`). Tools are made with `Tool.make`. Internals (wire mappers, limiters, engines' helpers) are not
+ * exported.
  */
 export * from "./errors/index.js"
-export * as AgentLive from "./agent/AgentLoop.js"
+
+// Contracts
+export { Agent, type AgentExecution, type RunOptions, type RunResult } from "./services/Agent.js"
+export {
+  BackgroundShells,
+  type ShellCommand,
+  type ShellInfo,
+  type ShellOutput,
+  type ShellStatus
+} from "./services/BackgroundShells.js"
+export { EventBus } from "./services/EventBus.js"
+export { type FileRecord, FileState, FileStateError } from "./services/FileState.js"
+export {
+  type Capabilities,
+  LLMClient,
+  type LLMProvider,
+  type LLMRequest,
+  type ToolChoice
+} from "./services/LLMClient.js"
+export {
+  type ApprovalAnswer,
+  Approver,
+  PERMISSION_MODES,
+  type PermissionContext,
+  type PermissionDecision,
+  type PermissionMode,
+  Permissions
+} from "./services/Permissions.js"
+export { Sandbox, type SandboxPolicy } from "./services/Sandbox.js"
+export { type Rule, type RuleBehavior, type RuleLists, type RuleSet, Settings } from "./services/Settings.js"
+export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
+export { ToolRegistry } from "./services/ToolRegistry.js"
+export { Workspace, WorkspacePathError } from "./services/Workspace.js"
+
+// Data and the event protocol
+export * from "./streams/AgentEvent.js"
+export { toJsonl, toSse } from "./streams/Codec.js"
+export * from "./streams/Message.js"
+export type { LLMResponse } from "./streams/Response.js"
+export * from "./streams/StreamPart.js"
+export * from "./streams/ToolCall.js"
+export * from "./streams/Usage.js"
+
+// Tools
+export { type MakeOptions, type MakeTypedOptions, Tool, ToolInputError } from "./tools/Tool.js"
+export { type BuiltinToolsOptions, builtinTools, makeBuiltinTools } from "./tools/index.js"
+
+// Layers
+export * as AgentLive from "./layers/AgentLive.js"
+export * as BackgroundShellsLive from "./layers/BackgroundShellsLive.js"
 export * as EventBusLive from "./layers/EventBusLive.js"
+export * as FileStateLive from "./layers/FileStateLive.js"
 export * as PermissionsLive from "./layers/PermissionsLive.js"
+export * as SandboxLive from "./layers/SandboxLive.js"
+export * as SettingsLive from "./layers/SettingsLive.js"
+export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
+export * as WorkspaceLive from "./layers/WorkspaceLive.js"
 export {
   layerNode,
+  pieces,
   providerLayer,
   PROVIDERS,
   type ProviderId,
   type ProviderOptions,
+  type SageError,
   type SageOptions,
   type SageServices
 } from "./layers/SageLive.js"
-export * as SandboxBubblewrap from "./process/SandboxBubblewrap.js"
-export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
-export * as Anthropic from "./providers/anthropic/AnthropicProvider.js"
-export * as OpenAI from "./providers/openai/OpenAIProvider.js"
+
+// Providers
+export { type AnthropicOptions, AnthropicProvider } from "./providers/anthropic/AnthropicProvider.js"
+export { type OpenAIOptions, OpenAIProvider } from "./providers/openai/OpenAIProvider.js"
 export { makeLLMClient } from "./providers/ProviderSupport.js"
-export * from "./providers/Retry.js"
-export * from "./services/Agent.js"
-export * from "./services/EventBus.js"
-export * from "./services/LLMClient.js"
-export * from "./services/Permissions.js"
-export * from "./services/Sandbox.js"
-export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
-export * from "./services/ToolRegistry.js"
-export * from "./streams/index.js"
-export * from "./tools/index.js"
+export { defaultRetryPolicy, type RetryPolicy } from "./providers/Retry.js"

@@ -30,7 +30,7 @@ export const makeTerminalApprover = (
   output: NodeJS.WritableStream
 ): Approver.Service => ({
   approve: (call: ToolCall, request: { readonly reason: string; readonly suggestion?: string }) =>
-    Effect.async<ApprovalAnswer>((resume) => {
+    Effect.callback<ApprovalAnswer>((resume) => {
       const rl = readline.createInterface({ input, output, terminal: false })
       const always =
         request.suggestion === undefined ? "" : `, [a]lways allow ${sanitizeForTerminal(request.suggestion)}`

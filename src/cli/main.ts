@@ -1,269 +1,366 @@
 /**
- * The `sage` CLI (an entry point: it runs effects). Print mode: `sage -p "prompt"` (or the prompt on stdin).
+ * The `sage` CLI. `runCli(io)` is the whole program as an Effect over its inputs and outputs (argv, stdin, stdout,
+ * stderr, env, signals), so tests run it in-process; `src/bin.ts` runs it for the real process under
+ * `NodeRuntime.runMain`.
  *
- * Exit codes: 0 done, 1 error, 130 interrupted. Ctrl-C interrupts the turn cleanly (a second Ctrl-C exits).
+ * Exit codes: 0 done (also when stdout is closed early), 1 error, 2 usage error, 130 interrupted.
+ * SIGINT, SIGTERM and SIGHUP interrupt the turn (every finalizer runs: requests aborted, commands killed); a second
+ * signal kills every process group this CLI started at once and exits 130.
  */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as fs from "node:fs"
 import * as Cause from "effect/Cause"
-import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { layerNode, PROVIDERS, type SageOptions } from "../layers/SageLive.js"
-import { Agent } from "../services/Agent.js"
-import { PERMISSION_MODES } from "../services/Permissions.js"
-import { type AgentEvent, agentEventToJson } from "../streams/AgentEvent.js"
+import { type ErrorInfo, errorInfo, fromCause, fromExit, type Outcome } from "../agent/Outcome.js"
+import type { SageOptions } from "../layers/SageLive.js"
+import { Agent, type AgentExecution, type RunResult } from "../services/Agent.js"
+import { type AgentEvent, agentEventToJson, PROTOCOL_VERSION } from "../streams/AgentEvent.js"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
-import { toolOutputText } from "../streams/ToolCall.js"
+import { parseArgs, type RunArgs, UsageError } from "./Args.js"
 import { makeTerminalApprover } from "./approver.js"
-import { permissionsCommand } from "./permissions.js"
+import { mainHelp, permissionsHelp, useColor } from "./Help.js"
+import { preloadAgent } from "./preload.js"
+import { makeTextPrinter } from "./TextPrinter.js"
 import { VERSION } from "./version.js"
 
-const print = Options.boolean("print").pipe(
-  Options.withAlias("p"),
-  Options.withDescription("Print mode: answer the prompt (argument or stdin) and exit")
-)
-const provider = Options.choice("provider", PROVIDERS).pipe(
-  Options.withFallbackConfig(Config.literal(...PROVIDERS)("SAGE_PROVIDER")),
-  Options.withDefault("anthropic" as const),
-  Options.withDescription("Model provider (env SAGE_PROVIDER)")
-)
-const model = Options.text("model").pipe(
-  Options.withFallbackConfig(Config.string("SAGE_MODEL")),
-  Options.optional,
-  Options.withDescription("Model id (env SAGE_MODEL); defaults to the provider's default")
-)
-const outputFormat = Options.choice("output-format", ["text", "json", "stream-json"] as const).pipe(
-  Options.withDefault("text" as const),
-  Options.withDescription("text: the answer; json: one result object; stream-json: one AgentEvent JSON per line")
-)
-const maxSteps = Options.integer("max-steps").pipe(
-  Options.optional,
-  Options.withDescription("Stop after N model steps")
-)
-const permissionMode = Options.choice("permission-mode", PERMISSION_MODES).pipe(
-  Options.optional,
-  Options.withDescription(
-    "default | acceptEdits | plan | bypassPermissions (default: the settings' defaultMode, else default)"
-  )
-)
-const allowedTools = Options.text("allowed-tools").pipe(
-  Options.repeated,
-  Options.withDescription('Allow rules, comma or space separated: "Read,Bash(npm test:*)"')
-)
-const disallowedTools = Options.text("disallowed-tools").pipe(
-  Options.repeated,
-  Options.withDescription("Deny rules, comma or space separated")
-)
-const cwd = Options.directory("cwd", { exists: "yes" }).pipe(
-  Options.optional,
-  Options.withDescription("Workspace root (default: the current directory)")
-)
-const addDir = Options.directory("add-dir", { exists: "yes" }).pipe(
-  Options.repeated,
-  Options.withDescription("Another directory the tools may use")
-)
-const sandbox = Options.choice("sandbox", ["auto", "require", "off"] as const).pipe(
-  Options.withDefault("auto" as const),
-  Options.withDescription("OS sandbox for commands: auto (bubblewrap when available), require, off")
-)
-const prompt = Args.text({ name: "prompt" }).pipe(Args.optional)
+type Readable = NodeJS.ReadableStream & { readonly isTTY?: boolean | undefined }
+type Writable = NodeJS.WritableStream & { readonly isTTY?: boolean | undefined }
 
-const readStdin = Effect.promise(async () => {
-  if (process.stdin.isTTY) return ""
-  const chunks: Array<Buffer> = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString("utf8")
-})
-
-const stderr = (line: string) => Effect.sync(() => process.stderr.write(line))
-const stdout = (text: string) => Effect.sync(() => process.stdout.write(text))
-
-const compactInput = (input: unknown): string => {
-  if (typeof input !== "object" || input === null) return ""
-  const values = Object.values(input as Record<string, unknown>).filter((v) => typeof v === "string")
-  const first = (values[0] as string | undefined) ?? ""
-  return first.length > 80 ? `${first.slice(0, 77)}...` : first
+/** Everything the CLI touches of the outside world. */
+export interface CliIO {
+  /** The arguments after `node` and the script. */
+  readonly argv: ReadonlyArray<string>
+  readonly stdin: Readable
+  readonly stdout: Writable
+  readonly stderr: Writable
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+  /** Subscribe to interrupt requests (SIGINT, SIGTERM, SIGHUP); returns the unsubscribe. */
+  readonly onSignal: (handler: (signal: string) => void) => () => void
+  /** A second signal: kill every process group the CLI started, now, and exit with `code`. */
+  readonly forceExit: (code: number) => void
+  /** Called once the agent's modules are loaded (the binary persists V8's compile cache then). */
+  readonly onLoaded?: () => void
 }
 
-/** Text mode: the answer on stdout as it streams, tool calls compactly on stderr. */
-const printText = (event: AgentEvent): Effect.Effect<void> => {
-  switch (event.type) {
-    case "text.delta":
-      return stdout(sanitizeForTerminal(event.text))
-    case "tool.started":
-      return stderr(`\n> ${event.call.name}(${sanitizeForTerminal(compactInput(event.call.input))})\n`)
-    case "tool.completed": {
-      const text = toolOutputText(event.result.output)
-      const lines = text === "" ? 0 : text.split("\n").length
-      const summary =
-        event.result.status === "success"
-          ? `${lines} line${lines === 1 ? "" : "s"}`
-          : `${event.result.status}: ${sanitizeForTerminal(text.split("\n")[0] ?? "").slice(0, 160)}`
-      return stderr(`  ${event.result.toolName} ${summary} (${event.result.durationMs} ms)\n`)
+/** One clear line for a failure (its tag and the first line of its message), never a stack trace. */
+export const errorLine = (info: ErrorInfo): string => {
+  const tag = info.tag === "UnknownError" || info.tag === "Error" ? "" : `${info.tag}: `
+  return sanitizeForTerminal(`${tag}${info.message}`).split("\n")[0] ?? ""
+}
+
+export const describeError = (error: unknown): string => errorLine(errorInfo(error))
+
+/** The prompt argument and piped stdin: stdin alone is the prompt; with an argument it is appended as context. */
+export const composePrompt = (argument: string | undefined, stdin: string): string => {
+  const piped = stdin.replace(/\s+$/, "")
+  if (argument === undefined || argument.trim() === "") return piped
+  if (piped.trim() === "") return argument
+  return `${argument}\n\n<stdin>\n${piped}\n</stdin>`
+}
+
+/** A sink that drops everything once the reader is gone (EPIPE) and waits for `drain` otherwise. */
+export interface Output {
+  readonly write: (text: string) => Effect.Effect<void>
+  /** Write now, without waiting for `drain` (for loggers). */
+  readonly writeNow: (text: string) => void
+  readonly closed: () => boolean
+  /** Called once when a write fails (the reader is gone). */
+  readonly onClosed: (f: () => void) => void
+}
+
+export const makeOutput = (stream: Writable): Output => {
+  let closed = false
+  let notify: () => void = () => undefined
+  const close = () => {
+    if (closed) return
+    closed = true
+    notify()
+  }
+  // A closed pipe (`sage -p ... | head`, EPIPE) or any other write error: nobody can read what follows.
+  stream.on("error", close)
+  const writeNow = (text: string): boolean => {
+    if (closed || text === "") return true
+    try {
+      return stream.write(text)
+    } catch {
+      close()
+      return true
     }
-    case "retry.scheduled":
-      return stderr(
-        `sage: ${event.reason}, retrying in ${Math.round(event.delayMs / 100) / 10}s (attempt ${event.attempt})\n`
-      )
-    case "turn.ended":
-      return stdout(event.text.endsWith("\n") || event.text === "" ? "" : "\n")
-    case "interrupted":
-      return stderr("\nsage: interrupted\n")
-    default:
-      return Effect.void
   }
-}
-
-/** One clear line for a failure, never a stack trace. */
-export const describeError = (error: unknown): string => {
-  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
-    const tag = "_tag" in error && typeof error._tag === "string" ? `${error._tag}: ` : ""
-    return `${tag}${error.message}`.split("\n")[0] ?? ""
-  }
-  return String(error)
-}
-
-const main = Command.make(
-  "sage",
-  {
-    print,
-    provider,
-    model,
-    outputFormat,
-    maxSteps,
-    permissionMode,
-    allowedTools,
-    disallowedTools,
-    cwd,
-    addDir,
-    sandbox,
-    prompt
-  },
-  (args) =>
-    Effect.gen(function* () {
-      const text = Option.getOrUndefined(args.prompt) ?? (yield* readStdin)
-      if (text.trim() === "") {
-        yield* stderr('sage: no prompt. Usage: sage -p "your prompt" (or pipe the prompt on stdin); see sage --help\n')
-        process.exitCode = 1
-        return
+  const write = (text: string): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      if (writeNow(text) || closed) return resume(Effect.void)
+      const done = () => {
+        cleanup()
+        resume(Effect.void)
       }
-      const workspace = Option.getOrElse(args.cwd, () => process.cwd())
-      const options: SageOptions = {
-        provider: args.provider,
-        cwd: workspace,
-        additionalDirectories: args.addDir,
-        ...(Option.isSome(args.permissionMode) ? { permissionMode: args.permissionMode.value } : {}),
-        allowedTools: args.allowedTools,
-        disallowedTools: args.disallowedTools,
-        env: process.env,
-        sandbox: args.sandbox,
-        // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
-        ...(process.stdin.isTTY === true && process.stderr.isTTY === true && Option.isSome(args.prompt)
-          ? { approver: makeTerminalApprover(process.stdin, process.stderr) }
-          : {}),
-        ...(Option.isSome(args.model) ? { model: args.model.value } : {}),
-        ...(Option.isSome(args.maxSteps) ? { maxSteps: args.maxSteps.value } : {})
+      const cleanup = () => {
+        stream.off("drain", done)
+        stream.off("error", done)
+        stream.off("close", done)
       }
-      const exit = yield* Effect.exit(
-        Effect.scoped(
-          Effect.gen(function* () {
-            const agent = yield* Agent
-            const execution = yield* agent.start(text)
-            let interrupts = 0
-            const onSigint = () => {
-              interrupts++
-              if (interrupts > 1) process.exit(130)
-              Effect.runFork(execution.interrupt)
-            }
-            yield* Effect.acquireRelease(
-              Effect.sync(() => process.on("SIGINT", onSigint)),
-              () => Effect.sync(() => process.off("SIGINT", onSigint))
-            )
-            const printer = yield* Effect.fork(
-              Stream.runForEach(execution.events, (event) =>
-                args.outputFormat === "stream-json"
-                  ? stdout(`${agentEventToJson(event)}\n`)
-                  : args.outputFormat === "text"
-                    ? printText(event)
-                    : Effect.void
-              )
-            )
-            // Let the printer finish (a failed turn still prints its `failed` event) before reporting.
-            const outcome = yield* Effect.exit(execution.result)
-            yield* Effect.ignore(Fiber.join(printer))
-            return yield* outcome
-          })
-        ).pipe(Effect.provide(layerNode(options)))
-      )
-      if (Exit.isSuccess(exit)) {
-        const result = exit.value
-        if (args.outputFormat === "json") {
-          yield* stdout(
-            `${JSON.stringify({
-              type: "result",
-              sessionId: result.sessionId,
-              stopReason: result.stopReason,
-              steps: result.steps,
-              text: result.text,
-              usage: result.usage
-            })}\n`
-          )
-        }
-        if (result.stopReason === "max_steps")
-          yield* stderr(`sage: stopped after ${result.steps} steps (--max-steps)\n`)
-        process.exitCode = result.stopReason === "interrupted" ? 130 : 0
-        return
-      }
-      const failure = Cause.failureOption(exit.cause)
-      if (Option.isNone(failure) && Cause.isInterruptedOnly(exit.cause)) {
-        process.exitCode = 130
-        return
-      }
-      yield* stderr(`sage: ${describeError(Option.isSome(failure) ? failure.value : Cause.squash(exit.cause))}\n`)
-      process.exitCode = 1
+      stream.once("drain", done)
+      stream.once("error", done)
+      stream.once("close", done)
+      return Effect.sync(cleanup)
     })
-).pipe(
-  Command.withDescription("Sage: a concurrent, stream-first coding agent"),
-  Command.withSubcommands([permissionsCommand])
-)
+  return {
+    write,
+    writeNow: (text) => {
+      writeNow(text)
+    },
+    closed: () => closed,
+    onClosed: (f) => {
+      notify = f
+    }
+  }
+}
 
-export const cli = Command.run(main, { name: "sage", version: VERSION })
+/** All of stdin as text ("" on a terminal: nobody is piping anything). */
+const readStdin = (stdin: Readable): Effect.Effect<string> =>
+  stdin.isTTY === true
+    ? Effect.succeed("")
+    : Effect.callback<string>((resume) => {
+        const chunks: Array<Buffer> = []
+        const onData = (chunk: Buffer | string) => {
+          chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
+        }
+        const onEnd = () => {
+          cleanup()
+          resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+        }
+        const cleanup = () => {
+          stdin.off("data", onData)
+          stdin.off("end", onEnd)
+          stdin.off("error", onEnd)
+          stdin.pause()
+        }
+        stdin.on("data", onData)
+        stdin.once("end", onEnd)
+        stdin.once("error", onEnd)
+        stdin.resume()
+        return Effect.sync(cleanup)
+      })
+
+/** Keys are read through Effect `Config` from the CLI's environment (the process's, or a test's). */
+const definedEnv = (env: CliIO["env"]): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
 
 /** Library logs on the terminal: warnings and errors only, one plain line each. */
-const terminalLogger = Logger.replace(
-  Logger.defaultLogger,
-  Logger.make(({ logLevel, message }) => {
-    if (!LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
-    const text = (Array.isArray(message) ? message : [message]).map((m) =>
-      typeof m === "string" ? m : JSON.stringify(m)
-    )
-    process.stderr.write(`sage: ${logLevel.label.toLowerCase()}: ${sanitizeForTerminal(text.join(" "))}\n`)
-  })
-)
+const terminalLogger = (stderr: Output) =>
+  Logger.layer([
+    Logger.make(({ logLevel, message }) => {
+      if (!LogLevel.isGreaterThanOrEqualTo(logLevel, "Warn")) return
+      const parts = Array.isArray(message) ? message : [message]
+      const text = parts.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
+      stderr.writeNow(`sage: ${logLevel.toLowerCase()}: ${sanitizeForTerminal(text)}\n`)
+    })
+  ])
 
-export const runCli = (argv: ReadonlyArray<string>): void => {
-  cli(argv).pipe(
-    Effect.provide(NodeContext.layer),
-    Effect.provide(terminalLogger),
-    Effect.catchAll((error) =>
-      Effect.sync(() => {
-        // @effect/cli already printed validation errors with usage.
-        if (
-          !(typeof error === "object" && error !== null && "_tag" in error && String(error._tag).includes("Validation"))
-        ) {
-          process.stderr.write(`sage: ${describeError(error)}\n`)
-        }
-        process.exitCode = 1
-      })
-    ),
-    Effect.runFork
-  )
+type Stop = "signal" | "closed"
+
+interface Control {
+  execution: AgentExecution | undefined
 }
+
+const resultJson = (outcome: Outcome<RunResult>, sessionId: string | undefined): string => {
+  const result = outcome.status === "failed" ? undefined : outcome.result
+  return JSON.stringify({
+    type: "result",
+    v: PROTOCOL_VERSION,
+    status: outcome.status,
+    ...(result === undefined
+      ? {
+          ...(sessionId === undefined ? {} : { sessionId }),
+          stopReason: outcome.status === "failed" ? "error" : "interrupted"
+        }
+      : {
+          sessionId: result.sessionId,
+          stopReason: result.stopReason,
+          steps: result.steps,
+          text: result.text,
+          usage: result.usage
+        }),
+    ...(outcome.status === "failed" ? { error: outcome.error } : {})
+  })
+}
+
+const runTurn = (
+  args: RunArgs,
+  io: CliIO,
+  prompt: string,
+  wiring: Promise<typeof import("../layers/SageLive.js")>,
+  out: Output,
+  err: Output,
+  control: Control,
+  stop: Deferred.Deferred<Stop>
+) =>
+  Effect.gen(function* () {
+    const { layerNode } = yield* Effect.promise(() => wiring)
+    io.onLoaded?.()
+    const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true && args.prompt !== undefined
+    const options: SageOptions = {
+      provider: args.provider,
+      cwd: args.cwd,
+      additionalDirectories: args.addDirs,
+      allowedTools: args.allowedTools,
+      disallowedTools: args.disallowedTools,
+      env: io.env,
+      sandbox: args.sandbox,
+      ...(io.env.HOME === undefined ? {} : { homeDir: io.env.HOME }),
+      ...(args.permissionMode === undefined ? {} : { permissionMode: args.permissionMode }),
+      ...(args.model === undefined ? {} : { model: args.model }),
+      ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
+      systemPrompt: args.systemPrompt,
+      appendSystemPrompt: args.appendSystemPrompt,
+      // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
+      ...(interactive ? { approver: makeTerminalApprover(io.stdin, io.stderr) } : {})
+    }
+    const text = makeTextPrinter()
+    const print = (event: AgentEvent): Effect.Effect<void> => {
+      // Once the reader of stdout is gone the run ends quietly: nothing more on stderr either.
+      if (out.closed()) return Effect.void
+      switch (args.outputFormat) {
+        case "stream-json":
+          return out.write(`${agentEventToJson(event)}\n`)
+        case "json":
+          return Effect.void
+        case "text":
+          return Effect.forEach(text(event), (line) => (line.to === "stdout" ? out : err).write(line.text), {
+            discard: true
+          })
+      }
+    }
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const agent = yield* Agent
+        const execution = yield* agent.start(prompt)
+        control.execution = execution
+        yield* Effect.forkScoped(Deferred.await(stop).pipe(Effect.andThen(execution.interrupt)))
+        const printer = yield* Effect.forkScoped(Stream.runForEach(execution.events, print))
+        // Let the printer finish (a failed turn still prints its `failed` event) before reporting.
+        const exit = yield* Effect.exit(execution.result)
+        yield* Effect.ignore(Fiber.join(printer))
+        return { exit, sessionId: execution.sessionId }
+      })
+    ).pipe(Effect.provide(layerNode(options)))
+  })
+
+const runPrint = (args: RunArgs, io: CliIO, out: Output, err: Output) =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const stop = yield* Deferred.make<Stop>()
+      const requestStop = (why: Stop) => Effect.runSync(Deferred.succeed(stop, why))
+      out.onClosed(() => requestStop("closed"))
+      let signals = 0
+      const unsubscribe = io.onSignal(() => {
+        signals++
+        if (signals === 1) requestStop("signal")
+        else io.forceExit(130)
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+      const wiring = preloadAgent(args.provider)
+      const control: Control = { execution: undefined }
+
+      const work = Effect.gen(function* () {
+        const piped = yield* readStdin(io.stdin)
+        const prompt = composePrompt(args.prompt, piped)
+        if (prompt.trim() === "") return { _tag: "NoPrompt" as const }
+        const turn = yield* runTurn(args, io, prompt, wiring, out, err, control, stop)
+        return { _tag: "Ran" as const, ...turn }
+      })
+      // Until the turn has started, a stop request interrupts whatever is going on (reading stdin, loading).
+      const fiber = yield* Effect.forkChild(restore(work))
+      yield* Effect.forkChild(
+        Deferred.await(stop).pipe(
+          Effect.andThen(Effect.suspend(() => (control.execution === undefined ? Fiber.interrupt(fiber) : Effect.void)))
+        )
+      )
+      const exit = yield* Fiber.await(fiber)
+
+      if (Exit.isSuccess(exit) && exit.value._tag === "NoPrompt") {
+        yield* err.write(
+          'sage: no prompt. Usage: sage -p "your prompt" (or pipe the prompt on stdin); see sage --help\n'
+        )
+        return 2
+      }
+      const outcome: Outcome<RunResult> = Exit.isSuccess(exit)
+        ? exit.value._tag === "Ran"
+          ? fromExit(exit.value.exit)
+          : { status: "interrupted", exitCode: 130 }
+        : fromCause(exit.cause)
+      const sessionId = Exit.isSuccess(exit) && exit.value._tag === "Ran" ? exit.value.sessionId : undefined
+      // The reader went away: nothing more to say, and nothing went wrong.
+      if (out.closed()) return 0
+      if (args.outputFormat === "json") yield* out.write(`${resultJson(outcome, sessionId)}\n`)
+      switch (outcome.status) {
+        case "done":
+          if (outcome.result.stopReason === "max_steps")
+            yield* err.write(`sage: stopped after ${outcome.result.steps} steps (--max-steps)\n`)
+          return 0
+        case "interrupted":
+          if (outcome.result === undefined && args.outputFormat === "text") yield* err.write("\nsage: interrupted\n")
+          return 130
+        case "failed":
+          yield* err.write(`sage: ${errorLine(outcome.error)}\n`)
+          return 1
+      }
+    }).pipe(Effect.scoped)
+  )
+
+/** The whole CLI; the exit code is the result. Never fails. */
+export const runCli = (io: CliIO): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    const parsed = parseArgs(io.argv, {
+      cwd: io.cwd,
+      env: io.env,
+      isDirectory: (dir) => {
+        try {
+          return fs.statSync(dir).isDirectory()
+        } catch {
+          return false
+        }
+      }
+    })
+    const out = makeOutput(io.stdout)
+    const err = makeOutput(io.stderr)
+    if (parsed instanceof UsageError) {
+      yield* err.write(`sage: ${parsed.message}\n`)
+      return 2
+    }
+    const style = { color: useColor(io.stdout.isTTY, io.env) }
+    switch (parsed._tag) {
+      case "Version":
+        yield* out.write(`${VERSION}\n`)
+        return 0
+      case "Help":
+        yield* out.write(parsed.topic === "main" ? mainHelp(style) : permissionsHelp(style))
+        return 0
+      case "Check": {
+        // The permission engine (and its shell parser) loads only for this command.
+        const { runPermissionsCheck } = yield* Effect.promise(() => import("./permissions.js"))
+        return yield* runPermissionsCheck(parsed, io.env.HOME, out.write, err.write)
+      }
+      case "Run":
+        return yield* runPrint(parsed, io, out, err).pipe(
+          Effect.provide([
+            terminalLogger(err),
+            ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedEnv(io.env) }))
+          ])
+        )
+    }
+  }).pipe(
+    Effect.catchCause((cause) =>
+      Effect.sync(() => {
+        io.stderr.write(`sage: ${describeError(Cause.squash(cause))}\n`)
+        return 1
+      })
+    )
+  )

@@ -1,58 +1,68 @@
-/** `sage permissions check '<Tool>' '<input JSON>' [--cwd DIR]`: what the permission rules decide, and why. */
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+/** `sage permissions check TOOL ['INPUT-JSON'] [--cwd DIR]`: what the permission rules decide, and why. */
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as PermissionsLive from "../layers/PermissionsLive.js"
-import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
-import { builtinTools } from "../tools/index.js"
+import * as os from "node:os"
+import { checkPermission } from "../permissions/PermissionEngine.js"
+import { loadRuleSet } from "../permissions/Settings.js"
+import { sanitizeForTerminal } from "../streams/Sanitize.js"
+import type { ToolKind } from "../services/Tool.js"
+import type { CheckArgs } from "./Args.js"
 
-const tool = Args.text({ name: "tool" }).pipe(Args.withDescription("Tool name, e.g. Bash, Edit, mcp__server__tool"))
-const input = Args.text({ name: "input" }).pipe(
-  Args.withDefault("{}"),
-  Args.withDescription('The tool input as JSON, e.g. \'{"command":"npm test"}\'')
-)
-const cwd = Options.directory("cwd", { exists: "yes" }).pipe(Options.optional)
-const mode = Options.choice("permission-mode", PERMISSION_MODES).pipe(Options.withDefault("default" as PermissionMode))
-const allowedTools = Options.text("allowed-tools").pipe(Options.repeated)
-const disallowedTools = Options.text("disallowed-tools").pipe(Options.repeated)
+/**
+ * What the permission engine needs to know of a built-in tool (as each tool declares it in `src/tools/`). Unknown
+ * names (MCP and custom tools) are treated as neither read-only nor of a known kind, as the agent would.
+ */
+const BUILTIN: Readonly<Record<string, { readonly readOnly: boolean; readonly kind: ToolKind }>> = {
+  Bash: { readOnly: false, kind: "execute" },
+  BashOutput: { readOnly: true, kind: "read" },
+  KillShell: { readOnly: false, kind: "execute" },
+  Read: { readOnly: true, kind: "read" },
+  Write: { readOnly: false, kind: "edit" },
+  Edit: { readOnly: false, kind: "edit" },
+  MultiEdit: { readOnly: false, kind: "edit" },
+  LS: { readOnly: true, kind: "read" },
+  Glob: { readOnly: true, kind: "read" },
+  Grep: { readOnly: true, kind: "read" },
+  WebFetch: { readOnly: true, kind: "network" },
+  TodoWrite: { readOnly: true, kind: "other" }
+}
 
-export const checkCommand = Command.make("check", { tool, input, cwd, mode, allowedTools, disallowedTools }, (args) =>
+/** Prints `allow|ask|deny <source>[: reason]` on stdout; exit 0, or 1 for bad input JSON or a malformed settings file. */
+export const runPermissionsCheck = (
+  args: CheckArgs,
+  homeDir: string | undefined,
+  out: (text: string) => Effect.Effect<void>,
+  err: (text: string) => Effect.Effect<void>
+): Effect.Effect<number> =>
   Effect.gen(function* () {
-    const root = Option.getOrElse(args.cwd, () => process.cwd())
     let parsed: unknown
     try {
       parsed = JSON.parse(args.input)
     } catch (error) {
-      process.stderr.write(`sage: the input is not valid JSON: ${(error as Error).message}\n`)
-      process.exitCode = 1
-      return
+      yield* err(`sage: the input is not valid JSON: ${error instanceof Error ? error.message : String(error)}\n`)
+      return 2
     }
-    const known = builtinTools({ workspace: { roots: [root] }, env: {} }).find((t) => t.name === args.tool)
-    const permissions = yield* PermissionsLive.make({
-      cwd: root,
-      mode: args.mode,
+    const known = Object.hasOwn(BUILTIN, args.tool) ? BUILTIN[args.tool] : undefined
+    const rules = yield* loadRuleSet({
+      cwd: args.cwd,
+      homeDir: homeDir ?? os.homedir(),
       flags: { allowed: args.allowedTools, disallowed: args.disallowedTools }
     })
-    const decision = yield* permissions.check(
+    // The same decision function the agent calls before every tool call.
+    const decision = yield* checkPermission(
+      rules,
       { id: "cli", name: args.tool, input: parsed },
       {
         tool: { name: args.tool, readOnly: known?.readOnly ?? false, kind: known?.kind ?? "other" },
-        cwd: root,
-        mode: args.mode
+        cwd: args.cwd,
+        mode: args.permissionMode
       }
     )
     const why = decision.type === "allow" ? decision.source : `${decision.source}: ${decision.reason}`
-    process.stdout.write(`${decision.type} ${why}\n`)
-  })
-).pipe(
-  Command.withDescription(
-    "Print the decision (allow, ask or deny) for a tool call, then the rule and file that made it"
+    const hint = decision.type === "ask" && decision.hint !== undefined ? `\n  ${decision.hint}` : ""
+    yield* out(`${decision.type} ${sanitizeForTerminal(why + hint)}\n`)
+    return 0
+  }).pipe(
+    Effect.catch((error) =>
+      err(`sage: ${sanitizeForTerminal(`${error._tag}: ${error.message}`).split("\n")[0] ?? ""}\n`).pipe(Effect.as(1))
+    )
   )
-)
-
-export const permissionsCommand = Command.make("permissions").pipe(
-  Command.withDescription("Inspect permission rules"),
-  Command.withSubcommands([checkCommand])
-)

@@ -5,5 +5,5 @@ import { PermissionError } from "./PermissionError.js"
 import { SessionError } from "./SessionError.js"
 
 /** Everything that can end an agent run with a failure (tool failures never do: they become results). */
-export const AgentError = Schema.Union(LLMError, ConfigError, PermissionError, SessionError)
+export const AgentError = Schema.Union([LLMError, ConfigError, PermissionError, SessionError])
 export type AgentError = typeof AgentError.Type

@@ -114,7 +114,7 @@ export type LLMError =
   | ConnectionError
   | ResponseDecodeError
 
-export const LLMError = Schema.Union(
+export const LLMError = Schema.Union([
   AuthenticationError,
   ProviderPermissionError,
   ModelNotFoundError,
@@ -125,7 +125,7 @@ export const LLMError = Schema.Union(
   ServerError,
   ConnectionError,
   ResponseDecodeError
-)
+])
 
 /** Whether a retry could succeed. */
 export const isRetryable = (error: LLMError): boolean => error.retryable

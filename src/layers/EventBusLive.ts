@@ -1,6 +1,7 @@
 /**
  * The event bus: a bounded sliding `PubSub`. Publishing never waits for subscribers; a subscriber that falls
- * more than `capacity` events behind loses the oldest ones instead of stalling the agent.
+ * more than `capacity` events behind loses the oldest ones instead of stalling the agent. With no subscriber,
+ * nothing is kept.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,10 +13,12 @@ import type { AgentEvent } from "../streams/AgentEvent.js"
 export const DEFAULT_CAPACITY = 4096
 
 export const make = (capacity: number = DEFAULT_CAPACITY): Effect.Effect<EventBus.Service> =>
-  Effect.map(PubSub.sliding<AgentEvent>(capacity), (pubsub) => ({
-    publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
-    subscribe: Effect.map(PubSub.subscribe(pubsub), (queue) => Stream.fromQueue(queue))
-  }))
+  Effect.map(PubSub.sliding<AgentEvent>(capacity), (pubsub) =>
+    EventBus.of({
+      publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+      subscribe: Effect.map(PubSub.subscribe(pubsub), Stream.fromSubscription)
+    })
+  )
 
 export const layer = (capacity: number = DEFAULT_CAPACITY): Layer.Layer<EventBus> =>
   Layer.effect(EventBus, make(capacity))

@@ -1,32 +1,52 @@
 /**
- * `layerNode(options)`: one layer that wires a complete default agent for Node — the chosen provider (loaded on
- * demand, so only the SDK in use is imported), the built-in tools plus the caller's, the permission rules, the
- * event bus and the agent loop.
+ * `layerNode(options)`: a complete agent for Node as a composition of Layers, one per service: Settings,
+ * Workspace, FileState, Sandbox, BackgroundShells, ToolRegistry (the built-in tools plus the caller's),
+ * Permissions, EventBus, LLMClient (the chosen provider, loaded on demand so only its SDK is imported), Agent,
+ * and the Node platform services (`NodeServices.layer`).
+ *
+ * Every piece can be replaced with `Layer.provide`: a piece the context already holds is used instead of the
+ * default one (which is then never built), e.g. `layerNode(options).pipe(Layer.provide(mySandbox))` runs
+ * commands through `mySandbox`, and `Layer.provide(myEventBus)` receives every event. The pieces are also
+ * exported (`pieces`) for a composition of one's own.
  */
+import * as os from "node:os"
+import { NodeServices } from "@effect/platform-node"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { ConfigError } from "../errors/ConfigError.js"
+import { ConfigError } from "../errors/ConfigError.js"
 import type { PermissionError } from "../errors/PermissionError.js"
 import type { ToolRegistrationError } from "../errors/ToolError.js"
-import type { RetryPolicy } from "../providers/Retry.js"
-import type { Agent } from "../services/Agent.js"
-import type { EventBus } from "../services/EventBus.js"
-import type { LLMClient } from "../services/LLMClient.js"
-import { Approver, type PermissionMode, Permissions } from "../services/Permissions.js"
-import type { Tool } from "../services/Tool.js"
-import type { ToolRegistry } from "../services/ToolRegistry.js"
-import { makeBuiltinTools, makeWorkspace, type WebFetchOptions } from "../tools/index.js"
-import * as AgentLive from "../agent/AgentLoop.js"
-import * as EventBusLive from "./EventBusLive.js"
-import * as PermissionsLive from "./PermissionsLive.js"
-import * as SandboxBubblewrap from "../process/SandboxBubblewrap.js"
+import { explicitlyAllowsEdit } from "../permissions/Check.js"
 import type { SandboxMode } from "../process/SandboxBubblewrap.js"
-import { matchPathPattern, realpathLoose } from "../permissions/PathRule.js"
+import type { RetryPolicy } from "../providers/Retry.js"
+import { Agent } from "../services/Agent.js"
+import { BackgroundShells } from "../services/BackgroundShells.js"
+import { EventBus } from "../services/EventBus.js"
+import { FileState } from "../services/FileState.js"
+import { LLMClient } from "../services/LLMClient.js"
+import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "../services/Permissions.js"
+import { Sandbox } from "../services/Sandbox.js"
+import { Settings } from "../services/Settings.js"
+import type { Tool } from "../services/Tool.js"
+import { ToolRegistry } from "../services/ToolRegistry.js"
+import { Workspace } from "../services/Workspace.js"
+import type { WebFetchOptions } from "../tools/WebFetch.js"
+import * as AgentLive from "./AgentLive.js"
+import * as BackgroundShellsLive from "./BackgroundShellsLive.js"
+import * as EventBusLive from "./EventBusLive.js"
+import * as FileStateLive from "./FileStateLive.js"
+import * as PermissionsLive from "./PermissionsLive.js"
+import * as SandboxLive from "./SandboxLive.js"
+import * as SettingsLive from "./SettingsLive.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
+import * as WorkspaceLive from "./WorkspaceLive.js"
 
 export type ProviderId = "anthropic" | "openai"
 export const PROVIDERS: ReadonlyArray<ProviderId> = ["anthropic", "openai"]
+export const SANDBOX_MODES: ReadonlyArray<SandboxMode> = ["auto", "require", "off"]
 
 export interface ProviderOptions {
   readonly provider: ProviderId
@@ -43,16 +63,23 @@ export interface SageOptions extends ProviderOptions {
   /** The workspace root; tools cannot leave it (or `additionalDirectories`). */
   readonly cwd: string
   readonly additionalDirectories?: ReadonlyArray<string>
+  /** Default: the settings' `defaultMode`, else `default`. */
   readonly permissionMode?: PermissionMode
   /** Extra allow rules, e.g. `Bash(npm test:*)`, highest precedence after deny. */
   readonly allowedTools?: ReadonlyArray<string>
   readonly disallowedTools?: ReadonlyArray<string>
   /** Custom tools, registered beside the built-ins. */
   readonly tools?: ReadonlyArray<Tool.Any>
+  /** Model requests per turn at most (an integer >= 1; default 50). */
   readonly maxSteps?: number
+  /** Tool calls run at once at most (an integer >= 1; default 10). */
   readonly maxConcurrency?: number
+  /** Output tokens per model response at most (an integer >= 1). */
   readonly maxTokens?: number
-  readonly system?: string
+  /** Replaces Sage's system prompt (environment, tool guidance, instruction files) entirely. */
+  readonly systemPrompt?: string
+  /** Appended to the system prompt (Sage's, or `systemPrompt`). */
+  readonly appendSystemPrompt?: string
   /** The environment commands run with (provider keys and other secrets are scrubbed from it). */
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Answers permission questions; without one, `ask` means deny. */
@@ -69,13 +96,58 @@ export interface SageOptions extends ProviderOptions {
   readonly sandbox?: SandboxMode
   /** Whether sandboxed commands may use the network (default false). */
   readonly sandboxNetwork?: boolean
-  /** The user's home directory (for `~/.sage/settings.json`). */
+  /** The user's home directory (for `~/.sage/settings.json` and `~/.sage/AGENTS.md`); default the OS's. */
   readonly homeDir?: string
 }
 
+/** What `layerNode` provides. */
+export type SageServices =
+  | Agent
+  | EventBus
+  | LLMClient
+  | ToolRegistry
+  | Permissions
+  | Settings
+  | Workspace
+  | FileState
+  | Sandbox
+  | BackgroundShells
+
+export type SageError = ConfigError | PermissionError | ToolRegistrationError
+
+const invalid = (option: string, value: unknown, expected: string) =>
+  new ConfigError({
+    message: `Invalid option ${option}: ${JSON.stringify(value)}; expected ${expected}`,
+    source: option
+  })
+
+/** Checks the options JavaScript callers may get wrong (nothing is silently defaulted). */
+export const checkOptions = (options: SageOptions): Effect.Effect<SageOptions, ConfigError> =>
+  Effect.gen(function* () {
+    if (!PROVIDERS.includes(options.provider)) {
+      return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
+    }
+    if (options.permissionMode !== undefined && !PERMISSION_MODES.includes(options.permissionMode)) {
+      return yield* invalid("permissionMode", options.permissionMode, `one of ${PERMISSION_MODES.join(", ")}`)
+    }
+    if (options.sandbox !== undefined && !SANDBOX_MODES.includes(options.sandbox)) {
+      return yield* invalid("sandbox", options.sandbox, SANDBOX_MODES.join(", "))
+    }
+    if (typeof options.cwd !== "string" || options.cwd === "") {
+      return yield* invalid("cwd", options.cwd, "a directory path")
+    }
+    for (const name of ["maxSteps", "maxConcurrency", "maxTokens"] as const) {
+      const value = options[name]
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+        return yield* invalid(name, value, "an integer >= 1")
+      }
+    }
+    return options
+  })
+
 /** The provider's `LLMClient` layer, importing only that provider's module (and SDK). */
 export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, ConfigError> =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.gen(function* () {
       const apiKey =
         options.apiKey === undefined
@@ -86,93 +158,112 @@ export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, 
       const overrides = {
         ...(options.model === undefined ? {} : { model: options.model }),
         ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-        ...(options.retry === undefined ? {} : { retry: options.retry })
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(apiKey === undefined ? {} : { apiKey })
       }
-      if (options.provider === "openai") {
-        const openai = yield* Effect.promise(() => import("../providers/openai/OpenAIProvider.js"))
-        return apiKey === undefined ? openai.layerConfig(overrides) : openai.layerConfig({ ...overrides, apiKey })
+      switch (options.provider) {
+        case "openai": {
+          const openai = yield* Effect.promise(() => import("../providers/openai/OpenAIProvider.js"))
+          return openai.layerConfig(overrides)
+        }
+        case "anthropic": {
+          const anthropic = yield* Effect.promise(() => import("../providers/anthropic/AnthropicProvider.js"))
+          return anthropic.layerConfig(overrides)
+        }
+        default:
+          return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
       }
-      const anthropic = yield* Effect.promise(() => import("../providers/anthropic/AnthropicProvider.js"))
-      return apiKey === undefined ? anthropic.layerConfig(overrides) : anthropic.layerConfig({ ...overrides, apiKey })
     })
   )
 
-export type SageServices = Agent | EventBus | LLMClient | ToolRegistry | Permissions
-
-/**
- * Whether an explicit allow rule for a file-changing tool covers `realPath`: what lets Write/Edit/MultiEdit
- * touch a protected directory (`.git/`, `.sage/`). A mode (even bypassPermissions) never does.
- */
-export const explicitlyAllowsEdit =
-  (rules: PermissionsLive.RuleSet) =>
-  (realPath: string): boolean => {
-    const bases = {
-      roots: [rules.projectRoot, realpathLoose(rules.projectRoot)],
-      homes: [rules.homeDir, realpathLoose(rules.homeDir)]
-    }
-    return rules.rules.some(
-      (rule) =>
-        rule.behavior === "allow" &&
-        EDIT_TOOLS.has(rule.tool) &&
-        rule.content._tag === "Path" &&
-        matchPathPattern(rule.content.pattern, realPath, bases, { conservative: false })
+/** `fallback`, unless the context being built already holds `tag` (then that service is used as is). */
+const unlessProvided = <I, S, E, R>(tag: Context.Key<I, S>, fallback: Layer.Layer<I, E, R>): Layer.Layer<I, E, R> =>
+  Layer.unwrap(
+    Effect.map(
+      Effect.serviceOption(tag),
+      Option.match({ onNone: () => fallback, onSome: (service) => Layer.succeed(tag, service) })
     )
-  }
+  )
 
-const EDIT_TOOLS = new Set(["Edit", "Write", "MultiEdit"])
-
-/**
- * A complete agent for Node. Building it loads the settings files (a malformed one fails with `PermissionError`),
- * resolves the workspace roots (`cwd`, `additionalDirectories` and the settings' `additionalDirectories`), and
- * starts the session's tool state (read-before-write record, background shells; closed with the layer).
- * The permission mode is `permissionMode`, else the settings' `defaultMode`, else `default`.
- */
-export const layerNode = (
-  options: SageOptions
-): Layer.Layer<SageServices, ConfigError | PermissionError | ToolRegistrationError> =>
-  Layer.unwrapScoped(
+/** The default layer of each service for `options` (each may need others: see `layerNode` for the order). */
+export const pieces = (options: SageOptions) => ({
+  settings: SettingsLive.layer({
+    cwd: options.cwd,
+    flags: { allowed: [...(options.allowedTools ?? [])], disallowed: [...(options.disallowedTools ?? [])] },
+    toolNames: (options.tools ?? []).map((tool) => tool.name),
+    ...(options.additionalDirectories === undefined ? {} : { additionalDirectories: options.additionalDirectories }),
+    ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
+  }),
+  /** The roots are `cwd` and every additional directory (options and settings); protected paths need an allow rule. */
+  workspace: Layer.unwrap(
     Effect.gen(function* () {
-      const permissions = yield* PermissionsLive.make({
+      const rules = yield* (yield* Settings).ruleSet
+      return WorkspaceLive.layer({
         cwd: options.cwd,
-        flags: { allowed: [...(options.allowedTools ?? [])], disallowed: [...(options.disallowedTools ?? [])] },
-        ...(options.additionalDirectories === undefined
-          ? {}
-          : { additionalDirectories: options.additionalDirectories }),
-        ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
+        additionalDirectories: rules.additionalDirectories,
+        allowProtected: explicitlyAllowsEdit(rules)
       })
-      const rules = yield* permissions.rules
-      const mode = PermissionsLive.startingMode(
-        options.permissionMode === undefined ? {} : { mode: options.permissionMode },
-        rules
-      )
-      const workspace = yield* makeWorkspace([options.cwd, ...rules.additionalDirectories])
-      const sandbox = yield* SandboxBubblewrap.make({
-        policy: { writableRoots: workspace.roots, network: options.sandboxNetwork ?? false },
+    })
+  ),
+  fileState: FileStateLive.layer,
+  /** Commands may write inside the workspace roots. */
+  sandbox: Layer.unwrap(
+    Effect.map(Workspace, (workspace) =>
+      SandboxLive.layer({
         mode: options.sandbox ?? "auto",
+        writableRoots: workspace.roots,
+        network: options.sandboxNetwork ?? false,
         env: options.env ?? {}
       })
-      const builtins = yield* makeBuiltinTools({
-        workspace,
-        env: options.env ?? {},
-        sandbox,
-        allowProtected: explicitlyAllowsEdit(rules),
-        ...(options.webFetch === undefined ? {} : { webFetch: options.webFetch })
-      })
-      const base = Layer.mergeAll(
-        providerLayer(options),
-        ToolRegistryLive.layer([...builtins, ...(options.tools ?? [])]),
-        Layer.succeed(Permissions, { check: permissions.check, allowAlways: permissions.allowAlways }),
-        EventBusLive.layer(),
-        options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver)
+    )
+  ),
+  backgroundShells: BackgroundShellsLive.layer(),
+  toolRegistry: ToolRegistryLive.layerWithBuiltins({
+    tools: options.tools ?? [],
+    ...(options.webFetch === undefined ? {} : { builtins: { webFetch: options.webFetch } })
+  }),
+  permissions: PermissionsLive.layer,
+  eventBus: EventBusLive.layer(),
+  llmClient: providerLayer(options),
+  approver: options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver),
+  agent: AgentLive.layer({
+    homeDir: options.homeDir ?? os.homedir(),
+    platform: `${os.platform()} ${os.release()}`,
+    ...(options.permissionMode === undefined ? {} : { permissionMode: options.permissionMode }),
+    ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
+    ...(options.appendSystemPrompt === undefined ? {} : { appendSystemPrompt: options.appendSystemPrompt }),
+    ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens })
+  }),
+  platform: NodeServices.layer
+})
+
+/**
+ * A complete agent for Node. Building it checks the options (`ConfigError`), loads the settings files (a malformed
+ * one fails with `PermissionError`), resolves the workspace roots, and starts the session's state (read-before-
+ * write record, background shells: closed with the layer). Any piece already provided (with `Layer.provide`) is
+ * used instead of its default.
+ */
+export const layerNode = (options: SageOptions): Layer.Layer<SageServices, SageError> =>
+  Layer.unwrap(
+    Effect.map(checkOptions(options), (checked) => {
+      const p = pieces(checked)
+      const settings = unlessProvided(Settings, p.settings)
+      const workspace = unlessProvided(Workspace, p.workspace).pipe(Layer.provideMerge(settings))
+      const session = Layer.mergeAll(
+        unlessProvided(FileState, p.fileState),
+        unlessProvided(Sandbox, p.sandbox),
+        unlessProvided(BackgroundShells, p.backgroundShells),
+        unlessProvided(Permissions, p.permissions)
+      ).pipe(Layer.provideMerge(workspace))
+      const tools = unlessProvided(ToolRegistry, p.toolRegistry).pipe(Layer.provideMerge(session))
+      const services = Layer.mergeAll(
+        tools,
+        unlessProvided(EventBus, p.eventBus),
+        unlessProvided(LLMClient, p.llmClient),
+        p.approver
       )
-      const agent = AgentLive.layer({
-        cwd: workspace.roots[0] ?? options.cwd,
-        permissionMode: mode,
-        ...(options.system === undefined ? {} : { system: options.system }),
-        ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
-        ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
-        ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens })
-      })
-      return Layer.provideMerge(agent, base)
+      return unlessProvided(Agent, p.agent).pipe(Layer.provideMerge(services), Layer.provide(p.platform))
     })
   )

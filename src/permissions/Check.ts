@@ -6,6 +6,7 @@
  */
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import { isProtected, PROTECTED_DIRECTORIES } from "../workspace/Workspace.js"
 import type { PermissionError } from "../errors/PermissionError.js"
 import type { PermissionContext, PermissionDecision, PermissionMode } from "../services/Permissions.js"
 import type { ToolKind } from "../services/Tool.js"
@@ -22,10 +23,16 @@ import {
   urlHost
 } from "./Rule.js"
 import type { RuleSet } from "./Settings.js"
-import { analyzeShell } from "./ShellParser.js"
+import { analyzeShell, type ShellAnalysis } from "./ShellParser.js"
 import type { Word } from "./ShellCommand.js"
+import { CONFINED_FILE_TOOLS, FILE_CHANGING_TOOLS } from "./ToolNames.js"
 
 export const PLAN_MODE_MESSAGE = "plan mode: only read-only tools may run; present your plan instead"
+
+/** The decision's `source` when a path lies outside the workspace roots (the tool would refuse it). */
+export const WORKSPACE_SOURCE = "workspace"
+/** The decision's `source` when a file-changing tool targets `.git/` or `.sage/` without an explicit allow rule. */
+export const PROTECTED_SOURCE = "protected-path"
 
 /** One thing a call does that needs permission. */
 type Part =
@@ -71,6 +78,8 @@ interface Env {
   readonly bases: PathBases
   /** Workspace roots (lexical and real). */
   readonly roots: ReadonlyArray<string>
+  /** Workspace roots as given (for messages). */
+  readonly rootList: ReadonlyArray<string>
   /** Path computations memoized for this check only. */
   readonly memo: PathMemo
   /** Real paths resolved during this check only (never reused by another check: the disk may change). */
@@ -144,6 +153,22 @@ const compile = (rules: RuleSet): CompiledRules => {
     compiledRuleSets.set(rules, compiled)
   }
   return compiled
+}
+
+/**
+ * `rules` plus `extra` rules, as a new rule set that reuses what `rules` already resolved (the real paths of its
+ * roots): deciding a call again with one more rule (a denial hint) costs no file system calls for it.
+ */
+export const withExtraRules = (rules: RuleSet, extra: ReadonlyArray<Rule>): RuleSet => {
+  const base = compile(rules)
+  const next: RuleSet = { ...rules, rules: [...rules.rules, ...extra] }
+  compiledRuleSets.set(next, {
+    from: { ...base.from, rules: next.rules, ruleCount: next.rules.length },
+    bases: base.bases,
+    fixedRoots: base.fixedRoots,
+    applicable: new Map()
+  })
+  return next
 }
 
 /** Tool identities remembered per rule set at most (a session has a bounded set of tools). */
@@ -335,6 +360,81 @@ const modeAllows = (part: Part, env: Env): boolean => {
   return mode === "acceptEdits" && env.tool.kind === "edit"
 }
 
+/**
+ * Whether an explicit allow rule for a file-changing tool (`Edit(...)`, `Write(...)`, `MultiEdit(...)` with a
+ * path) covers `realPath`: what lets Write/Edit/MultiEdit touch a protected directory (`.git/`, `.sage/`). A mode
+ * (even bypassPermissions) or a bare `Edit` rule never does.
+ */
+export const explicitlyAllowsEdit =
+  (rules: RuleSet) =>
+  (realPath: string): boolean => {
+    const { bases } = compile(rules)
+    return rules.rules.some(
+      (rule) =>
+        rule.behavior === "allow" &&
+        FILE_CHANGING_TOOLS.has(rule.tool) &&
+        rule.content._tag === "Path" &&
+        matchPathPattern(rule.content.pattern, realPath, bases, EXACT)
+    )
+  }
+
+/** The spellings of a path part that lie in a protected directory (`.git/`, `.sage/`). */
+const protectedCandidates = (part: Extract<Part, { _tag: "Path" }>, env: Env): ReadonlyArray<string> => {
+  const workspace = { roots: env.roots }
+  return part.candidates.filter((c) => isProtected(c, workspace))
+}
+
+/** Whether a path part lies in a protected directory. */
+const isGuarded = (part: Extract<Part, { _tag: "Path" }>, env: Env): boolean =>
+  protectedCandidates(part, env).length > 0
+
+/** Whether explicit allow rules cover every protected spelling of a path part. */
+const explicitlyAllowsAll = (part: Extract<Part, { _tag: "Path" }>, env: Env): boolean =>
+  protectedCandidates(part, env).every(explicitlyAllowsEdit(env.rules))
+
+/** The explicit allow rule that lets a write into a protected directory go ahead, when rules cover every spelling. */
+const explicitRule = (part: Extract<Part, { _tag: "Path" }>, env: Env): Rule | undefined => {
+  const blocked = protectedCandidates(part, env)
+  if (!blocked.every(explicitlyAllowsEdit(env.rules))) return undefined
+  return env.rules.rules.find(
+    (rule) =>
+      rule.behavior === "allow" &&
+      FILE_CHANGING_TOOLS.has(rule.tool) &&
+      rule.content._tag === "Path" &&
+      blocked.some((c) => rule.content._tag === "Path" && matchPathPattern(rule.content.pattern, c, env.bases, EXACT))
+  )
+}
+
+/**
+ * What the built-in file tools refuse whatever the rules and mode say, decided here so that the decision never
+ * disagrees with the tool: a path outside the workspace roots (symlinks resolved), and a change inside a protected
+ * directory (`.git/`, `.sage/`) without an explicit allow rule for that path.
+ */
+const pathPolicy = (env: Env, parts: ReadonlyArray<Part>): PermissionDecision | undefined => {
+  if (env.tool.isShell) return undefined
+  const name = env.context.tool.name
+  for (const part of parts) {
+    if (part._tag !== "Path" || part.role !== "access") continue
+    if (CONFINED_FILE_TOOLS.has(name) && !isInsideRoots(part, env)) {
+      return {
+        type: "deny",
+        reason: `${part.input} is outside the workspace; ${name} can only use paths under ${env.rootList.join(", ")}`,
+        source: WORKSPACE_SOURCE
+      }
+    }
+    if (FILE_CHANGING_TOOLS.has(name)) {
+      if (isGuarded(part, env) && !explicitlyAllowsAll(part, env)) {
+        return {
+          type: "deny",
+          reason: `${part.input} is inside a protected directory (${PROTECTED_DIRECTORIES.join(", ")}); changing files there requires an explicit allow rule for this path, such as ${name}(${displayPath(env, path.resolve(env.context.cwd, part.input))})`,
+          source: PROTECTED_SOURCE
+        }
+      }
+    }
+  }
+  return undefined
+}
+
 const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<string>): PermissionDecision => {
   const { mode } = env.context
   // Every applicable rule is matched against every part, in order; the first of each kind is remembered.
@@ -359,6 +459,8 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       source: sourceOf(denied.rule)
     }
   }
+  const policy = pathPolicy(env, parts)
+  if (policy !== undefined) return policy
   if (mode === "plan" && !env.context.tool.readOnly) {
     return { type: "deny", reason: PLAN_MODE_MESSAGE, source: modeSource(mode) }
   }
@@ -401,23 +503,37 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       sources.push("builtin:cd")
       continue
     }
-    const allowed =
-      allowedParts.get(part) ??
-      // An allow rule for the whole shell tool also covers its redirections (deny/ask Edit rules still apply).
-      (part._tag === "Path" ? wholeShell : undefined)
+    // A write into `.git/` or `.sage/` (a shell redirection, a custom edit tool) needs an explicit allow rule for
+    // its path, as the file tools do: a bare rule, the whole shell tool or acceptEdits do not cover it.
+    const guarded = part._tag === "Path" && part.kind === "edit" && mode !== "bypassPermissions" && isGuarded(part, env)
+    const allowed = guarded
+      ? undefined
+      : (allowedParts.get(part) ??
+        // An allow rule for the whole shell tool also covers its redirections (deny/ask Edit rules still apply).
+        (part._tag === "Path" ? wholeShell : undefined))
     if (allowed !== undefined) {
       sources.push(sourceOf(allowed))
       continue
     }
-    if (modeAllows(part, env)) {
+    const explicit = guarded && part._tag === "Path" ? explicitRule(part, env) : undefined
+    if (explicit !== undefined) {
+      sources.push(sourceOf(explicit))
+      continue
+    }
+    if (!guarded && modeAllows(part, env)) {
       sources.push(modeSource(mode))
       continue
     }
     const suggestion = suggestionFor(part, env)
     const outside = part._tag === "Path" && !isInsideRoots(part, env)
+    const where = outside
+      ? " (outside the workspace)"
+      : guarded
+        ? ` (a protected directory: ${PROTECTED_DIRECTORIES.join(", ")})`
+        : ""
     return {
       type: "ask",
-      reason: `${describePart(part)} needs approval${outside ? " (outside the workspace)" : ""}`,
+      reason: `${describePart(part)} needs approval${where}`,
       source: modeSource(mode),
       ...(suggestion === undefined ? {} : { suggestion })
     }
@@ -433,13 +549,16 @@ const toolIdentity = (name: string, kind: ToolKind, input: Record<string, unknow
 })
 
 /**
- * Decides one tool call. Pure apart from resolving symlinks in file paths and loading the bash parser (once).
- * The decision's `source` names the rule text and the file it came from, or the mode.
+ * Decides one tool call from rules, mode and path policy, without the `hint` of an ask (see
+ * `PermissionEngine.checkPermission`, which adds it). Pure apart from resolving symlinks in file paths and loading
+ * the bash parser (once). The decision's `source` names the rule text and the file it came from, or the mode.
  */
-export const checkPermission = (
+export const decideToolCall = (
   rules: RuleSet,
   call: ToolCall,
-  context: PermissionContext
+  context: PermissionContext,
+  /** Shell analyses by command text, shared by the decisions of one call (a hint decides the call again). */
+  analyses?: Map<string, ShellAnalysis>
 ): Effect.Effect<PermissionDecision, PermissionError> =>
   Effect.gen(function* () {
     const input = inputRecord(call.input)
@@ -456,6 +575,7 @@ export const checkPermission = (
       tool,
       bases: compiled.bases,
       // The working directory is not a fixed root: its real path is resolved afresh unless it is one of them.
+      rootList,
       roots: unique(
         rootList.flatMap((r) => {
           const fixed = compiled.fixedRoots.get(r)
@@ -473,7 +593,8 @@ export const checkPermission = (
       if (typeof command !== "string") {
         return { type: "ask", reason: "the command is missing", source: "shell-parser" } as const
       }
-      const analysis = yield* analyzeShell(command)
+      const analysis = analyses?.get(command) ?? (yield* analyzeShell(command))
+      analyses?.set(command, analysis)
       const unknown = [...analysis.unknown]
       const changesDirectory = analysis.commands.some((c) => DIRECTORY_CHANGERS.has(commandName(c.words) ?? ""))
       const isRelative = (p: string) => !path.isAbsolute(p) && p !== "~" && !p.startsWith("~/")

@@ -5,18 +5,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { PathPattern } from "../services/Settings.js"
 
-export interface PathPattern {
-  readonly text: string
-  /** What the pattern is relative to. */
-  readonly base: "root" | "home" | "absolute"
-  /** Leading `..` segments above the base. */
-  readonly up: number
-  /** Glob segments (`**` spans any number of segments). */
-  readonly segments: ReadonlyArray<string>
-  /** False for a single segment without a slash (`.env`, `*.pem`): it matches at any depth. */
-  readonly anchored: boolean
-}
+export type { PathPattern }
 
 const GLOB = /[*?[]/
 
@@ -259,11 +250,26 @@ export const matchPathPattern = (
   return false
 }
 
+/** The target of `p` when it is a symlink that `existsSync` could not follow (dangling, or looping). */
+const danglingTarget = (p: string): string | undefined => {
+  try {
+    return fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()
+      ? path.resolve(path.dirname(p), fs.readlinkSync(p))
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Symlinks followed at most by `realpathLoose` before it gives up (as the OS does with ELOOP). */
+const MAX_SYMLINK_HOPS = 40
+
 /**
  * The real path of `p` when it exists, else the real path of its nearest existing ancestor joined with the
- * rest: a symlink anywhere on the way is resolved, so `src/link/x` with `link -> /etc` is `/etc/x`.
+ * rest: a symlink anywhere on the way is resolved, so `src/link/x` with `link -> /etc` is `/etc/x`. A dangling
+ * symlink on the way is followed to its target, as the file tools do (`src/dl -> /etc/new` is `/etc/new`).
  */
-export const realpathLoose = (p: string): string => {
+export const realpathLoose = (p: string, hops = 0): string => {
   const rest: Array<string> = []
   let current = p
   for (;;) {
@@ -275,6 +281,9 @@ export const realpathLoose = (p: string): string => {
       } catch {
         // not resolvable: try the parent
       }
+    } else if (hops < MAX_SYMLINK_HOPS) {
+      const target = danglingTarget(current)
+      if (target !== undefined) return realpathLoose(path.join(target, ...rest.reverse()), hops + 1)
     }
     const parent = path.dirname(current)
     if (parent === current) return p

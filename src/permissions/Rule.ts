@@ -8,31 +8,14 @@
  *   subdomains); deny rules also cover subdomains.
  * - `mcp__server` or `mcp__server__*`: every tool of an MCP server; `mcp__server__tool`: one tool.
  */
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
+import type { Rule, RuleBehavior, RuleContent } from "../services/Settings.js"
 import type { ToolKind } from "../services/Tool.js"
-import { type PathPattern, parsePathPattern } from "./PathRule.js"
+import { parsePathPattern } from "./PathRule.js"
+import { BUILTIN_TOOL_NAMES, unknownToolReason } from "./ToolNames.js"
 import type { Word } from "./ShellCommand.js"
 
-export type RuleBehavior = "allow" | "ask" | "deny"
-
-export type RuleContent =
-  /** The whole tool (`Bash`, `Bash(*)`). */
-  | { readonly _tag: "Any" }
-  | { readonly _tag: "Command"; readonly words: ReadonlyArray<string>; readonly prefix: boolean }
-  | { readonly _tag: "Path"; readonly pattern: PathPattern }
-  | { readonly _tag: "Domain"; readonly domain: string; readonly subdomains: boolean }
-  /** A pattern for a tool whose input we cannot interpret: never allows, makes deny/ask rules ask. */
-  | { readonly _tag: "Raw"; readonly text: string }
-
-export interface Rule {
-  /** The rule as written. */
-  readonly text: string
-  readonly tool: string
-  readonly content: RuleContent
-  readonly behavior: RuleBehavior
-  /** Where the rule came from: a settings file path, `--allowed-tools`, ... */
-  readonly source: string
-}
+export type { Rule, RuleBehavior, RuleContent }
 
 /** Tools whose rule pattern is a path. */
 export const PATH_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit", "Read", "Glob", "Grep", "LS"])
@@ -40,7 +23,7 @@ export const PATH_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit",
 const TOOL_NAME = /^(?:[A-Za-z0-9_.-]+|mcp__[A-Za-z0-9_.-]+__\*)$/i
 
 /** Splits a Bash rule pattern into words (quotes and backslashes as in the shell). */
-export const splitRuleWords = (text: string): Either.Either<ReadonlyArray<string>, string> => {
+export const splitRuleWords = (text: string): Result.Result<ReadonlyArray<string>, string> => {
   const words: Array<string> = []
   let current = ""
   let inWord = false
@@ -48,12 +31,12 @@ export const splitRuleWords = (text: string): Either.Either<ReadonlyArray<string
     const ch = text[i]!
     if (ch === "'" || ch === '"') {
       const close = text.indexOf(ch, i + 1)
-      if (close === -1) return Either.left(`an unterminated ${ch} quote`)
+      if (close === -1) return Result.fail(`an unterminated ${ch} quote`)
       current += text.slice(i + 1, close)
       inWord = true
       i = close
     } else if (ch === "\\") {
-      if (i + 1 >= text.length) return Either.left("a trailing backslash")
+      if (i + 1 >= text.length) return Result.fail("a trailing backslash")
       current += text[++i]
       inWord = true
     } else if (/\s/.test(ch)) {
@@ -66,16 +49,16 @@ export const splitRuleWords = (text: string): Either.Either<ReadonlyArray<string
     }
   }
   if (inWord) words.push(current)
-  return Either.right(words)
+  return Result.succeed(words)
 }
 
 /** The rule tool name in its canonical spelling when it names a built-in family (`bash` is `Bash`). */
 const canonicalTool = (tool: string): string =>
-  ["Bash", "WebFetch", ...PATH_TOOLS].find((known) => known.toLowerCase() === tool.toLowerCase()) ?? tool
+  [...BUILTIN_TOOL_NAMES, ...PATH_TOOLS].find((known) => known.toLowerCase() === tool.toLowerCase()) ?? tool
 
-const parseContent = (rawTool: string, pattern: string): Either.Either<RuleContent, string> => {
+const parseContent = (rawTool: string, pattern: string): Result.Result<RuleContent, string> => {
   const tool = canonicalTool(rawTool)
-  if (pattern === "*") return Either.right({ _tag: "Any" })
+  if (pattern === "*") return Result.succeed({ _tag: "Any" })
   if (tool === "Bash") {
     let body = pattern
     let prefix = false
@@ -86,44 +69,53 @@ const parseContent = (rawTool: string, pattern: string): Either.Either<RuleConte
       body = body.slice(0, -2)
       prefix = true
     }
-    if (body.includes(":*")) return Either.left("`:*` may only end a Bash pattern")
-    return Either.flatMap(splitRuleWords(body), (words) =>
+    if (body.includes(":*")) return Result.fail("`:*` may only end a Bash pattern")
+    return Result.flatMap(splitRuleWords(body), (words) =>
       words.length === 0
-        ? Either.left("an empty command pattern")
-        : Either.right<RuleContent>({ _tag: "Command", words, prefix })
+        ? Result.fail("an empty command pattern")
+        : Result.succeed<RuleContent>({ _tag: "Command", words, prefix })
     )
   }
   if (PATH_TOOLS.has(tool)) {
     const parsed = parsePathPattern(pattern)
-    return typeof parsed === "string" ? Either.left(parsed) : Either.right({ _tag: "Path", pattern: parsed })
+    return typeof parsed === "string" ? Result.fail(parsed) : Result.succeed({ _tag: "Path", pattern: parsed })
   }
   if (tool === "WebFetch") {
     const m = /^domain:(\*\.)?([A-Za-z0-9.-]+)$/.exec(pattern)
-    if (m === null) return Either.left("WebFetch patterns are `domain:host` or `domain:*.host`")
+    if (m === null) return Result.fail("WebFetch patterns are `domain:host` or `domain:*.host`")
     const domain = m[2]!.toLowerCase().replace(/\.$/, "")
     if (domain === "" || domain.startsWith(".") || domain.includes(".."))
-      return Either.left(`an invalid domain: ${m[2]}`)
-    return Either.right({ _tag: "Domain", domain, subdomains: m[1] !== undefined })
+      return Result.fail(`an invalid domain: ${m[2]}`)
+    return Result.succeed({ _tag: "Domain", domain, subdomains: m[1] !== undefined })
   }
-  return Either.right({ _tag: "Raw", text: pattern })
+  return Result.succeed({ _tag: "Raw", text: pattern })
 }
 
-/** Parses `Tool` or `Tool(pattern)`; the left side says what is wrong. */
-export const parseRule = (text: string, behavior: RuleBehavior, source: string): Either.Either<Rule, string> => {
+/**
+ * Parses `Tool` or `Tool(pattern)`; the failure says what is wrong. With `tools`, the tool name must also be a
+ * built-in tool, an MCP name or one of `tools.custom` (see `unknownToolReason`).
+ */
+export const parseRule = (
+  text: string,
+  behavior: RuleBehavior,
+  source: string,
+  tools?: { readonly custom: ReadonlyArray<string> }
+): Result.Result<Rule, string> => {
   const trimmed = text.trim()
   const open = trimmed.indexOf("(")
-  if (open === -1) {
-    if (!TOOL_NAME.test(trimmed)) return Either.left(`invalid rule ${JSON.stringify(text)}: not a tool name`)
-    return Either.right({ text: trimmed, tool: trimmed, content: { _tag: "Any" }, behavior, source })
+  const tool = open === -1 ? trimmed : trimmed.slice(0, open)
+  if (!TOOL_NAME.test(tool)) return Result.fail(`invalid rule ${JSON.stringify(text)}: not a tool name`)
+  if (tools !== undefined) {
+    const unknown = unknownToolReason(tool, behavior, tools.custom)
+    if (unknown !== undefined) return Result.fail(`invalid rule ${JSON.stringify(text)}: ${unknown}`)
   }
-  const tool = trimmed.slice(0, open)
-  if (!TOOL_NAME.test(tool)) return Either.left(`invalid rule ${JSON.stringify(text)}: not a tool name`)
-  if (!trimmed.endsWith(")")) return Either.left(`invalid rule ${JSON.stringify(text)}: missing ")"`)
+  if (open === -1) return Result.succeed({ text: trimmed, tool: trimmed, content: { _tag: "Any" }, behavior, source })
+  if (!trimmed.endsWith(")")) return Result.fail(`invalid rule ${JSON.stringify(text)}: missing ")"`)
   const pattern = trimmed.slice(open + 1, -1)
-  if (pattern.trim() === "") return Either.left(`invalid rule ${JSON.stringify(text)}: empty pattern`)
-  return Either.mapBoth(parseContent(tool, pattern), {
-    onLeft: (reason) => `invalid rule ${JSON.stringify(text)}: ${reason}`,
-    onRight: (content) => ({ text: trimmed, tool, content, behavior, source })
+  if (pattern.trim() === "") return Result.fail(`invalid rule ${JSON.stringify(text)}: empty pattern`)
+  return Result.mapBoth(parseContent(tool, pattern), {
+    onFailure: (reason) => `invalid rule ${JSON.stringify(text)}: ${reason}`,
+    onSuccess: (content): Rule => ({ text: trimmed, tool, content, behavior, source })
   })
 }
 

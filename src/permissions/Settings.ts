@@ -1,33 +1,43 @@
 /**
  * Settings files with permission rules, lowest to highest precedence: `~/.sage/settings.json`,
- * `<project>/.sage/settings.json`, `<project>/.sage/settings.local.json`, then CLI flags. A malformed file is
- * a `PermissionError` naming the file and line; it is never ignored and never overwritten.
+ * `<project>/.sage/settings.json`, `<project>/.sage/settings.local.json`, then rules given in code and the CLI
+ * flags. A file is strict JSON, parsed with positions (`jsonc-parser`): a syntax error, an unknown key (`permisions`,
+ * `alow`), a value of the wrong type or a rule naming an unknown tool (`Raed(...)`) is a `PermissionError` whose
+ * message starts with `file:line:column:` and says what was found and what was expected. A malformed file is
+ * never ignored and never overwritten.
  */
 import { randomUUID } from "node:crypto"
 import * as fsp from "node:fs/promises"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
+import * as Semaphore from "effect/Semaphore"
+import {
+  applyEdits,
+  findNodeAtLocation,
+  getNodeValue,
+  type Node as JsonNode,
+  modify,
+  type ParseError,
+  parseTree,
+  printParseErrorCode
+} from "jsonc-parser"
 import { PermissionError } from "../errors/PermissionError.js"
 import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
-import { parseRule, type Rule, type RuleBehavior } from "./Rule.js"
+import type { Rule, RuleBehavior, RuleLists, RuleSet, Settings } from "../services/Settings.js"
+import { parseRule } from "./Rule.js"
+import { didYouMean } from "./ToolNames.js"
 
-const RuleList = Schema.Array(Schema.String)
+export type { RuleLists, RuleSet }
 
-const PermissionsSection = Schema.Struct({
-  allow: Schema.optional(RuleList),
-  ask: Schema.optional(RuleList),
-  deny: Schema.optional(RuleList),
-  additionalDirectories: Schema.optional(RuleList),
-  defaultMode: Schema.optional(Schema.Literal(...PERMISSION_MODES))
-})
+/** The keys a settings file may have at the top level (`model` and `env` are accepted and not used by Sage). */
+export const SETTINGS_KEYS: ReadonlyArray<string> = ["$schema", "permissions", "model", "env"]
 
-/** The part of a settings file the permission system reads (other keys are kept and ignored). */
-export const SettingsFile = Schema.Struct({ permissions: Schema.optional(PermissionsSection) })
-export type SettingsFile = typeof SettingsFile.Type
+/** The keys of the `permissions` section. */
+export const PERMISSIONS_KEYS: ReadonlyArray<string> = ["allow", "ask", "deny", "additionalDirectories", "defaultMode"]
 
 /** Rules from one settings file, already parsed. */
 export interface SettingsRules {
@@ -37,25 +47,12 @@ export interface SettingsRules {
   readonly defaultMode?: PermissionMode
 }
 
-/** Everything the permission check needs. */
-export interface RuleSet {
-  /** The project root: relative path patterns and `./` are relative to it. */
+/** Where relative paths in a settings file start, and the tool names its rules may use beside the built-ins. */
+export interface SettingsBases {
   readonly projectRoot: string
   readonly homeDir: string
-  /** All rules from all sources (order does not matter: deny beats ask beats allow). */
-  readonly rules: ReadonlyArray<Rule>
-  /** Extra workspace roots (absolute). */
-  readonly additionalDirectories: ReadonlyArray<string>
-  /** `defaultMode` from the highest-precedence settings file that sets one. */
-  readonly defaultMode?: PermissionMode
-  /** The settings files that were found and loaded, lowest precedence first. */
-  readonly files: ReadonlyArray<string>
-}
-
-export interface RuleLists {
-  readonly allow?: ReadonlyArray<string>
-  readonly ask?: ReadonlyArray<string>
-  readonly deny?: ReadonlyArray<string>
+  /** Names of the session's custom tools (rules may name them beside the built-in and MCP tools). */
+  readonly toolNames?: ReadonlyArray<string>
 }
 
 export interface LoadOptions {
@@ -67,6 +64,8 @@ export interface LoadOptions {
   readonly additionalRules?: RuleLists
   /** Extra workspace roots from flags (`--add-dir`), beside the settings files' `additionalDirectories`. */
   readonly additionalDirectories?: ReadonlyArray<string>
+  /** Names of the session's custom tools, which rules may name beside the built-in and MCP tools. */
+  readonly toolNames?: ReadonlyArray<string>
 }
 
 /** The settings files, lowest precedence first. */
@@ -80,155 +79,41 @@ export const settingsPaths = (cwd: string, homeDir: string) => ({
 export const lineColumn = (text: string, offset: number): { readonly line: number; readonly column: number } => {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)))
   const lines = before.split("\n")
-  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 }
+  return { line: lines.length, column: (lines[lines.length - 1] ?? "").length + 1 }
 }
 
-/** The offset of the value at `target` in a valid JSON text (or of the deepest enclosing value found). */
-export const locateJsonPath = (text: string, target: ReadonlyArray<PropertyKey>): number => {
-  let i = 0
-  let best = 0
-  let bestDepth = -1
-  const ws = () => {
-    while (i < text.length && /\s/.test(text[i]!)) i++
+const PARSE_OPTIONS = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false }
+
+/** The offset of the value at `target` in a JSON text (or of the deepest enclosing value found). */
+export const locateJsonPath = (text: string, target: ReadonlyArray<string | number>): number => {
+  const root = parseTree(text, [], PARSE_OPTIONS)
+  if (root === undefined) return 0
+  let best = root.offset
+  for (let depth = 1; depth <= target.length; depth++) {
+    const node = findNodeAtLocation(root, target.slice(0, depth))
+    if (node === undefined) break
+    best = node.offset
   }
-  const str = (): string => {
-    const start = i
-    i++
-    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1
-    i++
-    return JSON.parse(text.slice(start, i)) as string
-  }
-  const value = (p: ReadonlyArray<PropertyKey>): void => {
-    ws()
-    const matches = p.length <= target.length && p.every((k, n) => String(k) === String(target[n]))
-    if (matches && p.length > bestDepth) {
-      best = i
-      bestDepth = p.length
-    }
-    const ch = text[i]
-    if (ch === "{") {
-      i++
-      ws()
-      while (i < text.length && text[i] !== "}") {
-        const key = str()
-        ws()
-        i++ // :
-        value([...p, key])
-        ws()
-        if (text[i] === ",") i++
-        ws()
-      }
-      i++
-    } else if (ch === "[") {
-      i++
-      ws()
-      let n = 0
-      while (i < text.length && text[i] !== "]") {
-        value([...p, n++])
-        ws()
-        if (text[i] === ",") i++
-        ws()
-      }
-      i++
-    } else if (ch === '"') {
-      str()
-    } else {
-      while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++
-    }
-  }
-  value([])
   return best
 }
 
-/**
- * The offset of the first syntax error in a JSON text (Node's `JSON.parse` messages do not always carry a
- * position). Returns the text length for a truncated text.
- */
-export const jsonErrorOffset = (text: string): number => {
-  let i = 0
-  const fail = (): never => {
-    throw i
-  }
-  const ws = () => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++
-  }
-  const expect = (ch: string) => {
-    if (text[i] !== ch) fail()
-    i++
-  }
-  const string = () => {
-    expect('"')
-    while (i < text.length && text[i] !== '"') {
-      const code = text.charCodeAt(i)
-      if (code < 0x20) fail()
-      if (text[i] === "\\") {
-        i++
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail()
-          i += 4
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail()
-      }
-      i++
-    }
-    expect('"')
-  }
-  const value = (): void => {
-    ws()
-    const ch = text[i]
-    if (ch === "{") {
-      i++
-      ws()
-      if (text[i] === "}") {
-        i++
-        return
-      }
-      for (;;) {
-        ws()
-        string()
-        ws()
-        expect(":")
-        value()
-        ws()
-        if (text[i] === ",") i++
-        else {
-          expect("}")
-          return
-        }
-      }
-    }
-    if (ch === "[") {
-      i++
-      ws()
-      if (text[i] === "]") {
-        i++
-        return
-      }
-      for (;;) {
-        value()
-        ws()
-        if (text[i] === ",") i++
-        else {
-          expect("]")
-          return
-        }
-      }
-    }
-    if (ch === '"') {
-      string()
-      return
-    }
-    const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i))
-    if (literal === null) fail()
-    i += literal![0].length
-  }
-  try {
-    value()
-    ws()
-    if (i < text.length) fail()
-    return text.length
-  } catch (offset) {
-    return typeof offset === "number" ? Math.min(offset, text.length) : text.length
-  }
+const PARSE_ERRORS: Readonly<Record<string, string>> = {
+  InvalidSymbol: "an invalid symbol",
+  InvalidNumberFormat: "an invalid number",
+  PropertyNameExpected: "expected a property name in double quotes",
+  ValueExpected: "expected a value (a trailing comma, or nothing where a value belongs?)",
+  ColonExpected: "expected a colon",
+  CommaExpected: "expected a comma",
+  CloseBraceExpected: "expected a closing brace }",
+  CloseBracketExpected: "expected a closing bracket ]",
+  EndOfFileExpected: "expected the end of the file",
+  InvalidCommentToken: "comments are not allowed in JSON",
+  UnexpectedEndOfComment: "an unterminated comment",
+  UnexpectedEndOfString: "an unterminated string",
+  UnexpectedEndOfNumber: "an unterminated number",
+  InvalidUnicode: "an invalid unicode escape",
+  InvalidEscapeCharacter: "an invalid escape character",
+  InvalidCharacter: "an invalid character in a string"
 }
 
 const fileError = (file: string, text: string, offset: number, message: string) => {
@@ -236,49 +121,111 @@ const fileError = (file: string, text: string, offset: number, message: string) 
   return new PermissionError({ message: `${file}:${line}:${column}: ${message}`, source: file })
 }
 
-/** Parses and validates one settings file's text. */
+/** What a JSON value is, for messages (`a string "Bash"`, `an array`). */
+const describeNode = (node: JsonNode): string => {
+  switch (node.type) {
+    case "object":
+      return "an object"
+    case "array":
+      return "an array"
+    case "string":
+      return `a string ${JSON.stringify(node.value)}`
+    case "number":
+      return `a number ${String(node.value)}`
+    case "boolean":
+      return `${String(node.value)}`
+    default:
+      return "null"
+  }
+}
+
+const joinPath = (at: ReadonlyArray<string | number>) =>
+  at.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc === "" ? key : `${acc}.${key}`), "")
+
+/** The properties of an object node as [key node, value node] pairs. */
+const properties = (node: JsonNode): ReadonlyArray<readonly [JsonNode, JsonNode]> =>
+  (node.children ?? []).flatMap((property) => {
+    const [key, value] = property.children ?? []
+    return key === undefined || value === undefined ? [] : [[key, value] as const]
+  })
+
+/**
+ * Parses and validates one settings file's text: strict JSON, known keys only, values of the right type, rules
+ * that parse and name known tools.
+ */
 export const parseSettings = (
   file: string,
   text: string,
-  bases: { readonly projectRoot: string; readonly homeDir: string }
-): Either.Either<SettingsRules, PermissionError> => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    const offset = jsonErrorOffset(text)
-    return Either.left(fileError(file, text, offset, `invalid JSON: ${message}`))
+  bases: SettingsBases
+): Result.Result<SettingsRules, PermissionError> => {
+  const errors: Array<ParseError> = []
+  const root = parseTree(text, errors, PARSE_OPTIONS)
+  const syntax = errors[0]
+  if (syntax !== undefined || root === undefined) {
+    const code = syntax === undefined ? "ValueExpected" : printParseErrorCode(syntax.error)
+    return Result.fail(
+      fileError(file, text, syntax?.offset ?? text.length, `invalid JSON: ${PARSE_ERRORS[code] ?? code}`)
+    )
   }
-  const decoded = Schema.decodeUnknownEither(SettingsFile)(json, { errors: "first" })
-  if (Either.isLeft(decoded)) {
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
-    const where = issue?.path ?? []
-    const message = issue === undefined ? "invalid settings" : issue.message
-    const at = where.length === 0 ? "" : ` at ${where.map(String).join(".")}`
-    return Either.left(fileError(file, text, locateJsonPath(text, where), `invalid settings${at}: ${message}`))
+  const fail = (node: JsonNode, message: string) => Result.fail(fileError(file, text, node.offset, message))
+  const wrongType = (node: JsonNode, at: ReadonlyArray<string | number>, expected: string) =>
+    fail(node, `invalid settings at ${joinPath(at)}: expected ${expected}, found ${describeNode(node)}`)
+  const unknownKey = (key: JsonNode, where: string, known: ReadonlyArray<string>) => {
+    const name = String(key.value)
+    return fail(
+      key,
+      `unknown key ${JSON.stringify(name)} ${where}; expected one of: ${known.join(", ")}${didYouMean(name, known)}`
+    )
   }
-  const section = decoded.right.permissions ?? {}
+  if (root.type !== "object") return wrongType(root, [], "an object at the top level")
+  let section: JsonNode | undefined
+  for (const [key, value] of properties(root)) {
+    if (!SETTINGS_KEYS.includes(String(key.value))) return unknownKey(key, "at the top level", SETTINGS_KEYS)
+    if (key.value === "permissions") section = value
+  }
   const rules: Array<Rule> = []
-  for (const behavior of ["allow", "ask", "deny"] as const) {
-    for (const [n, ruleText] of (section[behavior] ?? []).entries()) {
-      const parsed = parseRule(ruleText, behavior, file)
-      if (Either.isLeft(parsed)) {
-        return Either.left(fileError(file, text, locateJsonPath(text, ["permissions", behavior, n]), parsed.left))
+  const additionalDirectories: Array<string> = []
+  let defaultMode: PermissionMode | undefined
+  if (section !== undefined) {
+    if (section.type !== "object") return wrongType(section, ["permissions"], "an object")
+    for (const [key, value] of properties(section)) {
+      const name = String(key.value)
+      const at = ["permissions", name]
+      if (!PERMISSIONS_KEYS.includes(name)) return unknownKey(key, "in permissions", PERMISSIONS_KEYS)
+      if (name === "defaultMode") {
+        const mode = PERMISSION_MODES.find((m) => m === value.value)
+        if (value.type !== "string" || mode === undefined) {
+          const hint = value.type === "string" ? didYouMean(String(value.value), PERMISSION_MODES) : ""
+          return wrongType(value, at, `one of ${PERMISSION_MODES.join(", ")}${hint}`)
+        }
+        defaultMode = mode
+        continue
       }
-      rules.push(parsed.right)
+      const expected = name === "additionalDirectories" ? "an array of directory paths" : "an array of rule strings"
+      if (value.type !== "array") return wrongType(value, at, expected)
+      for (const [n, item] of (value.children ?? []).entries()) {
+        if (item.type !== "string") return wrongType(item, [...at, n], "a string")
+        const entry = String(item.value)
+        if (name === "additionalDirectories") {
+          additionalDirectories.push(
+            entry === "~" || entry.startsWith("~/")
+              ? path.join(bases.homeDir, entry.slice(1))
+              : path.resolve(bases.projectRoot, entry)
+          )
+          continue
+        }
+        const behavior: RuleBehavior = name === "allow" ? "allow" : name === "ask" ? "ask" : "deny"
+        const parsed = parseRule(entry, behavior, file, { custom: bases.toolNames ?? [] })
+        if (Result.isFailure(parsed)) return fail(item, `${parsed.failure} (in ${joinPath([...at, n])})`)
+        rules.push(parsed.success)
+      }
     }
   }
-  const additionalDirectories = (section.additionalDirectories ?? []).map((dir) =>
-    dir === "~" || dir.startsWith("~/") ? path.join(bases.homeDir, dir.slice(1)) : path.resolve(bases.projectRoot, dir)
-  )
-  return Either.right({
-    file,
-    rules,
-    additionalDirectories,
-    ...(section.defaultMode === undefined ? {} : { defaultMode: section.defaultMode })
-  })
+  return Result.succeed({ file, rules, additionalDirectories, ...(defaultMode === undefined ? {} : { defaultMode }) })
 }
+
+const errorCode = (error: unknown): unknown =>
+  typeof error === "object" && error !== null && "code" in error ? error.code : undefined
 
 const readOptional = (file: string): Effect.Effect<Option.Option<string>, PermissionError> =>
   Effect.tryPromise({
@@ -286,8 +233,8 @@ const readOptional = (file: string): Effect.Effect<Option.Option<string>, Permis
     catch: (error) => error
   }).pipe(
     Effect.map(Option.some),
-    Effect.catchAll((error) => {
-      const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined
+    Effect.catch((error) => {
+      const code = errorCode(error)
       return code === "ENOENT" || code === "ENOTDIR"
         ? Effect.succeed(Option.none<string>())
         : Effect.fail(new PermissionError({ message: `cannot read ${file}: ${String(error)}`, source: file }))
@@ -297,12 +244,12 @@ const readOptional = (file: string): Effect.Effect<Option.Option<string>, Permis
 /** Loads one settings file; a missing file is `None`. */
 export const loadSettingsFile = (
   file: string,
-  bases: { readonly projectRoot: string; readonly homeDir: string }
+  bases: SettingsBases
 ): Effect.Effect<Option.Option<SettingsRules>, PermissionError> =>
   Effect.flatMap(readOptional(file), (text) =>
     Option.match(text, {
-      onNone: () => Effect.succeed(Option.none()),
-      onSome: (t) => Effect.map(parseSettings(file, t, bases), Option.some)
+      onNone: () => Effect.succeed(Option.none<SettingsRules>()),
+      onSome: (t) => Effect.map(Effect.fromResult(parseSettings(file, t, bases)), Option.some)
     })
   )
 
@@ -329,24 +276,26 @@ const parseList = (
   entries: ReadonlyArray<string>,
   behavior: RuleBehavior,
   source: string,
-  split: boolean
-): Either.Either<ReadonlyArray<Rule>, PermissionError> =>
-  Either.all(
+  split: boolean,
+  toolNames: ReadonlyArray<string>
+): Result.Result<ReadonlyArray<Rule>, PermissionError> =>
+  Result.all(
     entries
       .flatMap((entry) => (split ? splitRuleList(entry) : [entry]))
       .map((text) =>
-        Either.mapLeft(
-          parseRule(text, behavior, source),
+        Result.mapError(
+          parseRule(text, behavior, source, { custom: toolNames }),
           (message) => new PermissionError({ message: `${source}: ${message}`, source })
         )
       )
   )
 
-/** Loads every settings file and the flags into one rule set. */
+/** Loads every settings file, the rules given in code and the flags into one rule set. */
 export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, PermissionError> =>
   Effect.gen(function* () {
     const projectRoot = path.resolve(options.cwd)
-    const bases = { projectRoot, homeDir: options.homeDir }
+    const toolNames = options.toolNames ?? []
+    const bases: SettingsBases = { projectRoot, homeDir: options.homeDir, toolNames }
     const paths = settingsPaths(projectRoot, options.homeDir)
     const candidates = [paths.user, paths.project, paths.local].filter(
       (file, i, list) => list.indexOf(file) === i // home == project: load once
@@ -357,18 +306,20 @@ export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, Permis
       if (Option.isSome(settings)) loaded.push(settings.value)
     }
     const extra = options.additionalRules ?? {}
-    const flagRules = yield* Either.all([
-      parseList(options.flags?.allowed ?? [], "allow", "--allowed-tools", true),
-      parseList(options.flags?.disallowed ?? [], "deny", "--disallowed-tools", true),
-      parseList(extra.allow ?? [], "allow", "options", false),
-      parseList(extra.ask ?? [], "ask", "options", false),
-      parseList(extra.deny ?? [], "deny", "options", false)
-    ])
+    const lists = [
+      parseList(options.flags?.allowed ?? [], "allow", "--allowed-tools", true, toolNames),
+      parseList(options.flags?.disallowed ?? [], "deny", "--disallowed-tools", true, toolNames),
+      parseList(extra.allow ?? [], "allow", "options", false, toolNames),
+      parseList(extra.ask ?? [], "ask", "options", false, toolNames),
+      parseList(extra.deny ?? [], "deny", "options", false, toolNames)
+    ]
+    const codeRules: Array<Rule> = []
+    for (const list of lists) codeRules.push(...(yield* Effect.fromResult(list)))
     const defaultMode = [...loaded].reverse().find((s) => s.defaultMode !== undefined)?.defaultMode
     return {
       projectRoot,
       homeDir: options.homeDir,
-      rules: [...loaded.flatMap((s) => s.rules), ...flagRules.flat()],
+      rules: [...loaded.flatMap((s) => s.rules), ...codeRules],
       additionalDirectories: [
         ...loaded.flatMap((s) => s.additionalDirectories),
         ...(options.additionalDirectories ?? []).map((dir) => path.resolve(projectRoot, dir))
@@ -378,38 +329,93 @@ export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, Permis
     }
   })
 
+const FORMATTING = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: "\n" } }
+
 /**
- * Appends an allow rule to a settings file (normally `<project>/.sage/settings.local.json`), keeping the
- * rest of its content. Creates the directory; writes a temporary file and renames it over the original.
+ * Appends an allow rule to a settings file (normally `<project>/.sage/settings.local.json`), keeping the rest of
+ * its content and layout. Creates the directory; writes a temporary file and renames it over the original.
  */
 export const appendAllowRule = (
   file: string,
   rule: string,
-  bases: { readonly projectRoot: string; readonly homeDir: string }
+  bases: SettingsBases
 ): Effect.Effect<Rule, PermissionError> =>
   Effect.gen(function* () {
-    const parsed = parseRule(rule, "allow", file)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(new PermissionError({ message: parsed.left, source: file }))
+    const parsed = parseRule(rule, "allow", file, { custom: bases.toolNames ?? [] })
+    if (Result.isFailure(parsed)) return yield* new PermissionError({ message: parsed.failure, source: file })
+    const saved = parsed.success
     const existing = yield* readOptional(file)
-    let content: Record<string, unknown> = {}
+    let updated: string
     if (Option.isSome(existing)) {
-      yield* parseSettings(file, existing.value, bases)
-      content = JSON.parse(existing.value) as Record<string, unknown>
+      const current = yield* Effect.fromResult(parseSettings(file, existing.value, bases))
+      if (current.rules.some((r) => r.behavior === "allow" && r.text === saved.text)) return saved
+      const root = parseTree(existing.value, [], PARSE_OPTIONS)
+      const allow = root === undefined ? undefined : findNodeAtLocation(root, ["permissions", "allow"])
+      const list: ReadonlyArray<unknown> = allow === undefined ? [] : getNodeValue(allow)
+      const edits =
+        allow === undefined
+          ? modify(existing.value, ["permissions", "allow"], [saved.text], FORMATTING)
+          : modify(existing.value, ["permissions", "allow", list.length], saved.text, {
+              ...FORMATTING,
+              isArrayInsertion: true
+            })
+      updated = applyEdits(existing.value, edits)
+    } else {
+      updated = `${JSON.stringify({ permissions: { allow: [saved.text] } }, null, 2)}\n`
     }
-    const permissions = (content.permissions ?? {}) as Record<string, unknown>
-    const allow = (permissions.allow ?? []) as ReadonlyArray<string>
-    if (allow.includes(parsed.right.text)) return parsed.right
-    const updated = { ...content, permissions: { ...permissions, allow: [...allow, parsed.right.text] } }
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`)
     const fail = (error: unknown) =>
       new PermissionError({ message: `cannot write ${file}: ${String(error)}`, source: file })
     yield* Effect.tryPromise({
       try: async () => {
         await fsp.mkdir(path.dirname(file), { recursive: true })
-        await fsp.writeFile(temp, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o600 })
+        await fsp.writeFile(temp, updated, { mode: 0o600 })
         await fsp.rename(temp, file)
       },
       catch: fail
     }).pipe(Effect.tapError(() => Effect.ignore(Effect.tryPromise(() => fsp.rm(temp, { force: true })))))
-    return parsed.right
+    return saved
   })
+
+/** Options of the settings service. */
+export interface SettingsOptions {
+  /** The project root: `.sage/settings*.json` are read from here and path rules are relative to it. */
+  readonly cwd: string
+  /** Defaults to the OS home directory. */
+  readonly homeDir?: string
+  /** `--allowed-tools` (allow rules) and `--disallowed-tools` (deny rules). */
+  readonly flags?: { readonly allowed: ReadonlyArray<string>; readonly disallowed: ReadonlyArray<string> }
+  /** Rules given in code (SDK / library options), source `options`. */
+  readonly additionalRules?: RuleLists
+  /** Extra workspace roots (`--add-dir`). */
+  readonly additionalDirectories?: ReadonlyArray<string>
+  /** Names of the session's custom tools, which rules may name beside the built-in and MCP tools. */
+  readonly toolNames?: ReadonlyArray<string>
+}
+
+/** Builds the settings service: loads every source now (a malformed one fails), saves "allow always" rules later. */
+export const makeSettings = Effect.fn("Settings.make")(function* (options: SettingsOptions) {
+  const homeDir = options.homeDir ?? os.homedir()
+  const loaded = yield* loadRuleSet({ ...options, homeDir })
+  const ref = yield* Ref.make(loaded)
+  const lock = yield* Semaphore.make(1)
+  const localFile = settingsPaths(loaded.projectRoot, homeDir).local
+  const bases: SettingsBases = { projectRoot: loaded.projectRoot, homeDir, toolNames: options.toolNames ?? [] }
+
+  const addAllowRule = Effect.fn("Settings.addAllowRule")(function* (rule: string) {
+    return yield* lock.withPermits(1)(
+      Effect.gen(function* () {
+        const saved = yield* appendAllowRule(localFile, rule, bases)
+        yield* Ref.update(ref, (current) =>
+          current.rules.some((r) => r.behavior === "allow" && r.text === saved.text && r.source === saved.source)
+            ? current
+            : { ...current, rules: [...current.rules, saved] }
+        )
+        return saved
+      })
+    )
+  })
+
+  const service: Settings.Service = { ruleSet: Ref.get(ref), addAllowRule }
+  return service
+})

@@ -3,7 +3,8 @@
  * compiled to WASM, driven by web-tree-sitter). The walk is a whitelist: any construct it does not fully
  * understand is reported in `unknown`, and the permission check turns that into a question.
  */
-import { createRequire } from "node:module"
+import * as fsp from "node:fs/promises"
+import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import { Language, type Node, Parser } from "web-tree-sitter"
 import { PermissionError } from "../errors/PermissionError.js"
@@ -29,10 +30,36 @@ export interface ShellAnalysis {
 
 let loading: Promise<Parser> | undefined
 
+/**
+ * Where the grammar may sit beside this code: `tree-sitter-bash.wasm` is shipped next to this module
+ * (`src/permissions/`, `dist/permissions/`); in the bundled CLI this code lives in `dist/bin.js` or
+ * `dist/chunks/*.js`, which find it in `dist/permissions/` too.
+ */
+export const GRAMMAR_CANDIDATES: ReadonlyArray<string> = [
+  "./tree-sitter-bash.wasm",
+  "./permissions/tree-sitter-bash.wasm",
+  "../permissions/tree-sitter-bash.wasm"
+]
+
+/** The first existing grammar file among the candidates, resolved against `base` (a module URL). */
+export const findGrammar = async (base: string | URL = import.meta.url): Promise<Uint8Array> => {
+  const tried: Array<string> = []
+  for (const candidate of GRAMMAR_CANDIDATES) {
+    const file = fileURLToPath(new URL(candidate, base))
+    tried.push(file)
+    try {
+      return await fsp.readFile(file)
+    } catch (error) {
+      const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error
+    }
+  }
+  throw new Error(`tree-sitter-bash.wasm not found (looked at ${tried.join(", ")})`)
+}
+
 const loadParser = async (): Promise<Parser> => {
-  const require = createRequire(import.meta.url)
-  await Parser.init()
-  const language = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"))
+  const [, grammar] = await Promise.all([Parser.init(), findGrammar()])
+  const language = await Language.load(grammar)
   const parser = new Parser()
   parser.setLanguage(language)
   return parser

@@ -1,10 +1,15 @@
 /**
  * Running a command in its own process group, so that the command and everything it started can be killed
  * together: on timeout, on interruption, and when the command ends but left background children behind.
+ *
+ * This is Sage's one boundary to `node:child_process` (Bash, background shells and ripgrep all spawn through
+ * it). It is not built on `effect/process`: that module counts zombies as live group members (orphans are not
+ * reaped in many containers, so every kill would wait out the whole grace period) and reports a death by signal
+ * only inside an error message.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -39,7 +44,8 @@ export class OutputCollector {
     this.tail.push(rest)
     this.tailBytes += rest.length
     while (this.tailBytes > this.tailLimit) {
-      const first = this.tail[0]!
+      const first = this.tail[0]
+      if (first === undefined) break
       const excess = this.tailBytes - this.tailLimit
       if (first.length <= excess) {
         this.tail.shift()
@@ -65,64 +71,41 @@ export class OutputCollector {
   }
 }
 
-export interface ProcessGroupOptions {
+/** How the leader of a group ended. */
+export interface LeaderExit {
+  /** `null` when the process was ended by a signal. */
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+export interface SpawnOptions {
   /** Executable and arguments (no shell is added). */
   readonly command: string
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
-  /** After this long the whole group is killed and `timedOut` is set. */
-  readonly timeout: Duration.DurationInput
-  /** Between SIGTERM and SIGKILL. */
-  readonly killGrace: Duration.DurationInput
-  /** Output bytes kept (head and tail). */
-  readonly maxOutputBytes: number
   /** Names the tool in errors. */
   readonly tool: string
+  /** Every chunk of stdout and stderr, as it arrives. */
+  readonly onOutput: (chunk: Buffer, from: "stdout" | "stderr") => void
+  /** Called once per pipe when it closes. */
+  readonly onClose?: (from: "stdout" | "stderr") => void
 }
 
-export interface ProcessOutcome {
+/** A running process group whose leader is our child. */
+export interface GroupProcess {
   readonly pid: number
-  /** `null` when the process was ended by a signal. */
-  readonly exitCode: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly timedOut: boolean
-  /** stdout and stderr as they arrived, bounded (see `OutputCollector`). */
-  readonly output: string
-  readonly totalBytes: number
-  readonly cutBytes: number
+  /** How the leader ended, once it has. */
+  readonly exit: () => LeaderExit | undefined
+  /** Waits until the leader has exited. */
+  readonly exited: Effect.Effect<LeaderExit>
+  /** Waits until both output pipes are closed (children that inherited them may keep them open). */
+  readonly closed: Effect.Effect<void>
+  /** SIGTERM to the whole group, SIGKILL after `grace` if anything is left; also closes our ends of the pipes. */
+  readonly kill: (grace: Duration.Input) => Effect.Effect<void>
 }
 
-/** How long to wait for the output pipes to close after the process exited (background children may hold them). */
-const DRAIN_AFTER_EXIT = Duration.millis(200)
-const POLL = Duration.millis(20)
-
-interface Running {
-  readonly child: ChildProcess
-  readonly pid: number
-  readonly output: OutputCollector
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
-  closed: boolean
-  readonly waiters: Set<() => void>
-}
-
-const notify = (running: Running) => {
-  for (const waiter of running.waiters) waiter()
-}
-
-/** Resolves when `ready(running)` holds, checking after every process event. */
-const waitUntil = (running: Running, ready: (r: Running) => boolean): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
-    if (ready(running)) return resume(Effect.void)
-    const waiter = () => {
-      if (ready(running)) {
-        running.waiters.delete(waiter)
-        resume(Effect.void)
-      }
-    }
-    running.waiters.add(waiter)
-    return Effect.sync(() => running.waiters.delete(waiter))
-  })
+const POLL_MILLIS = 20
 
 const sendToGroup = (pgid: number, signal: NodeJS.Signals | 0): boolean => {
   try {
@@ -159,45 +142,83 @@ export const groupAlive = (pgid: number): boolean => {
   return false
 }
 
-/** Real time: waiting for OS processes must not depend on a test's virtual clock. */
-const liveClock = Clock.make()
+/**
+ * Check `done` every 20 ms of real time until it holds (true) or `within` has passed (false). It uses the
+ * native timer, not the Effect clock: waiting for OS processes must not depend on a test's virtual clock, and
+ * it must end inside uninterruptible regions (finalizers), where a `TestClock` never advances.
+ */
+export const pollUntil = (done: () => boolean, within: Duration.Input): Effect.Effect<boolean> =>
+  Effect.callback<boolean>((resume) => {
+    if (done()) return resume(Effect.succeed(true))
+    let left = Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(within)) / POLL_MILLIS))
+    const timer = setInterval(() => {
+      if (done()) {
+        clearInterval(timer)
+        resume(Effect.succeed(true))
+      } else if (--left <= 0) {
+        clearInterval(timer)
+        resume(Effect.succeed(done()))
+      }
+    }, POLL_MILLIS)
+    return Effect.sync(() => clearInterval(timer))
+  })
+
+/** Process groups started here and not yet known to be gone: killed with SIGKILL if Node exits first. */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
 
 /**
- * Check `done` every 20 ms of real time until it holds (true) or `within` has passed (false). Bounded by counting
- * polls, not by interruption, so it also ends inside uninterruptible regions (scope finalizers, `acquireRelease`
- * releases), where `Effect.timeout` would wait forever for an effect that never completes. It always uses the
- * live clock (a `TestClock` would never advance inside a finalizer).
+ * SIGKILL every process group Sage started that may still be alive. Runs by itself when Node exits (also on
+ * `process.exit` during a kill grace period, e.g. a second Ctrl-C), so no command outlives Sage.
  */
-export const pollUntil = (done: () => boolean, within: Duration.DurationInput): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    const polls = Math.max(1, Math.ceil(Duration.toMillis(within) / Duration.toMillis(POLL)))
-    for (let i = 0; i < polls; i++) {
-      if (done()) return true
-      yield* Effect.sleep(POLL)
-    }
-    return done()
-  }).pipe(Effect.withClock(liveClock))
+export const killAllGroupsNow = (): void => {
+  for (const pgid of liveGroups) sendToGroup(pgid, "SIGKILL")
+  liveGroups.clear()
+}
+
+/** Stop tracking group `pgid` (known to be gone), so that the exit hook never signals a reused group id. */
+export const untrackGroup = (pgid: number): void => {
+  liveGroups.delete(pgid)
+}
+
+const track = (pgid: number): void => {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once("exit", killAllGroupsNow)
+  }
+  liveGroups.add(pgid)
+}
 
 /**
  * SIGTERM to the whole group, then SIGKILL if anything is still alive after `grace`. Safe to use in
  * finalizers (see `pollUntil`).
  */
-export const killGroup = (pgid: number, grace: Duration.DurationInput): Effect.Effect<void> =>
+export const killGroup = (pgid: number, grace: Duration.Input): Effect.Effect<void> =>
   Effect.gen(function* () {
-    if (!groupAlive(pgid)) return
+    if (!groupAlive(pgid)) {
+      liveGroups.delete(pgid)
+      return
+    }
     sendToGroup(pgid, "SIGTERM")
     const gone = yield* pollUntil(() => !groupAlive(pgid), grace)
-    if (!gone) sendToGroup(pgid, "SIGKILL")
+    if (!gone) {
+      sendToGroup(pgid, "SIGKILL")
+      yield* pollUntil(() => !groupAlive(pgid), Duration.seconds(5))
+    }
+    liveGroups.delete(pgid)
   })
 
-const spawnGroup = (options: ProcessGroupOptions): Effect.Effect<Running, ToolExecutionError> =>
-  Effect.async<Running, ToolExecutionError>((resume) => {
-    const child = spawn(options.command, [...options.args], {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+const destroyPipes = (child: ChildProcess): void => {
+  child.stdout?.destroy()
+  child.stderr?.destroy()
+}
+
+/**
+ * Start `command` as the leader of a new process group (stdin closed, stdout and stderr piped to `onOutput`).
+ * Not scoped: the caller owns the group and must `kill` it (see `runProcessGroup` for the scoped form).
+ */
+export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupProcess, ToolExecutionError> =>
+  Effect.callback<GroupProcess, ToolExecutionError>((resume) => {
     const fail = (error: Error) =>
       resume(
         Effect.fail(
@@ -207,63 +228,118 @@ const spawnGroup = (options: ProcessGroupOptions): Effect.Effect<Running, ToolEx
           })
         )
       )
-    if (child.pid === undefined) {
+    let child: ChildProcess
+    try {
+      child = spawn(options.command, [...options.args], {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    } catch (error) {
+      return fail(error instanceof Error ? error : new Error(String(error)))
+    }
+    const pid = child.pid
+    if (pid === undefined) {
       child.once("error", fail)
       return
     }
-    const running: Running = {
-      child,
-      pid: child.pid,
-      output: new OutputCollector(options.maxOutputBytes),
-      exit: undefined,
-      closed: false,
-      waiters: new Set()
-    }
-    const collect = (chunk: Buffer) => running.output.push(chunk)
-    child.stdout?.on("data", collect)
-    child.stderr?.on("data", collect)
+    track(pid)
+    const exited = Deferred.makeUnsafe<LeaderExit>()
+    const stdoutClosed = Deferred.makeUnsafe<void>()
+    const stderrClosed = Deferred.makeUnsafe<void>()
+    let exit: LeaderExit | undefined
+    child.stdout?.on("data", (chunk: Buffer) => options.onOutput(chunk, "stdout"))
+    child.stderr?.on("data", (chunk: Buffer) => options.onOutput(chunk, "stderr"))
+    child.stdout?.once("close", () => {
+      options.onClose?.("stdout")
+      Deferred.doneUnsafe(stdoutClosed, Effect.void)
+    })
+    child.stderr?.once("close", () => {
+      options.onClose?.("stderr")
+      Deferred.doneUnsafe(stderrClosed, Effect.void)
+    })
     child.on("error", () => undefined)
     child.once("exit", (code, signal) => {
-      running.exit = { code, signal }
-      notify(running)
+      exit = { code, signal }
+      Deferred.doneUnsafe(exited, Effect.succeed(exit))
     })
-    child.once("close", () => {
-      running.closed = true
-      notify(running)
-    })
-    resume(Effect.succeed(running))
+    resume(
+      Effect.succeed({
+        pid,
+        exit: () => exit,
+        exited: Deferred.await(exited),
+        closed: Effect.andThen(Deferred.await(stdoutClosed), Deferred.await(stderrClosed)),
+        kill: (grace) =>
+          Effect.andThen(
+            killGroup(pid, grace),
+            Effect.sync(() => destroyPipes(child))
+          )
+      })
+    )
   })
+
+export interface ProcessGroupOptions {
+  /** Executable and arguments (no shell is added). */
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  /** After this long the whole group is killed and `timedOut` is set. */
+  readonly timeout: Duration.Input
+  /** Between SIGTERM and SIGKILL. */
+  readonly killGrace: Duration.Input
+  /** Output bytes kept (head and tail). */
+  readonly maxOutputBytes: number
+  /** Names the tool in errors. */
+  readonly tool: string
+}
+
+export interface ProcessOutcome {
+  readonly pid: number
+  /** `null` when the process was ended by a signal. */
+  readonly exitCode: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly timedOut: boolean
+  /** stdout and stderr as they arrived, bounded (see `OutputCollector`). */
+  readonly output: string
+  readonly totalBytes: number
+  readonly cutBytes: number
+}
+
+/** How long to wait for the output pipes to close after the process exited (background children may hold them). */
+const DRAIN_AFTER_EXIT = Duration.millis(200)
 
 /**
  * Run a command as the leader of a new process group and wait for it. When it ends, times out or the fiber is
- * interrupted, the whole group is killed (SIGTERM, then SIGKILL after `killGrace`): nothing it started survives.
+ * interrupted, the whole group is killed by a finalizer (SIGTERM, then SIGKILL after `killGrace`): nothing it
+ * started survives.
  */
 export const runProcessGroup = (options: ProcessGroupOptions): Effect.Effect<ProcessOutcome, ToolExecutionError> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const running = yield* Effect.acquireRelease(spawnGroup(options), (r) =>
-        Effect.gen(function* () {
-          yield* killGroup(r.pid, options.killGrace)
-          r.child.stdout?.destroy()
-          r.child.stderr?.destroy()
-        })
+      const output = new OutputCollector(options.maxOutputBytes)
+      const group = yield* Effect.acquireRelease(
+        spawnGroup({ ...options, onOutput: (chunk) => output.push(chunk) }),
+        (g) => g.kill(options.killGrace)
       )
-      const exited = yield* waitUntil(running, (r) => r.exit !== undefined).pipe(Effect.timeoutOption(options.timeout))
+      const exited = yield* group.exited.pipe(Effect.timeoutOption(options.timeout))
       const timedOut = Option.isNone(exited)
       if (timedOut) {
-        yield* killGroup(running.pid, options.killGrace)
-        yield* waitUntil(running, (r) => r.exit !== undefined)
+        yield* killGroup(group.pid, options.killGrace)
+        yield* group.exited
       }
       // Let the pipes drain; a background child that still holds them is killed on release.
-      yield* waitUntil(running, (r) => r.closed).pipe(Effect.timeoutOption(DRAIN_AFTER_EXIT))
+      yield* group.closed.pipe(Effect.timeoutOption(DRAIN_AFTER_EXIT))
+      const exit = group.exit()
       return {
-        pid: running.pid,
-        exitCode: running.exit?.code ?? null,
-        signal: running.exit?.signal ?? null,
+        pid: group.pid,
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
         timedOut,
-        output: running.output.text(),
-        totalBytes: running.output.total,
-        cutBytes: running.output.cut
+        output: output.text(),
+        totalBytes: output.total,
+        cutBytes: output.cut
       } satisfies ProcessOutcome
     })
   )

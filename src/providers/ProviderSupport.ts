@@ -29,7 +29,7 @@ export const makeLLMClient = (options: {
   capabilities: options.capabilities,
   stream: options.stream,
   generate: Effect.fn("LLMClient.generate")(function* (request: LLMRequest) {
-    const state = yield* Stream.runFold(options.stream(request), emptyResponse, applyPart)
+    const state = yield* Stream.runFold(options.stream(request), () => emptyResponse, applyPart)
     return toResponse(state)
   })
 })

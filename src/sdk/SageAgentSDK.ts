@@ -1,89 +1,48 @@
 /**
  * SageAgentSDK: the plain-Promise facade for people who do not use Effect. One `ManagedRuntime` per instance,
- * built on first use; nothing runs at import. Its public types are plain TypeScript (`types.ts`,
- * `errors.ts`): nothing in its `.d.ts` refers to Effect, and custom tools are plain `CustomTool` objects.
+ * built on first use; nothing runs at import. Its public types are plain TypeScript (`types.ts`, `errors.ts`,
+ * `options.ts`): nothing in its `.d.ts` refers to Effect, and custom tools are plain `CustomTool` objects.
  *
  * ```ts
  * import { SageAgentSDK } from "sage-agent/sdk"
- * await using sage = new SageAgentSDK({ provider: "anthropic", cwd: process.cwd() })
- * const result = await sage.run("What does src/index.ts export?")
- * for await (const event of sage.stream("Run the tests")) if (event.type === "text.delta") process.stdout.write(event.text)
+ * const sage = new SageAgentSDK({ provider: "anthropic", cwd: process.cwd() })
+ * try {
+ *   const first = await sage.run("What does src/index.ts export?")
+ *   const next = await sage.run("And src/sdk?", { history: first.messages }) // continues the conversation
+ *   for await (const event of sage.stream("Run the tests")) if (event.type === "text.delta") process.stdout.write(event.text)
+ * } finally {
+ *   await sage.close() // stops every running turn; later calls reject with SageClosedError
+ * }
  * ```
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Outcome from "../agent/Outcome.js"
+import { ConfigError } from "../errors/ConfigError.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { type SageOptions, type SageServices, layerNode } from "../layers/SageLive.js"
+import { layerNode, type SageOptions, type SageServices } from "../layers/SageLive.js"
 import { Agent, type RunOptions } from "../services/Agent.js"
 import type { ApprovalAnswer } from "../services/Permissions.js"
 import type { Tool, ToolReturn } from "../services/Tool.js"
-import type { AgentEvent, CustomTool, PermissionMode, RunResult, ToolCall } from "./types.js"
 import { ToolOutput } from "../streams/ToolCall.js"
+import { AbortError, SageClosedError } from "./errors.js"
+import {
+  type CallOptions,
+  type CanUseTool,
+  type SageAgentSDKOptions,
+  validateCallOptions,
+  validateOptions
+} from "./options.js"
+import type { AgentEvent, CustomTool, RunResult, ToolCall } from "./types.js"
 
 export * from "./errors.js"
+export type { CallOptions, CanUseTool, CanUseToolResult, Provider, SageAgentSDKOptions } from "./options.js"
 export type * from "./types.js"
-
-/** The answer of a `canUseTool` callback. */
-export type CanUseToolResult =
-  | { readonly behavior: "allow"; readonly updatedInput?: unknown; readonly always?: boolean }
-  | { readonly behavior: "deny"; readonly message: string }
-
-export type CanUseTool = (
-  call: ToolCall,
-  context: { readonly signal: AbortSignal; readonly reason: string; readonly suggestion?: string }
-) => Promise<CanUseToolResult>
-
-export interface SageAgentSDKOptions {
-  readonly provider?: "anthropic" | "openai"
-  readonly model?: string
-  /** Defaults to the vendor's variable (`ANTHROPIC_API_KEY` / `OPENAI_API_KEY`). */
-  readonly apiKey?: string
-  readonly baseURL?: string
-  /** Workspace root; defaults to `process.cwd()`. */
-  readonly cwd?: string
-  readonly additionalDirectories?: ReadonlyArray<string>
-  readonly permissionMode?: PermissionMode
-  readonly allowedTools?: ReadonlyArray<string>
-  readonly disallowedTools?: ReadonlyArray<string>
-  /** Called for every tool call the permission rules say to ask about. Without it, asking means deny. */
-  readonly canUseTool?: CanUseTool
-  /** Custom tools, registered beside the built-ins (see `CustomTool`). */
-  readonly tools?: ReadonlyArray<CustomTool>
-  readonly maxSteps?: number
-  readonly maxConcurrency?: number
-  readonly maxTokens?: number
-  readonly systemPrompt?: string
-  /** OS sandbox for commands: `auto` (default: bubblewrap when available), `require`, or `off`. */
-  readonly sandbox?: "auto" | "require" | "off"
-  /** Whether sandboxed commands may use the network (default false). */
-  readonly sandboxNetwork?: boolean
-  /** WebFetch may reach private/loopback addresses only when allowed here. */
-  readonly webFetch?: { readonly allowPrivate?: boolean; readonly allowedHosts?: ReadonlyArray<string> }
-  /** Environment for commands (secrets are scrubbed); defaults to `process.env`. */
-  readonly env?: Readonly<Record<string, string | undefined>>
-}
-
-export interface CallOptions {
-  readonly signal?: AbortSignal
-  /** Earlier conversation (e.g. `previous.messages`) to continue from. */
-  readonly history?: RunResult["messages"]
-  readonly sessionId?: string
-}
-
-/** Rejection of an aborted call (`error.name === "AbortError"`). */
-export class AbortError extends Error {
-  override readonly name = "AbortError"
-  constructor(message = "The operation was aborted") {
-    super(message)
-  }
-}
 
 const approverFor = (canUseTool: CanUseTool) => ({
   approve: (call: ToolCall, request: { readonly reason: string; readonly suggestion?: string }) =>
@@ -101,7 +60,7 @@ const approverFor = (canUseTool: CanUseTool) => ({
               }
             : { type: "deny", reason: answer.message }
       ),
-      Effect.catchAll((error) =>
+      Effect.catch((error) =>
         Effect.succeed<ApprovalAnswer>({
           type: "deny",
           reason: `canUseTool failed: ${error instanceof Error ? error.message : String(error)}`
@@ -110,7 +69,7 @@ const approverFor = (canUseTool: CanUseTool) => ({
     )
 })
 
-const outputPieces = Schema.decodeUnknownEither(Schema.Array(ToolOutput))
+const decodeOutputPieces = Schema.decodeUnknownExit(Schema.Array(ToolOutput))
 
 const failureMessage = (name: string, error: unknown): string => {
   if (error instanceof Error && error.message !== "") return error.message
@@ -121,12 +80,12 @@ const failureMessage = (name: string, error: unknown): string => {
 /** What a custom tool's `execute` resolved with, checked (it may come from untyped JavaScript). */
 const toolReturn = (name: string, value: unknown): Effect.Effect<ToolReturn, ToolExecutionError> => {
   if (typeof value === "string") return Effect.succeed(value)
-  const pieces = outputPieces(value)
-  if (Either.isRight(pieces)) return Effect.succeed(pieces.right)
+  const pieces = decodeOutputPieces(value)
+  if (Exit.isSuccess(pieces)) return Effect.succeed(pieces.value)
   return Effect.fail(
     new ToolExecutionError({
       tool: name,
-      message: `Tool ${name} returned neither a string nor an array of output pieces:\n${ParseResult.TreeFormatter.formatErrorSync(pieces.left)}`
+      message: `Tool ${name} returned neither a string nor an array of output pieces:\n${String(Cause.squash(pieces.cause))}`
     })
   )
 }
@@ -153,104 +112,176 @@ const toTool = (custom: CustomTool): Tool.Any => {
   }
 }
 
+/** The SDK's options as the options of `layerNode` (the same mapping the CLI makes from its flags). */
+const sageOptions = (o: SageAgentSDKOptions): SageOptions => ({
+  provider: o.provider ?? "anthropic",
+  cwd: o.cwd ?? process.cwd(),
+  env: o.env ?? process.env,
+  ...(o.model === undefined ? {} : { model: o.model }),
+  ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }),
+  ...(o.baseURL === undefined ? {} : { baseURL: o.baseURL }),
+  ...(o.additionalDirectories === undefined ? {} : { additionalDirectories: o.additionalDirectories }),
+  ...(o.permissionMode === undefined ? {} : { permissionMode: o.permissionMode }),
+  ...(o.allowedTools === undefined ? {} : { allowedTools: o.allowedTools }),
+  ...(o.disallowedTools === undefined ? {} : { disallowedTools: o.disallowedTools }),
+  ...(o.tools === undefined ? {} : { tools: o.tools.map(toTool) }),
+  ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
+  ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
+  ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
+  ...(o.systemPrompt === undefined ? {} : { systemPrompt: o.systemPrompt }),
+  ...(o.appendSystemPrompt === undefined ? {} : { appendSystemPrompt: o.appendSystemPrompt }),
+  ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
+  ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
+  ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
+  ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) })
+})
+
+const runOptions = (call: CallOptions | undefined): RunOptions => ({
+  ...(call?.history === undefined ? {} : { history: call.history }),
+  ...(call?.sessionId === undefined ? {} : { sessionId: call.sessionId })
+})
+
+/** The call's options, checked like the constructor's (JavaScript callers have no compiler). */
+const checkCall = (method: string, prompt: unknown, options: unknown): CallOptions => {
+  if (typeof prompt !== "string") {
+    throw new ConfigError({
+      message: `${method}() expects the prompt as a string, got ${prompt === null ? "null" : typeof prompt}`,
+      source: "prompt"
+    })
+  }
+  return validateCallOptions(method, options)
+}
+
+/** Read at the time of the call (a signal can be aborted while a call awaits). */
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true
 
-/** Turn a failed exit into what a Promise user expects: the tagged error itself, or AbortError. */
-const squashExit = <A>(exit: Exit.Exit<A, unknown>, signal: AbortSignal | undefined): A => {
-  if (Exit.isSuccess(exit)) return exit.value
-  if (Cause.isInterruptedOnly(exit.cause) || isAborted(signal)) throw new AbortError()
-  const failure = Cause.failureOption(exit.cause)
-  if (Option.isSome(failure)) throw failure.value
-  throw Cause.squash(exit.cause)
-}
+const CLOSED_WHILE_RUNNING =
+  "This SageAgentSDK was closed while the call was running; create a new instance to run again"
 
 export class SageAgentSDK {
   readonly #options: SageAgentSDKOptions
   #runtime: ManagedRuntime.ManagedRuntime<SageServices, unknown> | undefined
+  /** Set by `close()`: resolves once everything this instance started has stopped. */
+  #closing: Promise<void> | undefined
+  /**
+   * Stops one open `stream()` (interrupts its turn and closes its scope). Its iterator runs on the runtime's
+   * context, not on the runtime, so disposing the runtime would not stop it; the fibers of `run()` are the
+   * runtime's own, which its disposal interrupts and awaits.
+   */
+  readonly #streams = new Set<() => Promise<unknown>>()
 
+  /** Checks the options at once: an invalid one throws `ConfigError` naming it (nothing is silently defaulted). */
   constructor(options: SageAgentSDKOptions = {}) {
-    this.#options = options
+    this.#options = validateOptions(options)
   }
 
-  #getRuntime(): ManagedRuntime.ManagedRuntime<SageServices, unknown> {
-    if (this.#runtime === undefined) {
-      const o = this.#options
-      const options: SageOptions = {
-        provider: o.provider ?? "anthropic",
-        cwd: o.cwd ?? process.cwd(),
-        env: o.env ?? process.env,
-        ...(o.model === undefined ? {} : { model: o.model }),
-        ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }),
-        ...(o.baseURL === undefined ? {} : { baseURL: o.baseURL }),
-        ...(o.additionalDirectories === undefined ? {} : { additionalDirectories: o.additionalDirectories }),
-        ...(o.permissionMode === undefined ? {} : { permissionMode: o.permissionMode }),
-        ...(o.allowedTools === undefined ? {} : { allowedTools: o.allowedTools }),
-        ...(o.disallowedTools === undefined ? {} : { disallowedTools: o.disallowedTools }),
-        ...(o.tools === undefined ? {} : { tools: o.tools.map(toTool) }),
-        ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
-        ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
-        ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
-        ...(o.systemPrompt === undefined ? {} : { system: o.systemPrompt }),
-        ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
-        ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
-        ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
-        ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) })
-      }
-      this.#runtime = ManagedRuntime.make(layerNode(options))
-    }
+  /** `SageClosedError` after `close()`. */
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new SageClosedError()
+  }
+
+  /** The runtime, made on first use (its layer is built by the first call that runs on it). */
+  #runtimeNow(): ManagedRuntime.ManagedRuntime<SageServices, unknown> {
+    this.#runtime ??= ManagedRuntime.make(layerNode(sageOptions(this.#options)))
     return this.#runtime
   }
 
-  #runOptions(call: CallOptions | undefined): RunOptions {
-    return {
-      ...(call?.history === undefined ? {} : { history: call.history }),
-      ...(call?.sessionId === undefined ? {} : { sessionId: call.sessionId })
+  /** Run `effect` on the runtime: `signal` interrupts it, and so does `close()` (disposing the runtime). */
+  async #call<A>(
+    runtime: ManagedRuntime.ManagedRuntime<SageServices, unknown>,
+    effect: Effect.Effect<A, unknown, SageServices>,
+    signal: AbortSignal | undefined
+  ): Promise<A> {
+    const exit = await runtime.runPromiseExit(effect, signal === undefined ? {} : { signal })
+    if (Exit.isSuccess(exit)) return exit.value
+    if (isAborted(signal)) throw new AbortError()
+    const outcome = Outcome.fromCause(exit.cause)
+    if (outcome.status === "interrupted") {
+      throw this.#closing === undefined ? new AbortError() : new SageClosedError(CLOSED_WHILE_RUNNING)
     }
-  }
-
-  /** Run one turn to the end. Rejects with the tagged error class on failure, `AbortError` on abort. */
-  async run(prompt: string, options?: CallOptions): Promise<RunResult> {
-    const signal = options?.signal
-    if (signal?.aborted === true) throw new AbortError()
-    const program = Effect.scoped(
-      Effect.flatMap(Agent, (agent) =>
-        Effect.flatMap(agent.start(prompt, this.#runOptions(options)), (execution) => execution.result)
-      )
-    )
-    const exit = await this.#getRuntime().runPromiseExit(program, signal === undefined ? {} : { signal })
-    return squashExit(exit, signal)
+    // The tagged error itself (an instance of the classes in `errors.ts`), or the defect.
+    throw Cause.squash(exit.cause)
   }
 
   /**
-   * Stream the turn's events. Breaking out of the `for await` loop (or aborting) interrupts the turn; an
-   * aborted stream throws `AbortError`.
+   * Run one turn to the end and resolve with its result. Only the result is kept, not the turn's events. Rejects
+   * with the tagged error class on failure, `AbortError` on abort, `SageClosedError` when the instance is (or
+   * gets) closed. Pass `{ history: previous.messages }` to continue a conversation.
+   */
+  async run(prompt: string, options?: CallOptions): Promise<RunResult> {
+    this.#assertOpen()
+    const call = checkCall("run", prompt, options)
+    const signal = call.signal
+    if (isAborted(signal)) throw new AbortError()
+    const runtime = this.#runtimeNow()
+    const program = Effect.scoped(
+      Effect.flatMap(Agent, (agent) =>
+        Effect.flatMap(agent.start(prompt, runOptions(call)), (execution) => execution.result)
+      )
+    )
+    return this.#call(runtime, program, signal)
+  }
+
+  /**
+   * Stream the turn's events. Breaking out of the `for await` loop (or aborting) interrupts the turn; an aborted
+   * stream throws `AbortError`, one stopped by `close()` throws `SageClosedError`.
    */
   async *stream(prompt: string, options?: CallOptions): AsyncGenerator<AgentEvent, void, undefined> {
-    const signal = options?.signal
-    if (signal?.aborted === true) throw new AbortError()
-    const runtime = await this.#getRuntime().runtime()
-    const events = Stream.unwrap(Effect.map(Agent, (agent) => agent.run(prompt, this.#runOptions(options))))
-    const iterator: AsyncIterator<AgentEvent> = Stream.toAsyncIterableRuntime(events, runtime)[Symbol.asyncIterator]()
-    const aborted = new Promise<IteratorResult<AgentEvent>>((_, reject) => {
-      signal?.addEventListener("abort", () => reject(new AbortError()), { once: true })
+    this.#assertOpen()
+    const call = checkCall("stream", prompt, options)
+    const signal = call.signal
+    if (isAborted(signal)) throw new AbortError()
+    const runtime = this.#runtimeNow()
+    const context = await this.#call(runtime, Effect.context<SageServices>(), signal)
+    if (this.#closing !== undefined) throw new SageClosedError(CLOSED_WHILE_RUNNING)
+    const events = Context.get(context, Agent).run(prompt, runOptions(call))
+    const iterator = Stream.toAsyncIterableWith(events, context)[Symbol.asyncIterator]()
+    let stoppedByClose = false
+    const stop = (): Promise<unknown> => {
+      stoppedByClose = true
+      return iterator.return?.() ?? Promise.resolve()
+    }
+    this.#streams.add(stop)
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortError())
+      signal?.addEventListener("abort", onAbort, { once: true })
     })
     aborted.catch(() => {})
     try {
       while (true) {
         const next = await Promise.race([iterator.next(), aborted])
-        if (next.done) return
+        if (next.done) {
+          if (stoppedByClose) throw new SageClosedError(CLOSED_WHILE_RUNNING)
+          return
+        }
         yield next.value
       }
     } catch (error) {
       if (isAborted(signal)) throw new AbortError()
+      if (stoppedByClose) throw new SageClosedError(CLOSED_WHILE_RUNNING)
       throw error
     } finally {
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort)
+      this.#streams.delete(stop)
       await iterator.return?.()
     }
   }
 
-  /** Stop everything this instance started and release its resources. */
-  async close(): Promise<void> {
+  /**
+   * Stop everything this instance started and release its resources: every running turn is interrupted (its
+   * model request aborted, its commands killed) and awaited, then the runtime is disposed. Calls still running
+   * reject with `SageClosedError`, and so does every later call. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  async #shutdown(): Promise<void> {
+    await Promise.allSettled(Array.from(this.#streams, (stop) => stop()))
+    // Interrupts and awaits every fiber the runtime started (running `run()` calls, a layer build), then
+    // releases the layer's resources.
     const runtime = this.#runtime
     this.#runtime = undefined
     if (runtime !== undefined) await runtime.dispose()

@@ -101,7 +101,11 @@ export interface ConfigErrorFields {
   readonly source?: string
 }
 
-/** Configuration is missing or invalid (e.g. no API key): `source` names what to fix. */
+/**
+ * Configuration is missing or invalid: no API key (`source` is the variable), or an invalid `SageAgentSDK` option
+ * (thrown by the constructor; `source` is the option, e.g. `provider` or `tools[0].execute`, and the message names
+ * the bad value and the accepted values).
+ */
 export interface ConfigError extends SageErrorBase {
   readonly _tag: "ConfigError"
   readonly source?: string
@@ -141,8 +145,28 @@ export interface ToolRegistrationError extends SageErrorBase {
 /** Everything that can end a turn with a failure (tool failures never do: they become results). */
 export type AgentError = LLMError | ConfigError | PermissionError | SessionError
 
+/**
+ * A call on a `SageAgentSDK` that was closed, or a turn that `close()` stopped while it ran. Create a new instance
+ * to run again.
+ */
+export class SageClosedError extends Error implements SageErrorBase {
+  readonly _tag = "SageClosedError"
+  override readonly name = "SageClosedError"
+  constructor(message = "This SageAgentSDK was closed; create a new instance to run again") {
+    super(message)
+  }
+}
+
+/** Rejection of a call stopped by its `AbortSignal` (`error.name === "AbortError"`). */
+export class AbortError extends Error {
+  override readonly name = "AbortError"
+  constructor(message = "The operation was aborted") {
+    super(message)
+  }
+}
+
 /** Every error `SageAgentSDK` rejects with, besides `AbortError`. */
-export type SageError = AgentError | ToolRegistrationError
+export type SageError = AgentError | ToolRegistrationError | SageClosedError
 
 export const AuthenticationError: SageErrorClass<AuthenticationError, ProviderErrorFields> = Errors.AuthenticationError
 export const ProviderPermissionError: SageErrorClass<ProviderPermissionError, ProviderErrorFields> =
@@ -176,7 +200,8 @@ const classes = [
   Errors.ConfigError,
   Errors.PermissionError,
   Errors.SessionError,
-  Errors.ToolRegistrationError
+  Errors.ToolRegistrationError,
+  SageClosedError
 ] as const
 
 /** Whether `error` is one of the errors above (an instance of one of their classes). */
@@ -189,7 +214,8 @@ export const isSageError = (error: unknown): error is SageError => classes.some(
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type Assert<T extends true> = T
 type Flat<T> = { [K in keyof T]: T[K] }
-type FieldsOf<C extends abstract new (...args: never) => unknown> = Flat<ConstructorParameters<C>[0]>
+/** The constructor's fields, without the optional `_tag` every tagged error's constructor also accepts. */
+type FieldsOf<C extends abstract new (...args: never) => unknown> = Flat<Omit<ConstructorParameters<C>[0], "_tag">>
 type InstanceOf<C extends abstract new (...args: never) => unknown> = InstanceType<C>
 
 /**

@@ -12,7 +12,10 @@ import type { PermissionMode } from "./Permissions.js"
 export interface RunOptions {
   /** Earlier conversation to continue from. */
   readonly history?: ReadonlyArray<Message>
-  readonly system?: string
+  /** Replaces the agent's system prompt for this turn (environment, tool guidance, instruction files). */
+  readonly systemPrompt?: string
+  /** Appended to the system prompt of this turn (after the agent's own `appendSystemPrompt`). */
+  readonly appendSystemPrompt?: string
   readonly model?: string
   readonly maxSteps?: number
   readonly maxTokens?: number
@@ -39,7 +42,13 @@ export interface RunResult {
 export interface AgentExecution {
   readonly sessionId: string
   readonly turnId: string
-  /** Every event of the turn, from the start (replayed to late subscribers). */
+  /**
+   * The turn's events, with exactly one terminal event (`turn.ended`, `interrupted` or `failed`; after `failed`
+   * the stream fails with the error). A subscriber sees every event published after it subscribed, plus the last
+   * few before (a bounded replay window, so subscribing right after `start` misses nothing). Events are not kept
+   * for anyone else: a turn nobody reads holds only that window in memory. A subscriber that stops reading
+   * holds the turn back (backpressure); end its stream to let go.
+   */
   readonly events: Stream.Stream<AgentEvent, AgentError>
   readonly result: Effect.Effect<RunResult, AgentError>
   readonly state: Effect.Effect<AgentState>
@@ -51,9 +60,12 @@ export declare namespace Agent {
   interface Service {
     /** Run one turn. Ending the stream early (or interrupting it) interrupts the turn. */
     readonly run: (prompt: string, options?: RunOptions) => Stream.Stream<AgentEvent, AgentError>
-    /** Start a turn in the background of the given scope. */
+    /**
+     * Start a turn in the background of the given scope (closing the scope interrupts it). `run` is
+     * `start` viewed as its event stream.
+     */
     readonly start: (prompt: string, options?: RunOptions) => Effect.Effect<AgentExecution, never, Scope.Scope>
   }
 }
 
-export class Agent extends Context.Tag("sage/Agent")<Agent, Agent.Service>() {}
+export class Agent extends Context.Service<Agent, Agent.Service>()("sage/Agent") {}

@@ -13,4 +13,4 @@ export declare namespace EventBus {
   }
 }
 
-export class EventBus extends Context.Tag("sage/EventBus")<EventBus, EventBus.Service>() {}
+export class EventBus extends Context.Service<EventBus, EventBus.Service>()("sage/EventBus") {}

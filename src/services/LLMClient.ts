@@ -56,7 +56,7 @@ export declare namespace LLMClient {
   }
 }
 
-export class LLMClient extends Context.Tag("sage/LLMClient")<LLMClient, LLMClient.Service>() {}
+export class LLMClient extends Context.Service<LLMClient, LLMClient.Service>()("sage/LLMClient") {}
 
 /** A named provider and how to build its `LLMClient` layer from configuration. */
 export interface LLMProvider<Options = unknown> {

@@ -22,8 +22,18 @@ export type PermissionDecision =
   | { readonly type: "allow"; readonly source: string }
   /** `reason` is shown to the model. */
   | { readonly type: "deny"; readonly reason: string; readonly source: string }
-  /** Needs an answer from the user (or `canUseTool`). `suggestion` is the rule "allow always" would save. */
-  | { readonly type: "ask"; readonly reason: string; readonly source: string; readonly suggestion?: string }
+  /**
+   * Needs an answer from the user (or `canUseTool`). `suggestion` is the rule "allow always" would save. `hint`
+   * says, for a person or a model, what would allow the call without a question (rules, a permission mode),
+   * checked by deciding again, or that nothing short of changing an ask/deny rule would.
+   */
+  | {
+      readonly type: "ask"
+      readonly reason: string
+      readonly source: string
+      readonly suggestion?: string
+      readonly hint?: string
+    }
 
 export declare namespace Permissions {
   interface Service {
@@ -33,7 +43,7 @@ export declare namespace Permissions {
   }
 }
 
-export class Permissions extends Context.Tag("sage/Permissions")<Permissions, Permissions.Service>() {}
+export class Permissions extends Context.Service<Permissions, Permissions.Service>()("sage/Permissions") {}
 
 /** An answer to an `ask`. */
 export type ApprovalAnswer =
@@ -51,4 +61,4 @@ export declare namespace Approver {
 }
 
 /** Answers `ask` decisions. When no approver is provided, the agent denies and names the flag that would allow. */
-export class Approver extends Context.Tag("sage/Approver")<Approver, Approver.Service>() {}
+export class Approver extends Context.Service<Approver, Approver.Service>()("sage/Approver") {}

@@ -1,7 +1,9 @@
 /**
- * The OS sandbox contract: commands the agent runs (Bash, background shells) are started through `wrap`, which
- * returns the argv that runs them confined: writes only inside the workspace roots (and a private /tmp), no
- * network unless allowed. Bubblewrap implements it on Linux (`src/layers/SandboxBubblewrap.ts`).
+ * The OS sandbox contract: how the commands the agent runs (Bash, background shells) are started. `wrap`
+ * returns the argv that runs a command confined (writes only inside the workspace roots and a private /tmp, no
+ * network unless allowed), and `env` is the environment they start with (the host's, credentials removed).
+ * `SandboxLive.layer` (`src/layers/SandboxLive.ts`) implements it with bubblewrap on Linux; a user may provide
+ * their own.
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
@@ -20,7 +22,9 @@ export declare namespace Sandbox {
     readonly name: Effect.Effect<string>
     /** The argv that runs `argv` inside the sandbox; fails when a required sandbox cannot start. */
     readonly wrap: (argv: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, ToolExecutionError>
+    /** The complete environment commands start with (already free of credentials). */
+    readonly env: Readonly<Record<string, string>>
   }
 }
 
-export class Sandbox extends Context.Tag("sage/Sandbox")<Sandbox, Sandbox.Service>() {}
+export class Sandbox extends Context.Service<Sandbox, Sandbox.Service>()("sage/Sandbox") {}

@@ -48,7 +48,7 @@ export interface Tool<I = unknown> {
   readonly name: string
   readonly description: string
   /** Decodes the model's raw input before `execute`. */
-  readonly input: Schema.Schema<I, unknown>
+  readonly input: Schema.Codec<I, unknown>
   /** The JSON Schema the model sees, generated from `input`. */
   readonly jsonSchema: Record<string, unknown>
   readonly readOnly: boolean

@@ -19,4 +19,4 @@ export declare namespace ToolRegistry {
   }
 }
 
-export class ToolRegistry extends Context.Tag("sage/ToolRegistry")<ToolRegistry, ToolRegistry.Service>() {}
+export class ToolRegistry extends Context.Service<ToolRegistry, ToolRegistry.Service>()("sage/ToolRegistry") {}

@@ -7,7 +7,6 @@
  * `type`s: `decodeAgentEvent` turns them into `UnknownAgentEvent` instead of failing.
  */
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Message } from "./Message.js"
 import { typed } from "./Tagged.js"
@@ -27,7 +26,7 @@ const envelope = {
 const event = <const T extends string, F extends Schema.Struct.Fields>(type: T, fields: F) =>
   typed(type, { ...envelope, ...fields })
 
-export const AgentState = Schema.Literal(
+export const AgentState = Schema.Literals([
   "ready",
   "thinking",
   "executing_tools",
@@ -35,10 +34,10 @@ export const AgentState = Schema.Literal(
   "completed",
   "failed",
   "cancelled"
-)
+])
 export type AgentState = typeof AgentState.Type
 
-export const PermissionDecisionKind = Schema.Literal("allow", "deny", "ask")
+export const PermissionDecisionKind = Schema.Literals(["allow", "deny", "ask"])
 
 export const SessionStarted = event("session.started", {
   cwd: Schema.String,
@@ -77,7 +76,7 @@ export const PermissionRequested = event("permission.requested", {
 export const PermissionResolved = event("permission.resolved", {
   turnId: Schema.String,
   callId: Schema.String,
-  decision: Schema.Literal("allow", "deny"),
+  decision: Schema.Literals(["allow", "deny"]),
   /** Who decided: a mode, a rule, the user / callback, or the headless default. */
   source: Schema.String,
   reason: Schema.optional(Schema.String)
@@ -108,7 +107,7 @@ export const StateChanged = event("state.changed", { from: AgentState, to: Agent
 export const MessageAppended = event("message", { turnId: Schema.String, message: Message })
 export const TodoItem = Schema.Struct({
   content: Schema.String,
-  status: Schema.Literal("pending", "in_progress", "completed"),
+  status: Schema.Literals(["pending", "in_progress", "completed"]),
   activeForm: Schema.optional(Schema.String)
 })
 export const TodosUpdated = event("todos.updated", { todos: Schema.Array(TodoItem) })
@@ -118,7 +117,7 @@ export const Failed = event("failed", {
   error: Schema.Struct({ tag: Schema.String, message: Schema.String, retryable: Schema.optional(Schema.Boolean) })
 })
 
-export const AgentEvent = Schema.Union(
+export const AgentEvent = Schema.Union([
   SessionStarted,
   SessionEnded,
   TurnStarted,
@@ -141,7 +140,7 @@ export const AgentEvent = Schema.Union(
   TodosUpdated,
   Interrupted,
   Failed
-)
+])
 export type AgentEvent = typeof AgentEvent.Type
 export type AgentEventType = AgentEvent["type"]
 export type AgentEventOf<T extends AgentEventType> = Extract<AgentEvent, { readonly type: T }>
@@ -154,14 +153,19 @@ export interface UnknownAgentEvent {
 }
 
 export const AGENT_EVENT_TYPES: ReadonlySet<string> = new Set(
-  AgentEvent.members.map((member) => member.fields.type.literals[0])
+  AgentEvent.members.map((member) => member.fields.type.literal)
 )
 
 /** The fields an event producer fills in; the envelope adds `v` and `timestamp`. */
 export type EventBody<T extends AgentEventType> = Omit<AgentEventOf<T>, "v" | "timestamp">
 
 const encodeSync = Schema.encodeSync(AgentEvent)
-const decodeKnown = Schema.decodeUnknown(AgentEvent)
+const decodeKnown = Schema.decodeUnknownEffect(AgentEvent)
+/** What is read first: the `type` (and `v`) that decide whether the event is known. */
+const decodeHead = Schema.decodeUnknownEffect(
+  Schema.Struct({ type: Schema.String, v: Schema.optional(Schema.Unknown) })
+)
+const decodeJson = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Unknown))
 
 /** The event as plain JSON-ready data. */
 export const encodeAgentEvent = (e: AgentEvent): unknown => encodeSync(e)
@@ -170,31 +174,19 @@ export const encodeAgentEvent = (e: AgentEvent): unknown => encodeSync(e)
 export const agentEventToJson = (e: AgentEvent): string => JSON.stringify(encodeSync(e))
 
 /**
- * Decode an event. A known `type` with bad fields fails with a `ParseError`; an unknown `type` (or a newer
- * protocol version) succeeds as an `UnknownAgentEvent`.
+ * Decode an event. Input without a string `type`, or a known `type` with bad fields, fails with a `SchemaError`;
+ * an unknown `type` (or a newer protocol version) succeeds as an `UnknownAgentEvent`.
  */
-export const decodeAgentEvent = (
-  input: unknown
-): Effect.Effect<AgentEvent | UnknownAgentEvent, ParseResult.ParseError> => {
-  if (typeof input !== "object" || input === null || typeof (input as { type?: unknown }).type !== "string") {
-    return Effect.fail(
-      new ParseResult.ParseError({
-        issue: new ParseResult.Type(Schema.Struct({ type: Schema.String }).ast, input, "an event needs a string type")
-      })
+export const decodeAgentEvent = (input: unknown): Effect.Effect<AgentEvent | UnknownAgentEvent, Schema.SchemaError> =>
+  decodeHead(input).pipe(
+    Effect.flatMap(
+      ({ type, v }): Effect.Effect<AgentEvent | UnknownAgentEvent, Schema.SchemaError> =>
+        !AGENT_EVENT_TYPES.has(type) || (typeof v === "number" && v > PROTOCOL_VERSION)
+          ? Effect.succeed({ type: "unknown", originalType: type, raw: input })
+          : decodeKnown(input)
     )
-  }
-  const { type, v } = input as { type: string; v?: unknown }
-  if (!AGENT_EVENT_TYPES.has(type) || (typeof v === "number" && v > PROTOCOL_VERSION)) {
-    return Effect.succeed({ type: "unknown", originalType: type, raw: input })
-  }
-  return decodeKnown(input)
-}
+  )
 
-/** Decode one JSON line. Invalid JSON fails with a `ParseError`. */
-export const decodeAgentEventJson = (
-  line: string
-): Effect.Effect<AgentEvent | UnknownAgentEvent, ParseResult.ParseError> =>
-  Effect.try({
-    try: () => JSON.parse(line) as unknown,
-    catch: () => new ParseResult.ParseError({ issue: new ParseResult.Type(Schema.String.ast, line, "not a JSON line") })
-  }).pipe(Effect.flatMap(decodeAgentEvent))
+/** Decode one JSON line. Invalid JSON fails with a `SchemaError`. */
+export const decodeAgentEventJson = (line: string): Effect.Effect<AgentEvent | UnknownAgentEvent, Schema.SchemaError> =>
+  decodeJson(line).pipe(Effect.flatMap(decodeAgentEvent))

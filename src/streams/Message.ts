@@ -4,10 +4,10 @@ import { typed } from "./Tagged.js"
 export const TextBlock = typed("text", { text: Schema.String })
 export type TextBlock = typeof TextBlock.Type
 
-export const ImageSource = Schema.Union(
+export const ImageSource = Schema.Union([
   typed("base64", { mediaType: Schema.String, data: Schema.String }),
   typed("url", { url: Schema.String })
-)
+])
 export type ImageSource = typeof ImageSource.Type
 
 export const ImageBlock = typed("image", { source: ImageSource })
@@ -35,22 +35,22 @@ export type RedactedThinkingBlock = typeof RedactedThinkingBlock.Type
 /** The answer to one tool_use, sent back to the model. */
 export const ToolResultBlock = typed("tool_result", {
   toolUseId: Schema.String,
-  content: Schema.Array(Schema.Union(TextBlock, ImageBlock)),
+  content: Schema.Array(Schema.Union([TextBlock, ImageBlock])),
   isError: Schema.Boolean
 })
 export type ToolResultBlock = typeof ToolResultBlock.Type
 
-export const ContentBlock = Schema.Union(
+export const ContentBlock = Schema.Union([
   TextBlock,
   ImageBlock,
   ToolUseBlock,
   ToolResultBlock,
   ThinkingBlock,
   RedactedThinkingBlock
-)
+])
 export type ContentBlock = typeof ContentBlock.Type
 
-export const Role = Schema.Literal("system", "user", "assistant", "tool")
+export const Role = Schema.Literals(["system", "user", "assistant", "tool"])
 export type Role = typeof Role.Type
 
 /** One conversation message. `tool` messages hold the tool_result blocks answering the previous assistant turn. */

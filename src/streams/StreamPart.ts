@@ -50,7 +50,7 @@ export const RetryPart = typed("retry", {
   message: Schema.String
 })
 
-export const StreamPart = Schema.Union(
+export const StreamPart = Schema.Union([
   MetadataPart,
   TextDeltaPart,
   ReasoningDeltaPart,
@@ -62,7 +62,7 @@ export const StreamPart = Schema.Union(
   UsagePart,
   FinishPart,
   RetryPart
-)
+])
 export type StreamPart = typeof StreamPart.Type
 export type StreamPartOf<T extends StreamPart["type"]> = Extract<StreamPart, { readonly type: T }>
 

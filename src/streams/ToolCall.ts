@@ -9,15 +9,15 @@ export const ToolCall = Schema.Struct({
 })
 export type ToolCall = typeof ToolCall.Type
 
-export const ToolResultStatus = Schema.Literal("success", "error", "timeout", "cancelled", "denied")
+export const ToolResultStatus = Schema.Literals(["success", "error", "timeout", "cancelled", "denied"])
 export type ToolResultStatus = typeof ToolResultStatus.Type
 
 /** One piece of tool output: text, a JSON value, or an image for vision models. */
-export const ToolOutput = Schema.Union(
+export const ToolOutput = Schema.Union([
   typed("text", { text: Schema.String }),
   typed("json", { value: Schema.Unknown }),
   typed("image", { mediaType: Schema.String, data: Schema.String })
-)
+])
 export type ToolOutput = typeof ToolOutput.Type
 
 /** The outcome of one tool call. */
@@ -34,7 +34,7 @@ export type ToolResult = typeof ToolResult.Type
 export const ToolDefinition = Schema.Struct({
   name: Schema.String,
   description: Schema.String,
-  inputSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  inputSchema: Schema.Record(Schema.String, Schema.Unknown)
 })
 export type ToolDefinition = typeof ToolDefinition.Type
 

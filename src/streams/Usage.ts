@@ -1,12 +1,19 @@
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+
+/** A token counter: 0 when absent, both when decoding and when constructing. */
+const count = Schema.Finite.pipe(
+  Schema.withDecodingDefaultType(Effect.succeed(0)),
+  Schema.withConstructorDefault(Effect.succeed(0))
+)
 
 /** Token usage of one response or, summed, of a whole run. */
 export class Usage extends Schema.Class<Usage>("Usage")({
-  inputTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  outputTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  cacheReadTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  cacheWriteTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  reasoningTokens: Schema.optionalWith(Schema.Number, { default: () => 0 })
+  inputTokens: count,
+  outputTokens: count,
+  cacheReadTokens: count,
+  cacheWriteTokens: count,
+  reasoningTokens: count
 }) {
   static readonly empty: Usage = new Usage({})
 
@@ -29,7 +36,7 @@ export class Usage extends Schema.Class<Usage>("Usage")({
  * Why a response (or a run) stopped. The first group comes from models; `max_steps`, `interrupted` and
  * `error` are set by the agent loop.
  */
-export const StopReason = Schema.Literal(
+export const StopReason = Schema.Literals([
   "end_turn",
   "tool_use",
   "max_tokens",
@@ -41,5 +48,5 @@ export const StopReason = Schema.Literal(
   "interrupted",
   "error",
   "other"
-)
+])
 export type StopReason = typeof StopReason.Type

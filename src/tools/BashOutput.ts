@@ -5,16 +5,28 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { type BackgroundShells, describeStatus } from "../process/BackgroundShells.js"
+import { describeStatus } from "../process/BackgroundShells.js"
+import { BackgroundShells } from "../services/BackgroundShells.js"
 import { stripControlSequences } from "./Bash.js"
 import { Tool } from "./Tool.js"
 
+const compileFilter = (filter: string | undefined) =>
+  Effect.try({
+    try: () => (filter === undefined ? undefined : new RegExp(filter)),
+    catch: (error) =>
+      new ToolExecutionError({
+        tool: "BashOutput",
+        message: `Invalid filter regular expression ${JSON.stringify(filter)}: ${error instanceof Error ? error.message : String(error)}`
+      })
+  })
+
 /**
- * The `BashOutput` tool for `shells`. Read-only (it only reads what a shell already printed; each call moves the
- * shell's read position), runs in parallel with other calls.
+ * The `BashOutput` tool, on the session's `BackgroundShells`. Read-only (it only reads what a shell already
+ * printed; each call moves the shell's read position), runs in parallel with other calls.
  */
-export const makeBashOutputTool = (shells: BackgroundShells) =>
-  Tool.make({
+export const BashOutputTool = Effect.gen(function* () {
+  const shells = yield* BackgroundShells
+  return Tool.make({
     name: "BashOutput",
     description: [
       "Get the output of a background shell (started with Bash run_in_background) produced since the last BashOutput call for it, and its status (running, exited with code N, killed).",
@@ -22,9 +34,9 @@ export const makeBashOutputTool = (shells: BackgroundShells) =>
       "Only the most recent output is kept while nobody reads it."
     ].join(" "),
     input: Schema.Struct({
-      shell_id: Schema.String.annotations({ description: "The shell id that Bash returned, e.g. bash_1" }),
-      filter: Schema.optional(
-        Schema.String.annotations({
+      shell_id: Schema.String.annotate({ description: "The shell id that Bash returned, e.g. bash_1" }),
+      filter: Schema.optionalKey(
+        Schema.String.annotate({
           description: "A JavaScript regular expression; only output lines matching it are returned"
         })
       )
@@ -32,14 +44,7 @@ export const makeBashOutputTool = (shells: BackgroundShells) =>
     readOnly: true,
     execute: ({ shell_id, filter }) =>
       Effect.gen(function* () {
-        const matcher = yield* Effect.try({
-          try: () => (filter === undefined ? undefined : new RegExp(filter)),
-          catch: (error) =>
-            new ToolExecutionError({
-              tool: "BashOutput",
-              message: `Invalid filter regular expression ${JSON.stringify(filter)}: ${(error as Error).message}`
-            })
-        })
+        const matcher = yield* compileFilter(filter)
         const result = yield* shells.read(shell_id)
         let output = stripControlSequences(result.output)
         if (matcher !== undefined) {
@@ -57,3 +62,4 @@ export const makeBashOutputTool = (shells: BackgroundShells) =>
         return lines.join("\n")
       })
   })
+})

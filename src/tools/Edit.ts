@@ -6,14 +6,15 @@
  * file is mostly CRLF, `old_string` is matched as given first and, if it is not found, with its line breaks
  * turned into CRLF; `new_string`'s bare LF line breaks are always written as CRLF. LF files are left alone.
  */
-import * as fs from "node:fs/promises"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { looksBinary, numberLine } from "./Read.js"
+import { FileState } from "../services/FileState.js"
+import { Workspace } from "../services/Workspace.js"
+import { isNotFound, looksBinary, numberLine, platformMessage } from "./Read.js"
 import { Tool } from "./Tool.js"
-import { atomicWrite, type FileEditOptions, resolveWritable } from "./Write.js"
-import type { Workspace } from "../workspace/Workspace.js"
+import { atomicWrite } from "./Write.js"
 
 /** One exact-string replacement. */
 export interface EditSpec {
@@ -124,74 +125,87 @@ export interface EditTarget {
   readonly content: string
 }
 
+/** The services a file-changing tool works on. */
+export interface EditServices {
+  readonly workspace: Workspace.Service
+  readonly fileState: FileState.Service
+  readonly fs: FileSystem.FileSystem
+}
+
+/** The services of a file-changing tool, from context. */
+export const editServices: Effect.Effect<EditServices, never, Workspace | FileState | FileSystem.FileSystem> =
+  Effect.all({ workspace: Workspace, fileState: FileState, fs: FileSystem.FileSystem })
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
 /**
- * Resolve `file_path` for a file-changing tool, load it as UTF-8 text and run the read-before-write check.
+ * Resolve `filePath` for a file-changing tool, load it as UTF-8 text and run the read-before-write check.
  * Refuses missing files (suggesting Write), directories, special files, files over `MAX_EDIT_BYTES`, binary
  * files and invalid UTF-8 (which a text round trip would damage).
  */
 export const loadForEdit = (
-  workspace: Workspace,
-  options: FileEditOptions,
+  services: EditServices,
   filePath: string,
   tool: string
 ): Effect.Effect<EditTarget, ToolExecutionError> =>
   Effect.gen(function* () {
+    const { workspace, fileState, fs } = services
     const fail = (message: string) => new ToolExecutionError({ tool, message })
-    const resolved = yield* resolveWritable(workspace, filePath, tool, options.allowProtected)
-    const stat = yield* Effect.tryPromise({
-      try: () => fs.stat(resolved),
-      catch: (error) => {
-        const code = (error as NodeJS.ErrnoException).code
-        return fail(
-          code === "ENOENT" || code === "ENOTDIR"
-            ? `File does not exist: ${filePath}. To create a new file, use Write.`
-            : `Cannot read ${filePath}: ${(error as Error).message}`
+    const resolved = yield* workspace.resolveWritable(filePath).pipe(Effect.mapError((e) => fail(e.message)))
+    const info = yield* fs
+      .stat(resolved)
+      .pipe(
+        Effect.mapError((error) =>
+          fail(
+            isNotFound(error)
+              ? `File does not exist: ${filePath}. To create a new file, use Write.`
+              : `Cannot read ${filePath}: ${platformMessage(error)}`
+          )
         )
-      }
-    })
-    if (stat.isDirectory()) return yield* fail(`${filePath} is a directory, not a file.`)
-    if (!stat.isFile()) return yield* fail(`${filePath} is not a regular file (a device, socket or pipe).`)
-    if (stat.size > MAX_EDIT_BYTES) {
+      )
+    if (info.type === "Directory") return yield* fail(`${filePath} is a directory, not a file.`)
+    if (info.type !== "File") return yield* fail(`${filePath} is not a regular file (a device, socket or pipe).`)
+    const size = Number(info.size)
+    if (size > MAX_EDIT_BYTES) {
       return yield* fail(
-        `${filePath} is ${stat.size} bytes; ${tool} only changes files up to ${MAX_EDIT_BYTES} bytes. Use Bash (e.g. sed) for very large files.`
+        `${filePath} is ${size} bytes; ${tool} only changes files up to ${MAX_EDIT_BYTES} bytes. Use Bash (e.g. sed) for very large files.`
       )
     }
-    const bytes = yield* Effect.tryPromise({
-      try: () => fs.readFile(resolved),
-      catch: (error) => fail(`Cannot read ${filePath}: ${(error as Error).message}`)
-    })
+    const bytes = yield* fs
+      .readFile(resolved)
+      .pipe(Effect.mapError((error) => fail(`Cannot read ${filePath}: ${platformMessage(error)}`)))
     if (looksBinary(bytes.subarray(0, 8192))) {
       return yield* fail(`${filePath} looks like a binary file; ${tool} only changes text files.`)
     }
-    const content = bytes.toString("utf8")
-    if (!Buffer.from(content, "utf8").equals(bytes)) {
-      return yield* fail(`${filePath} is not valid UTF-8 text; ${tool} would damage it. Use Bash to change it.`)
-    }
-    yield* options.fileState.checkWritable(resolved, tool, bytes)
+    const content = yield* Effect.try({
+      try: () => utf8.decode(bytes),
+      catch: () => fail(`${filePath} is not valid UTF-8 text; ${tool} would damage it. Use Bash to change it.`)
+    })
+    yield* fileState.checkWritable(resolved, bytes).pipe(Effect.mapError((e) => fail(e.message)))
     return { resolved, content }
   })
 
 /** Write `content` atomically to a loaded target and record the write in the file state. */
 export const commitEdit = (
-  options: FileEditOptions,
+  services: EditServices,
   target: EditTarget,
   content: string,
   tool: string,
   filePath: string
 ): Effect.Effect<void, ToolExecutionError> =>
   Effect.gen(function* () {
-    const bytes = Buffer.from(content, "utf8")
-    yield* atomicWrite(target.resolved, bytes, tool, filePath)
-    yield* options.fileState.recordWrite(target.resolved, bytes)
+    const bytes = new TextEncoder().encode(content)
+    yield* atomicWrite(services.fs, target.resolved, bytes, tool, filePath)
+    yield* services.fileState.recordWrite(target.resolved, bytes)
   })
 
 const editFields = {
-  old_string: Schema.String.pipe(Schema.minLength(1)).annotations({
+  old_string: Schema.String.check(Schema.isMinLength(1)).annotate({
     description: "The exact text to replace (must occur exactly once unless replace_all is true)"
   }),
-  new_string: Schema.String.annotations({ description: "The text to put in its place (must differ from old_string)" }),
-  replace_all: Schema.optional(
-    Schema.Boolean.annotations({ description: "Replace every occurrence of old_string (default false)" })
+  new_string: Schema.String.annotate({ description: "The text to put in its place (must differ from old_string)" }),
+  replace_all: Schema.optionalKey(
+    Schema.Boolean.annotate({ description: "Replace every occurrence of old_string (default false)" })
   )
 }
 
@@ -199,11 +213,12 @@ const editFields = {
 export const EditInput = Schema.Struct(editFields)
 
 /**
- * The `Edit` tool. Kind `edit`, `sequential` for the same reason as `Write` (the check and the write must not
- * interleave with another change to the file).
+ * The `Edit` tool on the `Workspace`, `FileState` and `FileSystem` in context. Kind `edit`, `sequential` for the
+ * same reason as `Write` (the check and the write must not interleave with another change to the file).
  */
-export const makeEditTool = (workspace: Workspace, options: FileEditOptions) =>
-  Tool.make({
+export const makeEditTool = Effect.fn("EditTool")(function* () {
+  const services = yield* editServices
+  return Tool.make({
     name: "Edit",
     description: [
       "Replace exact text in a file: old_string must occur exactly once (add surrounding lines to make it unique) unless replace_all is true.",
@@ -211,21 +226,23 @@ export const makeEditTool = (workspace: Workspace, options: FileEditOptions) =>
       "Line endings are kept (CRLF files stay CRLF). Returns the changed region with line numbers. Use MultiEdit for several changes to one file."
     ].join(" "),
     input: Schema.Struct({
-      file_path: Schema.String.annotations({
+      file_path: Schema.String.annotate({
         description: "The file to change: an absolute path, or a path relative to the working directory"
       }),
       ...editFields
     }),
     kind: "edit",
     concurrency: { type: "sequential" },
-    execute: ({ file_path, ...edit }) =>
-      Effect.gen(function* () {
-        const target = yield* loadForEdit(workspace, options, file_path, "Edit")
-        const result = applyEdit(target.content, edit)
-        if (!result.ok)
-          return yield* new ToolExecutionError({ tool: "Edit", message: `${file_path}: ${result.reason}` })
-        yield* commitEdit(options, target, result.content, "Edit", file_path)
-        const what = result.replacements === 1 ? "1 replacement" : `${result.replacements} replacements`
-        return `Edited ${target.resolved} (${what}). The changed region now reads:\n${changeSnippet(target.content, result.content)}`
-      })
+    execute: Effect.fn("Edit.execute")(function* ({ file_path, ...edit }) {
+      const target = yield* loadForEdit(services, file_path, "Edit")
+      const result = applyEdit(target.content, edit)
+      if (!result.ok) return yield* new ToolExecutionError({ tool: "Edit", message: `${file_path}: ${result.reason}` })
+      yield* commitEdit(services, target, result.content, "Edit", file_path)
+      const what = result.replacements === 1 ? "1 replacement" : `${result.replacements} replacements`
+      return `Edited ${target.resolved} (${what}). The changed region now reads:\n${changeSnippet(target.content, result.content)}`
+    })
   })
+})
+
+/** The `Edit` tool. Requires `Workspace`, `FileState` and `FileSystem`. */
+export const EditTool = makeEditTool()

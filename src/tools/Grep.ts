@@ -2,19 +2,23 @@
  * The `Grep` tool: regular-expression search over the workspace, ignore-file aware, with ripgrep when it is
  * installed and an equivalent built-in search when it is not. Inputs follow Claude Code's Grep.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fsc from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { walkFiles } from "../workspace/Gitignore.js"
+import { configuredSearchPath, findExecutable } from "../process/Executable.js"
+import { spawnGroup } from "../process/ProcessGroup.js"
+import { Workspace } from "../services/Workspace.js"
+import { compareCodePoints, walkFiles } from "../workspace/Gitignore.js"
 import { globToRegExp } from "../workspace/GlobPattern.js"
-import { killGroup } from "../process/ProcessGroup.js"
+import { resolveInside } from "../workspace/Workspace.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace, workspaceCwd } from "../workspace/Workspace.js"
 
 /** File types for the `type` input: name => file-name globs. */
 export const GREP_FILE_TYPES = {
@@ -42,9 +46,10 @@ export const GREP_FILE_TYPES = {
 export type GrepFileType = keyof typeof GREP_FILE_TYPES
 
 export interface GrepOptions {
-  /** The environment whose `PATH` is searched for `rg` (once, on first use). */
-  readonly env?: Readonly<Record<string, string | undefined>>
-  /** The ripgrep executable: a path, `null` for the built-in search, or absent to look `rg` up on `PATH`. */
+  /**
+   * The ripgrep executable: a path, `null` for the built-in search, or absent to look `rg` up (once, on first
+   * use) on the configured `PATH`.
+   */
   readonly rgPath?: string | null
   /** Entries or lines returned when the call gives no `head_limit`. Default 250. */
   readonly defaultHeadLimit?: number
@@ -54,12 +59,14 @@ export interface GrepOptions {
   readonly maxOutputChars?: number
   /** Files collected at most in files_with_matches mode before the search stops. Default 20 000. */
   readonly maxFiles?: number
+  /** Lines collected at most from ripgrep in content mode before the search stops. Default 100 000. */
+  readonly maxLines?: number
   /** The search is stopped after this long. Default 60 seconds. */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
   /** The built-in search skips files larger than this. Default 50 MB. */
   readonly maxFileBytes?: number
   /** Between SIGTERM and SIGKILL when ripgrep is stopped. Default 1 second. */
-  readonly killGrace?: Duration.DurationInput
+  readonly killGrace?: Duration.Input
   /**
    * The built-in search: files read at once, and directory reads in flight. Default 32 (results keep their
    * order whatever the value).
@@ -94,33 +101,11 @@ interface Sink {
 
 /** What a backend reports besides the results it sent to the sink. */
 interface SearchEnd {
-  /** The sink asked to stop. */
+  /** The search stopped before the end (the sink or a bound asked it to). */
   readonly stopped: boolean
 }
 
 const BINARY_PROBE_BYTES = 64 * 1024
-
-/** The first executable named `name` (or `name.exe`) in the `PATH` of `env`, or `undefined`. */
-export const findExecutable = async (
-  name: string,
-  env: Readonly<Record<string, string | undefined>>
-): Promise<string | undefined> => {
-  const directories = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "" && path.isAbsolute(d))
-  for (const directory of directories) {
-    for (const candidate of [name, `${name}.exe`]) {
-      const file = path.join(directory, candidate)
-      try {
-        const stat = await fs.stat(file)
-        if (!stat.isFile()) continue
-        await fs.access(file, fs.constants.X_OK)
-        return file
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined
-}
 
 /** Whether the first 64 KB of `file` contain a NUL byte (how ripgrep recognises binary files). */
 const isBinaryFile = async (file: string): Promise<boolean> => {
@@ -152,23 +137,24 @@ const fileFilter = (root: string, glob: string | undefined, type: GrepFileType |
     (globTest === undefined || globTest(file))
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// ripgrep
-
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-
-/** ripgrep's JSON for data that may not be UTF-8: `{ text }` or `{ bytes }` (base64). */
-const jsonText = (value: unknown): string | undefined => {
-  const r = record(value)
-  if (r === undefined) return undefined
-  if (typeof r.text === "string") return r.text
-  if (typeof r.bytes === "string") return Buffer.from(r.bytes, "base64").toString("utf8")
-  return undefined
+/** Path order as a sorted directory walk visits files (ripgrep's `--sort=path`): component by component. */
+const pathOrder = (a: string, b: string): number => {
+  const left = a.split(path.sep)
+  const right = b.split(path.sep)
+  const n = Math.min(left.length, right.length)
+  for (let i = 0; i < n; i++) {
+    const order = compareCodePoints(left[i] ?? "", right[i] ?? "")
+    if (order !== 0) return order
+  }
+  return left.length - right.length
 }
 
-/** The lines of a match or context block, without their terminators. */
-const blockLines = (text: string): Array<string> => (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n")
+// ---------------------------------------------------------------------------------------------------------------
+// ripgrep
+//
+// ripgrep runs unsorted (so it searches in parallel) and with its plain output: `path NUL count`, or
+// `path NUL line:text` / `path NUL line-text` (match / context) records, which are cheaper to read than its JSON.
+// Results are put in path order here.
 
 const ripgrepArgs = (query: Query): Array<string> => {
   const args = [
@@ -180,7 +166,9 @@ const ripgrepArgs = (query: Query): Array<string> => {
     "--no-ignore-global",
     "--no-ignore-exclude",
     "--glob=!.git",
-    "--with-filename"
+    "--with-filename",
+    "--no-heading",
+    "--null"
   ]
   if (query.ignoreCase) args.push("--ignore-case")
   if (query.multiline) args.push("--multiline", "--multiline-dotall")
@@ -188,10 +176,10 @@ const ripgrepArgs = (query: Query): Array<string> => {
     for (const glob of GREP_FILE_TYPES[query.type]) args.push(`--type-add=sagegrep:${glob}`)
     args.push("--type=sagegrep")
   }
-  if (query.mode === "files_with_matches") args.push("--files-with-matches", "--null")
-  else if (query.mode === "count") args.push("--count", "--null", "--sort=path")
+  if (query.mode === "files_with_matches") args.push("--files-with-matches")
+  else if (query.mode === "count") args.push("--count")
   else {
-    args.push("--json", "--sort=path")
+    args.push("--line-number")
     if (query.before > 0) args.push(`--before-context=${query.before}`)
     if (query.after > 0) args.push(`--after-context=${query.after}`)
   }
@@ -220,58 +208,54 @@ const runRipgrep = (
 ): Effect.Effect<RipgrepRun, ToolExecutionError> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const child = yield* Effect.acquireRelease(
-        Effect.sync(
-          (): ChildProcess => spawn(rgPath, [...args], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-        ),
-        (child) =>
-          Effect.gen(function* () {
-            if (child.pid !== undefined) yield* killGroup(child.pid, killGrace)
-            child.stdout?.destroy()
-            child.stderr?.destroy()
-          })
-      )
-      return yield* Effect.async<RipgrepRun, ToolExecutionError>((resume) => {
-        let done = false
-        let pending: Buffer = Buffer.alloc(0)
-        let stderr = ""
-        const finish = (run: RipgrepRun) => {
-          if (done) return
-          done = true
-          resume(Effect.succeed(run))
-        }
-        const stop = () => finish({ exitCode: null, stderr, stopped: true })
-        child.stdout?.on("data", (chunk: Buffer) => {
-          if (done) return
-          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-          let start = 0
-          for (;;) {
-            const end = pending.indexOf(delimiter, start)
-            if (end === -1) break
-            const accepted = onRecord(pending.subarray(start, end))
-            start = end + 1
-            if (!accepted) return stop()
+      const stop = yield* Deferred.make<void>()
+      let stopped = false
+      let pending: Buffer = Buffer.alloc(0)
+      let stderr = ""
+      const accept = (record: Buffer) => {
+        if (stopped || onRecord(record)) return
+        stopped = true
+        Deferred.doneUnsafe(stop, Effect.void)
+      }
+      const group = yield* Effect.acquireRelease(
+        spawnGroup({
+          command: rgPath,
+          args,
+          cwd,
+          env,
+          tool: "Grep",
+          onOutput: (chunk, from) => {
+            if (from === "stderr") {
+              if (stderr.length < 8000) stderr += chunk.toString("utf8")
+              return
+            }
+            if (stopped) return
+            pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+            let start = 0
+            for (let end = pending.indexOf(delimiter); end !== -1; end = pending.indexOf(delimiter, start)) {
+              accept(pending.subarray(start, end))
+              start = end + 1
+              if (stopped) return
+            }
+            pending = pending.subarray(start)
           }
-          pending = pending.subarray(start)
-        })
-        child.stderr?.on("data", (chunk: Buffer) => {
-          if (stderr.length < 8000) stderr += chunk.toString("utf8")
-        })
-        child.once("error", (error) => {
-          if (done) return
-          done = true
-          resume(
-            Effect.fail(new ToolExecutionError({ tool: "Grep", message: `Could not run ${rgPath}: ${error.message}` }))
-          )
-        })
-        child.once("close", (code) => {
-          if (done) return
-          if (pending.length > 0 && !onRecord(pending)) return stop()
-          finish({ exitCode: code, stderr, stopped: false })
-        })
-      })
+        }),
+        (g) => g.kill(killGrace)
+      )
+      yield* Effect.raceFirst(Effect.andThen(group.closed, group.exited), Deferred.await(stop))
+      if (!stopped && pending.length > 0) accept(pending)
+      if (stopped) return { exitCode: null, stderr, stopped: true } satisfies RipgrepRun
+      const exit = yield* group.exited
+      return { exitCode: exit.code, stderr, stopped: false } satisfies RipgrepRun
     })
   )
+
+/** A content-mode line from ripgrep, kept until the results are put in path order. */
+interface RgLine {
+  readonly n: number
+  readonly text: string
+  readonly isMatch: boolean
+}
 
 const ripgrepSearch = (
   rgPath: string,
@@ -279,55 +263,79 @@ const ripgrepSearch = (
   sink: Sink,
   cwd: string,
   env: Readonly<Record<string, string>>,
-  killGrace: Duration.Duration
+  killGrace: Duration.Duration,
+  bounds: { readonly maxFiles: number; readonly maxLines: number }
 ): Effect.Effect<SearchEnd, ToolExecutionError> => {
   const absolute = (file: string) => path.resolve(cwd, file)
   const passes = (file: string) => query.targetIsFile || query.accept(file)
-  let onRecord: (line: Buffer) => boolean
+  const files: Array<string> = []
+  const counts = new Map<string, number>()
+  const lines = new Map<string, Array<RgLine>>()
+  let collected = 0
+  let onRecord: (raw: Buffer) => boolean
   let delimiter = 0x0a
   if (query.mode === "files_with_matches") {
     delimiter = 0
     onRecord = (raw) => {
       const file = absolute(raw.toString("utf8"))
-      return !passes(file) || sink.file(file)
+      if (passes(file)) files.push(file)
+      return files.length < bounds.maxFiles
     }
   } else if (query.mode === "count") {
     onRecord = (raw) => {
       const separator = raw.lastIndexOf(0)
       if (separator === -1) return true
       const file = absolute(raw.subarray(0, separator).toString("utf8"))
-      return !passes(file) || sink.count(file, Number(raw.subarray(separator + 1).toString("utf8")))
+      if (passes(file)) counts.set(file, Number(raw.subarray(separator + 1).toString("utf8")))
+      return true
     }
   } else {
-    let current: string | undefined
+    let lastRaw = ""
+    let lastFile: string | undefined
     onRecord = (raw) => {
-      let message: Record<string, unknown> | undefined
-      try {
-        message = record(JSON.parse(raw.toString("utf8")))
-      } catch {
-        return true
+      const separator = raw.indexOf(0)
+      if (separator === -1) return true // "--" between context groups
+      const rawFile = raw.subarray(0, separator).toString("utf8")
+      if (rawFile !== lastRaw) {
+        lastRaw = rawFile
+        const file = absolute(rawFile)
+        lastFile = passes(file) ? file : undefined
       }
-      const data = record(message?.data)
-      if (message === undefined || data === undefined) return true
-      if (message.type === "begin") {
-        const file = jsonText(data.path)
-        current = file !== undefined && passes(absolute(file)) ? absolute(file) : undefined
-        return true
+      if (lastFile === undefined) return true
+      const rest = raw.subarray(separator + 1).toString("utf8")
+      const mark = /^(\d+)([:-])/.exec(rest)
+      if (mark === null) return true
+      const [head = "", number = "0", kind = ":"] = mark
+      let list = lines.get(lastFile)
+      if (list === undefined) {
+        list = []
+        lines.set(lastFile, list)
       }
-      if ((message.type !== "match" && message.type !== "context") || current === undefined) return true
-      const text = jsonText(data.lines)
-      const first = data.line_number
-      if (text === undefined || typeof first !== "number") return true
-      const lines = blockLines(text)
-      for (let i = 0; i < lines.length; i++) {
-        if (!sink.line(current, first + i, lines[i]!, message.type === "match")) return false
-      }
-      return true
+      list.push({ n: Number(number), text: rest.slice(head.length), isMatch: kind === ":" })
+      return ++collected < bounds.maxLines
     }
   }
   return runRipgrep(rgPath, ripgrepArgs(query), cwd, env, delimiter, onRecord, killGrace).pipe(
     Effect.flatMap((run) => {
-      if (run.stopped || run.exitCode === 0 || run.exitCode === 1) return Effect.succeed({ stopped: run.stopped })
+      if (run.stopped || run.exitCode === 0 || run.exitCode === 1) {
+        // Hand the results over in path order (files_with_matches is sorted by modification time later).
+        let wanted = true
+        if (query.mode === "files_with_matches") for (const file of files) wanted &&= sink.file(file)
+        else if (query.mode === "count") {
+          for (const file of [...counts.keys()].sort(pathOrder)) {
+            if (!wanted) break
+            wanted = sink.count(file, counts.get(file) ?? 0)
+          }
+        } else {
+          for (const file of [...lines.keys()].sort(pathOrder)) {
+            for (const line of lines.get(file) ?? []) {
+              if (!wanted) break
+              wanted = sink.line(file, line.n, line.text, line.isMatch)
+            }
+          }
+        }
+        return Effect.succeed({ stopped: run.stopped })
+      }
       // ripgrep's advice names its own flags (--multiline, --pcre2), which the model cannot pass.
       const detail = run.stderr.replace(/\n*Consider enabling[\s\S]*?(\n\n|$)/g, "\n").trim()
       return Effect.fail(
@@ -441,7 +449,7 @@ const multilineMatches = (regex: RegExp, text: string): { readonly lines: Array<
     let high = starts.length - 1
     while (low < high) {
       const mid = (low + high + 1) >> 1
-      if (starts[mid]! <= offset) low = mid
+      if ((starts[mid] ?? 0) <= offset) low = mid
       else high = mid - 1
     }
     return low + 1
@@ -478,11 +486,12 @@ const emitWithContext = (
   let next = 1
   for (const m of matched) {
     if (m < next) continue
-    for (let n = Math.max(next, m - before); n < m; n++) if (!sink.line(file, n, lines[n - 1]!, false)) return false
-    if (!sink.line(file, m, lines[m - 1]!, true)) return false
+    for (let n = Math.max(next, m - before); n < m; n++)
+      if (!sink.line(file, n, lines[n - 1] ?? "", false)) return false
+    if (!sink.line(file, m, lines[m - 1] ?? "", true)) return false
     next = m + 1
     for (let n = next; n <= Math.min(lines.length, m + after) && !isMatch.has(n); n++) {
-      if (!sink.line(file, n, lines[n - 1]!, false)) return false
+      if (!sink.line(file, n, lines[n - 1] ?? "", false)) return false
       next = n + 1
     }
   }
@@ -514,7 +523,7 @@ const builtinSearch = (
   sink: Sink,
   maxFileBytes: number,
   concurrency: number
-): Effect.Effect<SearchEnd, ToolExecutionError> =>
+): Effect.Effect<SearchEnd, ToolExecutionError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const regex = yield* Effect.try({
       try: () => compile(query),
@@ -524,36 +533,30 @@ const builtinSearch = (
           message: invalidPatternMessage(query, error instanceof Error ? error.message : String(error))
         })
     })
-    return yield* Effect.tryPromise({
-      try: async (signal) => {
-        const files: AsyncIterable<string> = query.targetIsFile
-          ? (async function* () {
-              yield query.target
-            })()
-          : walkFiles(query.target, { signal, concurrency: Math.max(1, Math.ceil(concurrency / 2)) })
-        // Up to `concurrency` files are read ahead of the search; they are searched in walk order.
-        const reads: Array<{ readonly file: string; readonly text: Promise<string | undefined> }> = []
-        const searchNext = async (): Promise<boolean> => {
-          const next = reads.shift()!
-          const text = await next.text
-          if (signal.aborted) throw signal.reason
-          return text === undefined || searchText(query, regex, next.file, text, sink)
-        }
-        for await (const file of files) {
-          if (signal.aborted) throw signal.reason
-          if (!query.targetIsFile && !query.accept(file)) continue
-          reads.push({ file, text: readSearchable(file, maxFileBytes) })
-          if (reads.length >= concurrency && !(await searchNext())) return { stopped: true }
-        }
-        while (reads.length > 0) if (!(await searchNext())) return { stopped: true }
-        return { stopped: false }
-      },
-      catch: (error) =>
-        new ToolExecutionError({
-          tool: "Grep",
-          message: `Search failed: ${error instanceof Error ? error.message : String(error)}`
+    const files: Stream.Stream<string, never, FileSystem.FileSystem> = query.targetIsFile
+      ? Stream.make(query.target)
+      : walkFiles(query.target, { concurrency: Math.max(1, Math.ceil(concurrency / 2)) }).pipe(
+          Stream.filter((file) => query.accept(file))
+        )
+    let stopped = false
+    // Up to `concurrency` files are read ahead of the search; they are searched in walk order.
+    yield* files.pipe(
+      Stream.mapEffect(
+        (file) =>
+          Effect.map(
+            Effect.promise(() => readSearchable(file, maxFileBytes)),
+            (text) => ({ file, text })
+          ),
+        { concurrency }
+      ),
+      Stream.runForEachWhile(({ file, text }) =>
+        Effect.sync(() => {
+          stopped = text !== undefined && !searchText(query, regex, file, text, sink)
+          return !stopped
         })
-    })
+      )
+    )
+    return { stopped } satisfies SearchEnd
   })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -605,35 +608,54 @@ const capOutput = (body: string, notes: ReadonlyArray<string>, max: number): str
   return [cut, ...notes].join("\n")
 }
 
-/** The `Grep` tool for `workspace`: read-only, runs in parallel with other calls. */
-export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) => {
+/** Modification times of `files` (0 when a file cannot be stat'ed), read in batches between yields. */
+const modificationTimes = (files: ReadonlyArray<string>): Effect.Effect<Array<number>> =>
+  Effect.gen(function* () {
+    const times: Array<number> = []
+    for (let i = 0; i < files.length; i += 512) {
+      // Synchronous stats are much cheaper than one promise per file; the batches keep the event loop responsive.
+      for (const file of files.slice(i, i + 512))
+        times.push(fsc.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
+      if (i + 512 < files.length) yield* Effect.yieldNow
+    }
+    return times
+  })
+
+/**
+ * The `Grep` tool, on the `Workspace`: read-only, runs in parallel with other calls. ripgrep is looked up once,
+ * on the first call, unless `options.rgPath` says which to use.
+ */
+export const makeGrepTool = Effect.fn("makeGrepTool")(function* (options: GrepOptions = {}) {
+  const workspace = yield* Workspace
+  const fileSystem = yield* FileSystem.FileSystem
   const defaultHeadLimit = options.defaultHeadLimit ?? 250
   const maxLineLength = options.maxLineLength ?? 500
   const maxOutputChars = options.maxOutputChars ?? 40_000
   const maxFiles = options.maxFiles ?? 20_000
+  const maxLines = options.maxLines ?? 100_000
   const maxFileBytes = options.maxFileBytes ?? 50 * 1024 * 1024
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32))
-  const timeout = Duration.decode(options.timeout ?? Duration.seconds(60))
-  const killGrace = Duration.decode(options.killGrace ?? Duration.seconds(1))
-  const env = options.env ?? {}
-  const rgEnv: Record<string, string> = env.PATH === undefined ? {} : { PATH: env.PATH }
+  const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
+  const killGrace = Duration.fromInputUnsafe(options.killGrace ?? Duration.seconds(1))
   const fail = (message: string) => new ToolExecutionError({ tool: "Grep", message })
 
-  let located: Promise<string | null> | undefined
-  const locateRipgrep = Effect.promise(() => {
-    if (options.rgPath !== undefined) return Promise.resolve(options.rgPath)
-    located ??= findExecutable("rg", env).then((found) => found ?? null)
-    return located
-  })
+  const searchPath = yield* configuredSearchPath
+  const ripgrep = yield* Effect.cached(
+    Effect.gen(function* () {
+      const rgPath = options.rgPath !== undefined ? options.rgPath : ((yield* findExecutable("rg", searchPath)) ?? null)
+      const env: Record<string, string> = searchPath === "" ? {} : { PATH: searchPath }
+      return { rgPath, env }
+    })
+  )
 
   const display = (file: string): string => {
-    const relative = path.relative(workspaceCwd(workspace), file)
+    const relative = path.relative(workspace.cwd, file)
     if (relative === "") return path.basename(file)
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : toSlash(relative)
   }
 
-  const typeNames = Object.keys(GREP_FILE_TYPES) as Array<GrepFileType>
-  const contextLines = Schema.Int.pipe(Schema.between(0, 1000))
+  const typeNames = Object.keys(GREP_FILE_TYPES).filter((name): name is GrepFileType => name in GREP_FILE_TYPES)
+  const contextLines = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1000 }))
 
   return Tool.make({
     name: "Grep",
@@ -647,51 +669,47 @@ export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) =>
       `Results are limited to head_limit entries or lines (default ${defaultHeadLimit}). Paths are relative to the working directory.`
     ].join(" "),
     input: Schema.Struct({
-      pattern: Schema.String.pipe(Schema.minLength(1)).annotations({
+      pattern: Schema.String.check(Schema.isMinLength(1)).annotate({
         description: "The regular expression to search for in file contents"
       }),
-      path: Schema.optional(
-        Schema.String.annotations({
-          description: "File or directory to search in (default: the working directory)"
-        })
+      path: Schema.optionalKey(
+        Schema.String.annotate({ description: "File or directory to search in (default: the working directory)" })
       ),
-      glob: Schema.optional(
-        Schema.String.pipe(Schema.minLength(1)).annotations({
+      glob: Schema.optionalKey(
+        Schema.String.check(Schema.isMinLength(1)).annotate({
           description:
             'Glob that file paths must match, e.g. "*.js", "*.{ts,tsx}" or "src/**/*.ts" (a leading ! excludes)'
         })
       ),
-      type: Schema.optional(
-        Schema.Literal(...typeNames).annotations({
+      type: Schema.optionalKey(
+        Schema.Literals(typeNames).annotate({
           description: "File type to search (more efficient than glob for standard types)"
         })
       ),
-      output_mode: Schema.optional(
-        Schema.Literal("content", "files_with_matches", "count").annotations({
+      output_mode: Schema.optionalKey(
+        Schema.Literals(["content", "files_with_matches", "count"]).annotate({
           description:
             'Output: "content" (matching lines), "files_with_matches" (file paths, the default) or "count" (matches per file)'
         })
       ),
-      "-i": Schema.optional(Schema.Boolean.annotations({ description: "Case-insensitive search" })),
-      "-n": Schema.optional(
-        Schema.Boolean.annotations({ description: "Show line numbers (content mode; default true)" })
+      "-i": Schema.optionalKey(Schema.Boolean.annotate({ description: "Case-insensitive search" })),
+      "-n": Schema.optionalKey(
+        Schema.Boolean.annotate({ description: "Show line numbers (content mode; default true)" })
       ),
-      "-A": Schema.optional(contextLines.annotations({ description: "Lines to show after each match (content mode)" })),
-      "-B": Schema.optional(
-        contextLines.annotations({ description: "Lines to show before each match (content mode)" })
+      "-A": Schema.optionalKey(contextLines.annotate({ description: "Lines to show after each match (content mode)" })),
+      "-B": Schema.optionalKey(
+        contextLines.annotate({ description: "Lines to show before each match (content mode)" })
       ),
-      "-C": Schema.optional(
-        contextLines.annotations({ description: "Lines to show before and after each match (content mode)" })
+      "-C": Schema.optionalKey(
+        contextLines.annotate({ description: "Lines to show before and after each match (content mode)" })
       ),
-      head_limit: Schema.optional(
-        Schema.Int.pipe(Schema.positive()).annotations({
+      head_limit: Schema.optionalKey(
+        Schema.Int.check(Schema.isGreaterThan(0)).annotate({
           description: `Return at most this many lines or entries (default ${defaultHeadLimit})`
         })
       ),
-      multiline: Schema.optional(
-        Schema.Boolean.annotations({
-          description: "Let patterns span lines (. matches newlines too); default false"
-        })
+      multiline: Schema.optionalKey(
+        Schema.Boolean.annotate({ description: "Let patterns span lines (. matches newlines too); default false" })
       )
     }),
     readOnly: true,
@@ -752,35 +770,30 @@ export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) =>
           line: (file, n, text, isMatch) => content.add(file, n, text, isMatch)
         }
 
-        const rgPath = yield* locateRipgrep
+        const { rgPath, env } = yield* ripgrep
         const end = yield* (
           rgPath === null
-            ? builtinSearch(query, sink, maxFileBytes, concurrency)
-            : ripgrepSearch(rgPath, query, sink, workspaceCwd(workspace), rgEnv, killGrace)
+            ? builtinSearch(query, sink, maxFileBytes, concurrency).pipe(
+                Effect.provideService(FileSystem.FileSystem, fileSystem)
+              )
+            : ripgrepSearch(rgPath, query, sink, workspace.cwd, env, killGrace, { maxFiles, maxLines })
         ).pipe(
-          Effect.timeoutFail({
+          Effect.timeoutOrElse({
             duration: timeout,
-            onTimeout: () =>
-              fail(
-                `The search timed out after ${Duration.format(timeout)} and was stopped; search a narrower path or use glob/type.`
+            orElse: () =>
+              Effect.fail(
+                fail(
+                  `The search timed out after ${Duration.format(timeout)} and was stopped; search a narrower path or use glob/type.`
+                )
               )
           })
         )
 
         if (mode === "files_with_matches") {
           if (files.length === 0) return "No files found"
-          const dated = yield* Effect.forEach(
-            files,
-            (file) =>
-              Effect.promise(() =>
-                fs.stat(file).then(
-                  (s) => ({ file, mtimeMs: s.mtimeMs }),
-                  () => ({ file, mtimeMs: 0 })
-                )
-              ),
-            { concurrency: 16 }
-          )
-          dated.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+          const times = yield* modificationTimes(files)
+          const dated = files.map((file, i) => ({ file, mtimeMs: times[i] ?? 0 }))
+          dated.sort((a, b) => b.mtimeMs - a.mtimeMs || compareCodePoints(a.file, b.file))
           const shown = dated.slice(0, limit).map((f) => display(f.file))
           const notes: Array<string> = []
           if (dated.length > limit) {
@@ -806,7 +819,13 @@ export const makeGrepTool = (workspace: Workspace, options: GrepOptions = {}) =>
         const notes = content.truncated
           ? ["", `(Output limited to ${limit} lines; there are more matches. Narrow the search or raise head_limit.)`]
           : []
+        if (end.stopped && !content.truncated) {
+          notes.push("", `(The search stopped after ${maxLines} lines; results are incomplete.)`)
+        }
         return capOutput(content.lines.join("\n"), notes, maxOutputChars)
       })
   })
-}
+})
+
+/** The `Grep` tool with the default options. */
+export const GrepTool = makeGrepTool()

@@ -5,10 +5,8 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { applyEdit, changeSnippet, commitEdit, EditInput, loadForEdit } from "./Edit.js"
+import { applyEdit, changeSnippet, commitEdit, EditInput, editServices, loadForEdit } from "./Edit.js"
 import { Tool } from "./Tool.js"
-import type { FileEditOptions } from "./Write.js"
-import type { Workspace } from "../workspace/Workspace.js"
 
 /** Edits accepted in one call. */
 export const MAX_EDITS = 100
@@ -18,8 +16,9 @@ export const MAX_EDITS = 100
  * unless `replace_all`, line endings kept). If any edit fails, nothing is written and the error names the edit
  * (its index in `edits`). Kind `edit`, `sequential` like `Edit`.
  */
-export const makeMultiEditTool = (workspace: Workspace, options: FileEditOptions) =>
-  Tool.make({
+export const makeMultiEditTool = Effect.fn("MultiEditTool")(function* () {
+  const services = yield* editServices
+  return Tool.make({
     name: "MultiEdit",
     description: [
       "Make several exact-text replacements in one file in a single call. The edits are applied in order, each to the result of the previous ones,",
@@ -27,18 +26,18 @@ export const makeMultiEditTool = (workspace: Workspace, options: FileEditOptions
       "Read the file first in this session."
     ].join(" "),
     input: Schema.Struct({
-      file_path: Schema.String.annotations({
+      file_path: Schema.String.annotate({
         description: "The file to change: an absolute path, or a path relative to the working directory"
       }),
       edits: Schema.Array(EditInput)
-        .pipe(Schema.minItems(1), Schema.maxItems(MAX_EDITS))
-        .annotations({ description: "The edits, applied in order" })
+        .check(Schema.isMinLength(1), Schema.isMaxLength(MAX_EDITS))
+        .annotate({ description: "The edits, applied in order" })
     }),
     kind: "edit",
     concurrency: { type: "sequential" },
     execute: ({ file_path, edits }) =>
       Effect.gen(function* () {
-        const target = yield* loadForEdit(workspace, options, file_path, "MultiEdit")
+        const target = yield* loadForEdit(services, file_path, "MultiEdit")
         let content = target.content
         let replacements = 0
         for (const [index, edit] of edits.entries()) {
@@ -52,7 +51,11 @@ export const makeMultiEditTool = (workspace: Workspace, options: FileEditOptions
           content = result.content
           replacements += result.replacements
         }
-        yield* commitEdit(options, target, content, "MultiEdit", file_path)
+        yield* commitEdit(services, target, content, "MultiEdit", file_path)
         return `Applied ${edits.length} edit${edits.length === 1 ? "" : "s"} (${replacements} replacement${replacements === 1 ? "" : "s"}) to ${target.resolved}. The changed region now reads:\n${changeSnippet(target.content, content)}`
       })
   })
+})
+
+/** The `MultiEdit` tool. Requires `Workspace`, `FileState` and `FileSystem`. */
+export const MultiEditTool = makeMultiEditTool()

@@ -2,16 +2,16 @@
  * The `Read` tool: a text file with line numbers (like `cat -n`), a window of lines at a time; images (PNG,
  * JPEG, GIF, WebP) as image output for vision models.
  */
-import type { FileHandle } from "node:fs/promises"
-import * as fs from "node:fs/promises"
 import { StringDecoder } from "node:string_decoder"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type * as PlatformError from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
+import { FileState } from "../services/FileState.js"
+import { Workspace } from "../services/Workspace.js"
 import type { ToolOutput } from "../streams/ToolCall.js"
-import type { FileState } from "../workspace/FileState.js"
 import { Tool } from "./Tool.js"
-import { resolveInside, type Workspace } from "../workspace/Workspace.js"
 
 export interface ReadOptions {
   /** Lines returned when the call gives no `limit`. Default 2000. */
@@ -22,11 +22,6 @@ export interface ReadOptions {
   readonly maxOutputChars?: number
   /** Larger images are refused. Default 5 MB (5 242 880 bytes). */
   readonly maxImageBytes?: number
-  /**
-   * The session's record of what was read: every successful read (a window of a text file, an empty file,
-   * an image) is recorded, which is what lets `Write`/`Edit`/`MultiEdit` change the file afterwards.
-   */
-  readonly fileState?: FileState
 }
 
 const CHUNK = 64 * 1024
@@ -76,82 +71,103 @@ interface Window {
   readonly capped: boolean
 }
 
-/** Read lines `offset .. offset + limit - 1` (1-based) in chunks, keeping only what is shown. */
-const readWindow = async (
-  handle: FileHandle,
-  options: { offset: number; limit: number; maxLineLength: number; maxOutputChars: number },
-  signal: AbortSignal
-): Promise<Window> => {
-  const lines: Array<string> = []
-  const decoder = new StringDecoder("utf8")
-  const buffer = Buffer.alloc(CHUNK)
-  let lineNumber = 1
-  let current = ""
-  let currentLength = 0
-  let outputChars = 0
-  let capped = false
-  const last = options.offset + options.limit - 1
+/** Read lines `offset .. offset + limit - 1` (1-based) in chunks from the file's current position, keeping only what is shown. */
+const readWindow = (
+  file: FileSystem.File,
+  options: { offset: number; limit: number; maxLineLength: number; maxOutputChars: number }
+): Effect.Effect<Window, PlatformError.PlatformError> =>
+  Effect.gen(function* () {
+    const lines: Array<string> = []
+    const decoder = new StringDecoder("utf8")
+    const buffer = new Uint8Array(CHUNK)
+    let lineNumber = 1
+    let current = ""
+    let currentLength = 0
+    let outputChars = 0
+    let capped = false
+    const last = options.offset + options.limit - 1
 
-  // Returns false when reading can stop.
-  const endLine = (): boolean => {
-    if (lineNumber >= options.offset && lineNumber <= last) {
-      let text = current.endsWith("\r") && currentLength <= options.maxLineLength ? current.slice(0, -1) : current
-      if (currentLength > options.maxLineLength) {
-        text = `${text} [... line cut: ${currentLength} characters in total]`
+    // Returns false when reading can stop.
+    const endLine = (): boolean => {
+      if (lineNumber >= options.offset && lineNumber <= last) {
+        let text = current.endsWith("\r") && currentLength <= options.maxLineLength ? current.slice(0, -1) : current
+        if (currentLength > options.maxLineLength) {
+          text = `${text} [... line cut: ${currentLength} characters in total]`
+        }
+        const numbered = numberLine(lineNumber, text)
+        if (lines.length > 0 && outputChars + numbered.length + 1 > options.maxOutputChars) {
+          capped = true
+          return false
+        }
+        lines.push(numbered)
+        outputChars += numbered.length + 1
       }
-      const numbered = numberLine(lineNumber, text)
-      if (lines.length > 0 && outputChars + numbered.length + 1 > options.maxOutputChars) {
-        capped = true
-        return false
-      }
-      lines.push(numbered)
-      outputChars += numbered.length + 1
+      lineNumber++
+      current = ""
+      currentLength = 0
+      return true
     }
-    lineNumber++
-    current = ""
-    currentLength = 0
-    return true
-  }
-  const addText = (text: string) => {
-    currentLength += text.length
-    if (current.length < options.maxLineLength) current += text.slice(0, options.maxLineLength - current.length)
-  }
+    const addText = (text: string) => {
+      currentLength += text.length
+      if (current.length < options.maxLineLength) current += text.slice(0, options.maxLineLength - current.length)
+    }
 
-  for (;;) {
-    if (signal.aborted) throw signal.reason
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK, null)
-    if (bytesRead === 0) break
-    const text = decoder.write(buffer.subarray(0, bytesRead))
-    let start = 0
     for (;;) {
-      const newline = text.indexOf("\n", start)
-      if (newline === -1) {
-        addText(text.slice(start))
-        break
+      const bytesRead = Number(yield* file.read(buffer))
+      if (bytesRead === 0) break
+      const text = decoder.write(Buffer.from(buffer.buffer, buffer.byteOffset, bytesRead))
+      let start = 0
+      for (;;) {
+        const newline = text.indexOf("\n", start)
+        if (newline === -1) {
+          addText(text.slice(start))
+          break
+        }
+        // Past the window: one more line exists, that is all we need to know.
+        if (lineNumber > last) return { lines, linesSeen: lineNumber, more: true, capped }
+        addText(text.slice(start, newline))
+        if (!endLine()) return { lines, linesSeen: lineNumber, more: true, capped }
+        start = newline + 1
       }
-      // Past the window: one more line exists, that is all we need to know.
-      if (lineNumber > last) return { lines, linesSeen: lineNumber, more: true, capped }
-      addText(text.slice(start, newline))
-      if (!endLine()) return { lines, linesSeen: lineNumber, more: true, capped }
-      start = newline + 1
     }
-  }
-  const rest = decoder.end()
-  if (rest !== "") addText(rest)
-  if (currentLength > 0) {
-    if (lineNumber > last) return { lines, linesSeen: lineNumber, more: true, capped }
-    if (!endLine()) return { lines, linesSeen: lineNumber, more: true, capped }
-  }
-  return { lines, linesSeen: lineNumber - 1, more: false, capped }
+    const rest = decoder.end()
+    if (rest !== "") addText(rest)
+    if (currentLength > 0) {
+      if (lineNumber > last) return { lines, linesSeen: lineNumber, more: true, capped }
+      if (!endLine()) return { lines, linesSeen: lineNumber, more: true, capped }
+    }
+    return { lines, linesSeen: lineNumber - 1, more: false, capped }
+  })
+
+/** Whether a file-system error means the path does not exist (or a part of it is not a directory). */
+export const isNotFound = (error: PlatformError.PlatformError): boolean =>
+  error.reason._tag === "NotFound" || error.reason._tag === "BadResource"
+
+/** The operating system's own message for a file-system error (`EEXIST: file already exists, mkdir '...'`). */
+export const platformMessage = (error: PlatformError.PlatformError): string => {
+  const cause = error.reason.cause
+  return cause instanceof Error && cause.message !== "" ? cause.message : error.message
 }
 
-/** The `Read` tool for `workspace`: read-only, runs in parallel with other calls. */
-export const makeReadTool = (workspace: Workspace, options: ReadOptions = {}) => {
+type Sniffed =
+  | { readonly type: "image"; readonly mediaType: ImageMediaType; readonly data: Uint8Array }
+  | { readonly type: "image-too-large"; readonly mediaType: ImageMediaType }
+  | { readonly type: "binary" }
+  | { readonly type: "text"; readonly window: Window }
+
+/**
+ * The `Read` tool on the `Workspace`, `FileState` and `FileSystem` in context: read-only, runs in parallel with
+ * other calls. Every successful read (a window of a text file, an empty file, an image) is recorded in the
+ * `FileState`, which is what lets `Write`/`Edit`/`MultiEdit` change the file afterwards.
+ */
+export const makeReadTool = Effect.fn("ReadTool")(function* (options: ReadOptions = {}) {
+  const workspace = yield* Workspace
+  const fileState = yield* FileState
+  const fs = yield* FileSystem.FileSystem
   const defaultLimit = options.defaultLimit ?? 2000
   const maxLineLength = options.maxLineLength ?? 2000
   const maxOutputChars = options.maxOutputChars ?? 256_000
   const maxImageBytes = options.maxImageBytes ?? 5 * 1024 * 1024
-  const fileState = options.fileState
   const fail = (message: string) => new ToolExecutionError({ tool: "Read", message })
 
   return Tool.make({
@@ -163,102 +179,102 @@ export const makeReadTool = (workspace: Workspace, options: ReadOptions = {}) =>
       `Lines longer than ${maxLineLength} characters are cut. Other binary files are refused. Use Glob to find files and LS to list directories.`
     ].join(" "),
     input: Schema.Struct({
-      file_path: Schema.String.annotations({
+      file_path: Schema.String.annotate({
         description: "The file to read: an absolute path, or a path relative to the working directory"
       }),
-      offset: Schema.optional(
-        Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)).annotations({
+      offset: Schema.optionalKey(
+        Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
           description: "The line number to start at (1-based). Only for files too long to read at once"
         })
       ),
-      limit: Schema.optional(
-        Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)).annotations({
+      limit: Schema.optionalKey(
+        Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
           description: `How many lines to read (default ${defaultLimit})`
         })
       )
     }),
     readOnly: true,
-    execute: ({ file_path, offset, limit }): Effect.Effect<string | ReadonlyArray<ToolOutput>, ToolExecutionError> =>
-      Effect.gen(function* () {
-        const resolved = yield* resolveInside(workspace, file_path, "Read")
-        const stat = yield* Effect.tryPromise({
-          try: () => fs.stat(resolved),
-          catch: (error) =>
-            fail(
-              (error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR"
-                ? `File does not exist: ${file_path}. Use Glob to find the right path.`
-                : `Cannot read ${file_path}: ${String((error as Error).message)}`
-            )
-        })
-        if (stat.isDirectory()) {
-          return yield* fail(`${file_path} is a directory, not a file. Use LS or Glob to see what it contains.`)
-        }
-        if (!stat.isFile()) return yield* fail(`${file_path} is not a regular file (a device, socket or pipe).`)
-        const recordRead = (content?: Uint8Array) =>
-          fileState === undefined ? Effect.void : fileState.recordRead(resolved, content)
-        if (stat.size === 0) {
-          yield* recordRead()
-          return `(${file_path} exists but is empty)`
-        }
-
-        const start = offset ?? 1
-        const window = yield* Effect.acquireUseRelease(
-          Effect.tryPromise({
-            try: () => fs.open(resolved, "r"),
-            catch: (error) => fail(`Cannot open ${file_path}: ${String((error as Error).message)}`)
-          }),
-          (handle) =>
-            Effect.tryPromise({
-              try: async (signal) => {
-                const sniff = Buffer.alloc(Math.min(SNIFF, stat.size))
-                const { bytesRead } = await handle.read(sniff, 0, sniff.length, 0)
-                const head = sniff.subarray(0, bytesRead)
-                const mediaType = imageMediaType(head)
-                if (mediaType !== undefined) {
-                  if (stat.size > maxImageBytes) return { type: "image-too-large" as const, mediaType }
-                  return { type: "image" as const, mediaType, data: await handle.readFile() }
-                }
-                if (looksBinary(head)) return "binary" as const
-                return readWindow(
-                  handle,
-                  { offset: start, limit: limit ?? defaultLimit, maxLineLength, maxOutputChars },
-                  signal
-                )
-              },
-              catch: (error) => fail(`Cannot read ${file_path}: ${String((error as Error).message)}`)
-            }),
-          (handle) => Effect.promise(() => handle.close())
+    execute: Effect.fn("Read.execute")(function* ({ file_path, offset, limit }) {
+      const resolved = yield* workspace.resolve(file_path).pipe(Effect.mapError((e) => fail(e.message)))
+      const cannot = (what: string) => (error: PlatformError.PlatformError) =>
+        fail(`Cannot ${what} ${file_path}: ${platformMessage(error)}`)
+      const info = yield* fs
+        .stat(resolved)
+        .pipe(
+          Effect.mapError((error) =>
+            isNotFound(error)
+              ? fail(`File does not exist: ${file_path}. Use Glob to find the right path.`)
+              : cannot("read")(error)
+          )
         )
-        if (typeof window === "object" && "type" in window) {
-          if (window.type === "image-too-large") {
-            return yield* fail(
-              `${file_path} is a ${window.mediaType} image of ${stat.size} bytes; images up to ${maxImageBytes} bytes can be read. Make a smaller copy (e.g. with Bash) and read that.`
-            )
+      if (info.type === "Directory") {
+        return yield* fail(`${file_path} is a directory, not a file. Use LS or Glob to see what it contains.`)
+      }
+      if (info.type !== "File") return yield* fail(`${file_path} is not a regular file (a device, socket or pipe).`)
+      const size = Number(info.size)
+      if (size === 0) {
+        yield* fileState.recordRead(resolved)
+        return `(${file_path} exists but is empty)`
+      }
+
+      const start = offset ?? 1
+      const sniffed = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const file = yield* fs.open(resolved, { flag: "r" }).pipe(Effect.mapError(cannot("open")))
+          const sniff = new Uint8Array(Math.min(SNIFF, size))
+          const bytesRead = Number(yield* file.read(sniff, { position: 0n }).pipe(Effect.mapError(cannot("read"))))
+          const head = sniff.subarray(0, bytesRead)
+          const mediaType = imageMediaType(head)
+          if (mediaType !== undefined) {
+            if (size > maxImageBytes) return { type: "image-too-large", mediaType } satisfies Sniffed
+            const data = yield* fs.readFile(resolved).pipe(Effect.mapError(cannot("read")))
+            return { type: "image", mediaType, data } satisfies Sniffed
           }
-          yield* recordRead(window.data)
-          return [
-            { type: "text", text: `Image ${file_path} (${window.mediaType}, ${window.data.length} bytes):` },
-            { type: "image", mediaType: window.mediaType, data: window.data.toString("base64") }
-          ]
-        }
-        if (window === "binary") {
-          return yield* fail(
-            `${file_path} looks like a binary file (${stat.size} bytes); Read only shows text. Use Bash (\`file\`, \`xxd | head\`) to inspect it.`
-          )
-        }
-        if (window.lines.length === 0) {
-          return yield* fail(
-            `${file_path} has ${window.linesSeen} lines; offset ${start} is past the end. Use a smaller offset.`
-          )
-        }
-        yield* recordRead()
-        const lastShown = start + window.lines.length - 1
-        const note = window.capped
-          ? `\n\n[Output stopped at line ${lastShown} to stay under ${maxOutputChars} characters; continue with offset=${lastShown + 1}.]`
-          : window.more
-            ? `\n\n[More lines follow; continue with offset=${lastShown + 1}.]`
-            : ""
-        return window.lines.join("\n") + note
-      })
+          if (looksBinary(head)) return { type: "binary" } satisfies Sniffed
+          const window = yield* readWindow(file, {
+            offset: start,
+            limit: limit ?? defaultLimit,
+            maxLineLength,
+            maxOutputChars
+          }).pipe(Effect.mapError(cannot("read")))
+          return { type: "text", window } satisfies Sniffed
+        })
+      )
+      if (sniffed.type === "image-too-large") {
+        return yield* fail(
+          `${file_path} is a ${sniffed.mediaType} image of ${size} bytes; images up to ${maxImageBytes} bytes can be read. Make a smaller copy (e.g. with Bash) and read that.`
+        )
+      }
+      if (sniffed.type === "image") {
+        yield* fileState.recordRead(resolved, sniffed.data)
+        const output: ReadonlyArray<ToolOutput> = [
+          { type: "text", text: `Image ${file_path} (${sniffed.mediaType}, ${sniffed.data.length} bytes):` },
+          { type: "image", mediaType: sniffed.mediaType, data: Buffer.from(sniffed.data).toString("base64") }
+        ]
+        return output
+      }
+      if (sniffed.type === "binary") {
+        return yield* fail(
+          `${file_path} looks like a binary file (${size} bytes); Read only shows text. Use Bash (\`file\`, \`xxd | head\`) to inspect it.`
+        )
+      }
+      const window = sniffed.window
+      if (window.lines.length === 0) {
+        return yield* fail(
+          `${file_path} has ${window.linesSeen} lines; offset ${start} is past the end. Use a smaller offset.`
+        )
+      }
+      yield* fileState.recordRead(resolved)
+      const lastShown = start + window.lines.length - 1
+      const note = window.capped
+        ? `\n\n[Output stopped at line ${lastShown} to stay under ${maxOutputChars} characters; continue with offset=${lastShown + 1}.]`
+        : window.more
+          ? `\n\n[More lines follow; continue with offset=${lastShown + 1}.]`
+          : ""
+      return window.lines.join("\n") + note
+    })
   })
-}
+})
+
+/** The `Read` tool with default options. Requires `Workspace`, `FileState` and `FileSystem`. */
+export const ReadTool = makeReadTool()

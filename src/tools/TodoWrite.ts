@@ -11,16 +11,16 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { Tool } from "./Tool.js"
 
-export const TodoStatus = Schema.Literal("pending", "in_progress", "completed")
+export const TodoStatus = Schema.Literals(["pending", "in_progress", "completed"])
 export type TodoStatus = typeof TodoStatus.Type
 
 export const Todo = Schema.Struct({
-  content: Schema.String.pipe(
-    Schema.filter((s) => s.trim().length > 0, { message: () => "content must not be empty" })
-  ).annotations({ description: 'What to do, in the imperative (e.g. "Run the tests")' }),
-  status: TodoStatus.annotations({ description: "pending, in_progress (at most one task) or completed" }),
-  activeForm: Schema.optional(
-    Schema.String.annotations({
+  content: Schema.String.check(
+    Schema.makeFilter((s) => s.trim().length > 0 || "content must not be empty", { expected: "a non-empty string" })
+  ).annotate({ description: 'What to do, in the imperative (e.g. "Run the tests")' }),
+  status: TodoStatus.annotate({ description: "pending, in_progress (at most one task) or completed" }),
+  activeForm: Schema.optionalKey(
+    Schema.String.annotate({
       description: 'The task in the present continuous, shown while it runs ("Running the tests")'
     })
   )
@@ -28,8 +28,8 @@ export const Todo = Schema.Struct({
 export type Todo = typeof Todo.Type
 
 /** The tool's input: the complete new list. At most one task may be `in_progress`. */
-export const TodoList = Schema.Array(Todo).pipe(
-  Schema.filter(
+export const TodoList = Schema.Array(Todo).check(
+  Schema.makeFilter(
     (todos) => {
       const running = todos.filter((t) => t.status === "in_progress").length
       return (
@@ -37,12 +37,12 @@ export const TodoList = Schema.Array(Todo).pipe(
         `At most one task may be in_progress at a time; ${running} are. Mark the others pending or completed.`
       )
     },
-    { identifier: "TodoList" }
+    { expected: "at most one task in_progress" }
   )
 )
 
 const TodoWriteInput = Schema.Struct({
-  todos: TodoList.annotations({ description: "The complete, updated task list" })
+  todos: TodoList.annotate({ description: "The complete, updated task list" })
 })
 
 /** The tool, plus the list it keeps. */
@@ -62,9 +62,9 @@ const summary = (todos: ReadonlyArray<Todo>): string => {
   ].join("")
 }
 
-/** A `TodoWrite` tool with its own, initially empty list (one per session). */
-export const makeTodoWriteTool = (): TodoWriteTool => {
-  const todos = Ref.unsafeMake<ReadonlyArray<Todo>>([])
+/** A `TodoWrite` tool with its own, initially empty list (one per session). Requires nothing. */
+export const makeTodoWriteTool = Effect.fn("TodoWriteTool")(function* () {
+  const todos = yield* Ref.make<ReadonlyArray<Todo>>([])
   const tool = Tool.make({
     name: "TodoWrite",
     description: [
@@ -91,4 +91,7 @@ export const makeTodoWriteTool = (): TodoWriteTool => {
       })
   })
   return { ...tool, todos }
-}
+})
+
+/** The `TodoWrite` tool with its own list. */
+export const TodoWriteTool: Effect.Effect<TodoWriteTool> = makeTodoWriteTool()

@@ -6,16 +6,25 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as JSONSchema from "effect/JSONSchema"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { Tool as ToolContract, ToolConcurrency, ToolContext, ToolKind, ToolReturn } from "../services/Tool.js"
 import type { ToolCall, ToolDefinition, ToolOutput, ToolResult } from "../streams/ToolCall.js"
 
 export type { ToolConcurrency, ToolContext, ToolKind, ToolReturn } from "../services/Tool.js"
+
+/**
+ * The model's input for a tool does not match the tool's input schema. Distinct from a permission denial and
+ * from a failure of the tool itself: the call never ran. `message` lists every problem, by field, for the model.
+ */
+export class ToolInputError extends Schema.TaggedError<ToolInputError>()("ToolInputError", {
+  tool: Schema.String,
+  message: Schema.String,
+  /** One entry per problem: the field path (`command`, `edits[0].old_string`; empty for the whole input) and what is wrong. */
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
+}) {}
 
 /** Tool names as every provider accepts them. */
 export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/
@@ -29,8 +38,12 @@ interface MakeOptionsBase<I, IE> {
   readonly name: string
   /** Shown to the model: say what the tool does, when to use it and what it returns. */
   readonly description: string
-  /** Decodes the model's raw input; its JSON Schema (with `description` annotations) is what the model sees. */
-  readonly input: Schema.Schema<I, IE>
+  /**
+   * Decodes the model's raw input; its JSON Schema (with `description` annotations) is what the model sees. Use
+   * `Schema.Finite`/`Schema.Int` rather than `Schema.Number` and `Schema.optionalKey` rather than
+   * `Schema.optional`, so that the model is not offered `"NaN"` or `null`.
+   */
+  readonly input: Schema.Codec<I, IE>
   /** Default `false`. */
   readonly readOnly?: boolean
   /** Default `"read"` when `readOnly`, else `"other"`. */
@@ -38,7 +51,7 @@ interface MakeOptionsBase<I, IE> {
   /** Default `parallel` when `readOnly`, else `sequential` (a tool that changes things runs alone). */
   readonly concurrency?: ToolConcurrency
   /** Per-call timeout; when absent the agent's default applies. */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
 }
 
 /** `Tool.make` options for a tool whose `execute` returns text or output pieces. */
@@ -49,51 +62,49 @@ export interface MakeOptions<I, IE> extends MakeOptionsBase<I, IE> {
 
 /** `Tool.make` options for a tool with a typed result, encoded with `output` into one `json` output piece. */
 export interface MakeTypedOptions<I, IE, O, OE> extends MakeOptionsBase<I, IE> {
-  readonly output: Schema.Schema<O, OE>
+  readonly output: Schema.Codec<O, OE>
   readonly execute: (input: I, context: ToolContext) => Effect.Effect<O, ToolExecutionError>
 }
 
+type Json = Record<string, unknown>
+
+const isRecord = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
 /** Replace `$ref`s into `$defs` with the definitions themselves, except recursive ones (those stay references). */
-const inlineRefs = (node: unknown, defs: Record<string, unknown>, stack: ReadonlyArray<string>): unknown => {
+const inlineRefs = (node: unknown, defs: Json, stack: ReadonlyArray<string>): unknown => {
   if (Array.isArray(node)) return node.map((item) => inlineRefs(item, defs, stack))
-  if (typeof node !== "object" || node === null) return node
-  const record = node as Record<string, unknown>
-  const ref = record.$ref
+  if (!isRecord(node)) return node
+  const ref = node.$ref
   if (typeof ref === "string" && ref.startsWith("#/$defs/")) {
     const name = ref.slice("#/$defs/".length)
     const target = defs[name]
-    if (typeof target === "object" && target !== null && !stack.includes(name)) {
-      const { $ref: _ref, ...siblings } = record
-      return {
-        ...(inlineRefs(target, defs, [...stack, name]) as object),
-        ...(inlineRefs(siblings, defs, stack) as object)
-      }
+    if (isRecord(target) && !stack.includes(name)) {
+      const { $ref: _ref, ...siblings } = node
+      const inlined = inlineRefs(target, defs, [...stack, name])
+      const rest = inlineRefs(siblings, defs, stack)
+      return { ...(isRecord(inlined) ? inlined : {}), ...(isRecord(rest) ? rest : {}) }
     }
   }
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(record)) out[key] = inlineRefs(value, defs, stack)
+  const out: Json = {}
+  for (const [key, value] of Object.entries(node)) out[key] = inlineRefs(value, defs, stack)
   return out
 }
 
 /**
- * The model-facing JSON Schema of an input schema: `JSONSchema.make` without `$schema`/`$id`, references
- * inlined (providers differ in `$ref` support; recursive schemas keep theirs), and `type: "object"` at the
- * top level (providers require an object schema).
+ * The model-facing JSON Schema of an input schema: `Schema.toJsonSchemaDocument` (draft 2020-12) with references
+ * inlined (providers differ in `$ref` support; recursive schemas keep theirs, with the `$defs` they need), objects
+ * closed (`additionalProperties: false`), and `type: "object"` at the top level (providers require an object
+ * schema).
  */
-export const inputJsonSchema = <I, IE>(input: Schema.Schema<I, IE>): Record<string, unknown> => {
-  const {
-    $schema: _schema,
-    $id: _id,
-    $defs,
-    ...generated
-  } = JSONSchema.make(input) as unknown as Record<string, unknown>
-  const defs = ($defs ?? {}) as Record<string, unknown>
-  let root = inlineRefs(generated, defs, []) as Record<string, unknown>
+export const inputJsonSchema = (input: Schema.Top): Json => {
+  const document = Schema.toJsonSchemaDocument(input, { onExcessProperty: "error" })
+  const defs: Json = { ...document.definitions }
+  const inlined = inlineRefs(document.schema, defs, [])
+  let root: Json = isRecord(inlined) ? inlined : {}
   if (root.type !== "object") {
-    // `Schema.Struct({})` becomes `anyOf: [object, array]`; any other top level gets an object type too.
-    const { anyOf, ...withoutAnyOf } = root
-    const emptyStruct = JSON.stringify(anyOf) === '[{"type":"object"},{"type":"array"}]'
-    root = { ...(emptyStruct ? withoutAnyOf : root), type: "object" }
+    // `Schema.Struct({})` becomes "anything but null"; any other top level gets an object type too.
+    const { not: _not, ...rest } = root
+    root = { ...(Object.keys(root).length === 1 && root.not !== undefined ? rest : root), type: "object" }
   }
   if (root.properties === undefined) root = { ...root, properties: {} }
   return JSON.stringify(root).includes('"#/$defs/') ? { ...root, $defs: defs } : root
@@ -103,7 +114,7 @@ export const inputJsonSchema = <I, IE>(input: Schema.Schema<I, IE>): Record<stri
  * Define a tool. Defaults: `readOnly: false`; `kind` is `"read"` for read-only tools, else `"other"`;
  * `concurrency` is `parallel` for read-only tools, else `sequential`; no own `timeout` (the agent's default
  * applies). With an `output` schema, `execute` returns a typed value that is encoded into one `json` piece.
- * Throws `IllegalArgumentException` for a name providers would refuse (`^[a-zA-Z0-9_-]{1,64}$`): that is a
+ * Throws `IllegalArgumentError` for a name providers would refuse (`^[a-zA-Z0-9_-]{1,64}$`): that is a
  * mistake in the definition, not a runtime condition.
  */
 const make: {
@@ -111,41 +122,39 @@ const make: {
   <I, IE>(options: MakeOptions<I, IE>): ToolContract<I>
 } = <I, IE, O, OE>(options: MakeOptions<I, IE> | MakeTypedOptions<I, IE, O, OE>): ToolContract<I> => {
   if (!isValidToolName(options.name)) {
-    throw new Cause.IllegalArgumentException(
+    throw new Cause.IllegalArgumentError(
       `Invalid tool name "${options.name}": use 1-64 characters from a-z, A-Z, 0-9, "_" and "-"`
     )
   }
   const readOnly = options.readOnly ?? false
-  const input: Schema.Schema<I, unknown> = Schema.compose(Schema.Unknown, options.input, { strict: false })
-  const execute = typedExecute(options)
   return {
     name: options.name,
     description: options.description,
-    input,
+    input: options.input,
     jsonSchema: inputJsonSchema(options.input),
     readOnly,
     kind: options.kind ?? (readOnly ? "read" : "other"),
     concurrency: options.concurrency ?? (readOnly ? { type: "parallel" } : { type: "sequential" }),
-    ...(options.timeout === undefined ? {} : { timeout: Duration.decode(options.timeout) }),
-    execute
+    ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
+    execute: typedExecute(options)
   }
 }
 
 const typedExecute = <I, IE, O, OE>(
   options: MakeOptions<I, IE> | MakeTypedOptions<I, IE, O, OE>
 ): ToolContract<I>["execute"] => {
-  if (options.output === undefined) return (options as MakeOptions<I, IE>).execute
-  const typed = options as MakeTypedOptions<I, IE, O, OE>
-  const encode = Schema.encode(typed.output)
+  if (options.output === undefined) return options.execute
+  const { output, execute, name } = options
+  const encode = Schema.encodeEffect(output)
   return (input, context) =>
-    typed.execute(input, context).pipe(
+    execute(input, context).pipe(
       Effect.flatMap((value) =>
         encode(value).pipe(
           Effect.mapError(
             (error) =>
               new ToolExecutionError({
-                tool: typed.name,
-                message: `Tool ${typed.name} produced a result that does not match its output schema:\n${ParseResult.TreeFormatter.formatErrorSync(error)}`
+                tool: name,
+                message: `Tool ${name} produced a result that does not match its output schema:\n${error.message}`
               })
           )
         )
@@ -175,16 +184,87 @@ const defectMessage = (defect: unknown): string => {
   }
 }
 
+const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** `a.b[0].c` for a decoding path (`(input)` for the root). */
+const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.reduce<string>(
+    (out, key) =>
+      typeof key === "number"
+        ? `${out}[${key}]`
+        : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)
+          ? out === ""
+            ? key
+            : `${out}.${key}`
+          : `${out}[${JSON.stringify(String(key))}]`,
+    ""
+  )
+
+const valueAt = (
+  input: unknown,
+  path: ReadonlyArray<PropertyKey>
+): { readonly found: boolean; readonly value?: unknown } => {
+  let current = input
+  for (const key of path) {
+    if (typeof current !== "object" || current === null || typeof key === "symbol" || !(key in current)) {
+      return { found: false }
+    }
+    current = (current as Record<string | number, unknown>)[key]
+  }
+  return { found: true, value: current }
+}
+
+const shortJson = (value: unknown): string => {
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    text = String(value)
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+/**
+ * Decode the model's raw input for `tool`. Fails with `ToolInputError` listing every problem by field, with the
+ * value the model gave, and any top-level field the schema does not know (a likely misspelling).
+ */
+export const decodeToolInput = <I>(tool: ToolContract<I>, input: unknown): Effect.Effect<I, ToolInputError> =>
+  Schema.decodeUnknownEffect(tool.input)(input, { errors: "all" }).pipe(
+    Effect.mapError((error) => {
+      const issues = standardIssues(error.issue).issues.map((issue) => {
+        const path = (issue.path ?? []).map((segment) =>
+          typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
+        )
+        const at = valueAt(input, path)
+        const got = at.found ? `, got ${shortJson(at.value)}` : ""
+        return { path: fieldPath(path), message: `${issue.message}${got}` }
+      })
+      const known = isRecord(tool.jsonSchema.properties) ? Object.keys(tool.jsonSchema.properties) : []
+      const unknown = isRecord(input) && known.length > 0 ? Object.keys(input).filter((k) => !known.includes(k)) : []
+      const lines = issues.map((issue) => `- ${issue.path === "" ? "(the input)" : issue.path}: ${issue.message}`)
+      if (unknown.length > 0) {
+        lines.push(
+          `- unknown field${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => JSON.stringify(k)).join(", ")} (the fields are: ${known.join(", ")})`
+        )
+      }
+      return new ToolInputError({
+        tool: tool.name,
+        issues,
+        message: `Invalid input for tool ${tool.name}; fix these problems and call it again:\n${lines.join("\n")}`
+      })
+    })
+  )
+
 export interface RunToolCallOptions {
   /** Applies when the tool declares no `timeout` of its own. */
-  readonly defaultTimeout: Duration.DurationInput
+  readonly defaultTimeout: Duration.Input
 }
 
 /**
  * Run one call of `tool`: decode the input, execute with the timeout (the tool's own, else `defaultTimeout`),
- * and turn every outcome into a `ToolResult`. Bad input, a `ToolExecutionError`, a timeout and a defect all
- * become results the model can read; this never fails. Interruption is not caught: it propagates, so the
- * caller can mark the call as interrupted (and the tool's resources are released).
+ * and turn every outcome into a `ToolResult`. Bad input (`ToolInputError`), a `ToolExecutionError`, a timeout
+ * and a defect all become results the model can read; this never fails. Interruption is not caught: it
+ * propagates, so the caller can mark the call as interrupted (and the tool's resources are released).
  */
 export const runToolCall: (
   tool: Tool.Any,
@@ -210,45 +290,31 @@ export const runToolCall: (
       })
     )
   const text = (t: string): ReadonlyArray<ToolOutput> => [{ type: "text", text: t }]
+  const timeout = tool.timeout ?? Duration.fromInputUnsafe(options.defaultTimeout)
 
-  const decoded = Schema.decodeUnknownEither(tool.input)(call.input, { errors: "all" })
-  if (Either.isLeft(decoded)) {
-    const detail = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-    return yield* result(
-      "error",
-      text(`Invalid input for tool ${tool.name}; fix these problems and call it again:\n${detail}`)
+  return yield* decodeToolInput(tool, call.input).pipe(
+    Effect.flatMap((input) => tool.execute(input, context)),
+    Effect.map(normalizeOutput),
+    Effect.timeoutOption(timeout),
+    Effect.flatMap(
+      Option.match({
+        onNone: () =>
+          result("timeout", text(`Tool ${tool.name} timed out after ${Duration.format(timeout)} and was stopped.`)),
+        onSome: (output) => result("success", output)
+      })
+    ),
+    Effect.catch((error: unknown) => {
+      // Typed as ToolInputError | ToolExecutionError; a hand-built tool may still fail with something else.
+      const message =
+        typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
+          ? error.message
+          : `Tool ${tool.name} failed: ${defectMessage(error)}`
+      return result("error", text(message))
+    }),
+    Effect.catchDefect((defect) =>
+      result("error", text(`Tool ${tool.name} failed unexpectedly: ${defectMessage(defect)}`))
     )
-  }
-
-  const timeout = tool.timeout ?? Duration.decode(options.defaultTimeout)
-  const outcome = yield* tool
-    .execute(decoded.right, context)
-    .pipe(Effect.map(normalizeOutput), Effect.timeoutOption(timeout), Effect.exit)
-  if (outcome._tag === "Success") {
-    return yield* Option.match(outcome.value, {
-      onNone: () =>
-        result("timeout", text(`Tool ${tool.name} timed out after ${Duration.format(timeout)} and was stopped.`)),
-      onSome: (output) => result("success", output)
-    })
-  }
-  const cause = outcome.cause
-  if (Cause.isInterruptedOnly(cause)) return yield* Effect.failCause(Cause.stripFailures(cause))
-  const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure)) {
-    // Typed as ToolExecutionError; a hand-built tool may still fail with something else.
-    const error: unknown = failure.value
-    const message =
-      typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
-        ? error.message
-        : `Tool ${tool.name} failed: ${defectMessage(error)}`
-    return yield* result("error", text(message))
-  }
-  const defect = Cause.dieOption(cause)
-  const message = Option.match(defect, {
-    onNone: () => Cause.pretty(cause),
-    onSome: defectMessage
-  })
-  return yield* result("error", text(`Tool ${tool.name} failed unexpectedly: ${message}`))
+  )
 })
 
 /** The tool API: `Tool.make` defines a tool; `Tool.Any` is a tool of any input type. */
@@ -256,6 +322,7 @@ export const Tool = {
   make,
   definition: toolDefinition,
   run: runToolCall,
+  decodeInput: decodeToolInput,
   isValidName: isValidToolName
 } as const
 

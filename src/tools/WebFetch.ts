@@ -13,6 +13,8 @@ import * as zlib from "node:zlib"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import ipaddr from "ipaddr.js"
+import { NodeHtmlMarkdown } from "node-html-markdown"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { Tool } from "./Tool.js"
 
@@ -37,7 +39,7 @@ export interface WebFetchOptions {
   /** Characters of text returned at most. Default 100 000. */
   readonly maxOutputChars?: number
   /** For the whole fetch, redirects included. Default 30 seconds. */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
   /** Default 5. */
   readonly maxRedirects?: number
   /** Default `Sage-WebFetch/1.0`. */
@@ -47,179 +49,59 @@ export interface WebFetchOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Address checks
 
-const parseIPv4 = (ip: string): number | undefined => {
-  if (!net.isIPv4(ip)) return undefined
-  return ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0)
+/** Whether an IPv4 address is outside every special-purpose range (ipaddr.js's `unicast`). */
+const isPublicIPv4 = (address: ipaddr.IPv4): boolean => address.range() === "unicast"
+
+const embeddedIPv4 = (parts: ReadonlyArray<number>, at: number): ipaddr.IPv4 => {
+  const high = parts[at] ?? 0
+  const low = parts[at + 1] ?? 0
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff])
 }
-
-/** IPv4 ranges that are not publicly routable (RFC 6890 and friends). */
-const IPV4_BLOCKED: ReadonlyArray<readonly [string, number]> = [
-  ["0.0.0.0", 8], // "this" network, unspecified
-  ["10.0.0.0", 8], // private
-  ["100.64.0.0", 10], // carrier-grade NAT
-  ["127.0.0.0", 8], // loopback
-  ["169.254.0.0", 16], // link-local (cloud metadata services live here)
-  ["172.16.0.0", 12], // private
-  ["192.0.0.0", 24], // IETF protocol assignments
-  ["192.0.2.0", 24], // documentation
-  ["192.88.99.0", 24], // 6to4 relay anycast
-  ["192.168.0.0", 16], // private
-  ["198.18.0.0", 15], // benchmarking
-  ["198.51.100.0", 24], // documentation
-  ["203.0.113.0", 24], // documentation
-  ["224.0.0.0", 4], // multicast
-  ["240.0.0.0", 4] // reserved, broadcast
-]
-
-const IPV4_RANGES = IPV4_BLOCKED.map(([base, bits]) => ({ base: parseIPv4(base)!, bits }))
-
-const inIPv4Range = (value: number, base: number, bits: number): boolean => {
-  const size = 2 ** (32 - bits)
-  return Math.floor(value / size) === Math.floor(base / size)
-}
-
-const isBlockedIPv4 = (value: number): boolean => IPV4_RANGES.some((r) => inIPv4Range(value, r.base, r.bits))
-
-/** The eight 16-bit groups of an IPv6 address (zone index removed), or `undefined`. */
-const parseIPv6 = (input: string): ReadonlyArray<number> | undefined => {
-  const ip = input.replace(/%.*$/, "")
-  if (!net.isIPv6(ip)) return undefined
-  let text = ip
-  const tail: Array<number> = []
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (dotted !== null) {
-    const v4 = parseIPv4(dotted[1]!)
-    if (v4 === undefined) return undefined
-    tail.push(Math.floor(v4 / 65536), v4 % 65536)
-    text = text.slice(0, -dotted[1]!.length)
-    if (text.endsWith(":") && !text.endsWith("::")) text = text.slice(0, -1)
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined]
-  const groups = (part: string | undefined) =>
-    part === undefined || part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16))
-  const left = groups(head)
-  const right = [...groups(rest), ...tail]
-  const missing = 8 - left.length - right.length
-  if (rest === undefined && missing !== 0) return undefined
-  return [...left, ...Array<number>(Math.max(0, missing)).fill(0), ...right]
-}
-
-const embeddedIPv4 = (g: ReadonlyArray<number>, at: number): number => g[at]! * 65536 + g[at + 1]!
 
 /**
  * Whether `ip` is an address a fetch must not reach: private, loopback, link-local, unique-local, carrier-grade
- * NAT, multicast, unspecified, reserved or documentation ranges, and IPv6 forms that embed such an IPv4 address
- * (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`). Anything that is not
- * an IP address counts as blocked.
+ * NAT, multicast, unspecified, reserved or documentation ranges (ipaddr.js's classification: only `unicast` is
+ * allowed), and IPv6 forms that embed such an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`,
+ * 6to4 `2002::/16`); the whole of `::/96` (IPv4-compatible) and NAT64's local-use `64:ff9b:1::/48` too. Anything
+ * that is not an IP address in a standard spelling counts as blocked.
  */
 export const isBlockedAddress = (ip: string): boolean => {
-  const v4 = parseIPv4(ip)
-  if (v4 !== undefined) return isBlockedIPv4(v4)
-  const g = parseIPv6(ip)
-  if (g === undefined) return true
-  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0)
-  // ::/96 holds ::, ::1 and the deprecated IPv4-compatible addresses; ::ffff:0:0/96 the IPv4-mapped ones.
-  if (zeros(0, 6)) return true
-  if (zeros(0, 5) && g[5] === 0xffff) return isBlockedIPv4(embeddedIPv4(g, 6))
-  // IPv4/IPv6 translation (NAT64, RFC 6052) and its local-use prefix 64:ff9b:1::/48 (RFC 8215).
-  if (g[0] === 0x64 && g[1] === 0xff9b) return g[2] === 1 || !zeros(2, 6) || isBlockedIPv4(embeddedIPv4(g, 6))
-  if (g[0] === 0x2002) return isBlockedIPv4(embeddedIPv4(g, 1)) // 6to4
-  if (g[0] === 0x2001 && (g[1] === 0 || g[1] === 0xdb8)) return true // Teredo, documentation
-  if (g[0] === 0x100 && zeros(1, 4)) return true // discard-only 100::/64
-  const first = g[0]!
-  if ((first & 0xfe00) === 0xfc00) return true // unique-local fc00::/7
-  if ((first & 0xffc0) === 0xfe80) return true // link-local fe80::/10
-  if ((first & 0xffc0) === 0xfec0) return true // site-local fec0::/10 (deprecated)
-  if ((first & 0xff00) === 0xff00) return true // multicast ff00::/8
-  return false
+  const bare = ip.replace(/%.*$/, "")
+  const family = net.isIP(bare)
+  if (family === 0) return true
+  if (family === 4) return !isPublicIPv4(ipaddr.IPv4.parse(bare))
+  const address = ipaddr.IPv6.parse(bare)
+  const parts = address.parts
+  const zeros = (from: number, to: number) => parts.slice(from, to).every((x) => x === 0)
+  switch (address.range()) {
+    case "unicast":
+      return false
+    case "ipv4Mapped":
+      return zeros(0, 6) || !isPublicIPv4(address.toIPv4Address())
+    case "rfc6052":
+      return !zeros(2, 6) || !isPublicIPv4(embeddedIPv4(parts, 6))
+    case "6to4":
+      return !isPublicIPv4(embeddedIPv4(parts, 1))
+    default:
+      return true
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // HTML to text
 
-const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: " ",
-  ensp: " ",
-  emsp: " ",
-  thinsp: " ",
-  shy: "",
-  copy: "©",
-  reg: "®",
-  trade: "™",
-  hellip: "…",
-  mdash: "—",
-  ndash: "–",
-  minus: "−",
-  lsquo: "‘",
-  rsquo: "’",
-  sbquo: "‚",
-  ldquo: "“",
-  rdquo: "”",
-  bdquo: "„",
-  laquo: "«",
-  raquo: "»",
-  lsaquo: "‹",
-  rsaquo: "›",
-  bull: "•",
-  middot: "·",
-  times: "×",
-  divide: "÷",
-  plusmn: "±",
-  deg: "°",
-  para: "¶",
-  sect: "§",
-  euro: "€",
-  pound: "£",
-  yen: "¥",
-  cent: "¢",
-  larr: "←",
-  rarr: "→",
-  uarr: "↑",
-  darr: "↓",
-  harr: "↔",
-  check: "✓",
-  dagger: "†",
-  le: "≤",
-  ge: "≥",
-  ne: "≠",
-  asymp: "≈",
-  infin: "∞",
-  frac12: "½",
-  frac14: "¼",
-  frac34: "¾",
-  auml: "ä",
-  ouml: "ö",
-  uuml: "ü",
-  Auml: "Ä",
-  Ouml: "Ö",
-  Uuml: "Ü",
-  szlig: "ß",
-  eacute: "é",
-  egrave: "è",
-  aacute: "á",
-  agrave: "à",
-  ccedil: "ç",
-  ntilde: "ñ"
+const linkTarget = (href: string | undefined, base: string | undefined): string | undefined => {
+  if (href === undefined || href.trim() === "" || href.startsWith("#")) return undefined
+  try {
+    const url = base === undefined ? new URL(href) : new URL(href, base)
+    return url.protocol === "http:" || url.protocol === "https:" || url.protocol === "mailto:" ? url.href : undefined
+  } catch {
+    return undefined
+  }
 }
 
-/** Decode character references: named (a common subset), decimal `&#65;` and hex `&#x41;`. */
-export const decodeEntities = (text: string): string =>
-  text.replace(/&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[a-zA-Z][a-zA-Z0-9]{1,31});?/g, (whole, ref: string) => {
-    if (ref.startsWith("#")) {
-      const code =
-        ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10)
-      if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "\uFFFD"
-      return String.fromCodePoint(code)
-    }
-    return NAMED_ENTITIES[ref] ?? whole
-  })
-
-const SKIPPED_ELEMENTS = new Set([
+const SKIPPED_ELEMENTS = [
+  "title",
   "script",
   "style",
   "noscript",
@@ -232,162 +114,54 @@ const SKIPPED_ELEMENTS = new Set([
   "head",
   "select",
   "textarea"
-])
-const BLOCK_ELEMENTS = new Set([
-  "address",
-  "article",
-  "aside",
-  "blockquote",
-  "body",
-  "caption",
-  "dd",
-  "details",
-  "dialog",
-  "div",
-  "dl",
-  "dt",
-  "fieldset",
-  "figcaption",
-  "figure",
-  "footer",
-  "form",
-  "header",
-  "html",
-  "main",
-  "nav",
-  "ol",
-  "p",
-  "section",
-  "summary",
-  "table",
-  "ul"
-])
+]
 
-const TOKEN =
-  /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<![^>]*>?|<\?[^>]*>?|<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|[^<]+|</g
-
-const attributes = (source: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const m of source.matchAll(/([^\s=/"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?/g)) {
-    const raw = m[2] ?? ""
-    out[m[1]!.toLowerCase()] = decodeEntities(raw.startsWith('"') || raw.startsWith("'") ? raw.slice(1, -1) : raw)
-  }
-  return out
-}
-
-const linkTarget = (href: string | undefined, base: string | undefined): string | undefined => {
-  if (href === undefined || href.trim() === "" || href.startsWith("#")) return undefined
-  try {
-    const url = base === undefined ? new URL(href) : new URL(href, base)
-    return url.protocol === "http:" || url.protocol === "https:" || url.protocol === "mailto:" ? url.href : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Collapse blank runs, trim lines (outside ``` fences) and the whole text. */
-const tidy = (text: string): string => {
-  const out: Array<string> = []
-  let fenced = false
-  let blank = 0
-  for (const raw of text.split("\n")) {
-    if (raw.startsWith("```")) fenced = !fenced
-    const line =
-      fenced || raw.startsWith("```")
-        ? raw.replace(/\s+$/, "")
-        : raw
-            .replace(/[ \t]+/g, " ")
-            .trim()
-            .replace(/^\uE000+/, (indent) => "  ".repeat(indent.length))
-    if (line === "" && !fenced) {
-      if (++blank > 1 || out.length === 0) continue
-    } else blank = 0
-    out.push(line)
-  }
-  return out.join("\n").trim()
-}
+const TITLE = /<title[^>]*>([\s\S]*?)<\/title\s*>/i
 
 /**
- * Readable text from HTML: scripts, styles and other non-content elements dropped, the title first, headings as
- * `#` lines, links as `[text](url)` (resolved against `baseUrl`), list items as `- ` lines, table cells separated
- * by ` | `, `<pre>` kept verbatim in ``` fences, character references decoded and whitespace collapsed.
+ * Readable text from HTML, as Markdown (node-html-markdown): scripts, styles and other non-content elements
+ * dropped, the title first, headings as `#` lines, links as `[text](url)` (resolved against `baseUrl`; other
+ * schemes than http, https and mailto are kept as plain text), images as `[image: alt]`, lists as `- ` lines,
+ * tables as Markdown tables, `<pre>` in ``` fences, character references decoded.
  */
 export const htmlToText = (html: string, baseUrl?: string): string => {
-  const parts: Array<string> = []
-  let title: string | undefined
-  let pre = 0
-  const links: Array<{ readonly at: number; readonly href: string | undefined }> = []
-  const lists: Array<{ ordered: boolean; index: number }> = []
-  let cell = 0
-  const block = (text = "\n\n") => parts.push(text)
-  const tokens = new RegExp(TOKEN.source, "g")
-  for (let m = tokens.exec(html); m !== null; m = tokens.exec(html)) {
-    const token = m[0]
-    const name = m[2]?.toLowerCase()
-    if (name === undefined) {
-      if (token === "<") parts.push("<")
-      else if (!token.startsWith("<")) {
-        const text = decodeEntities(token).replaceAll("\uE000", "")
-        parts.push(pre > 0 ? text : text.replace(/\s+/g, " "))
+  const converter = new NodeHtmlMarkdown(
+    {
+      ignore: SKIPPED_ELEMENTS,
+      bulletMarker: "-",
+      codeBlockStyle: "fenced",
+      maxConsecutiveNewlines: 2,
+      useInlineLinks: true
+    },
+    {
+      // Emphasis is noise for a reader that is a model.
+      "b,strong,i,em": { postprocess: ({ content }) => content },
+      pre: { prefix: "```\n", postfix: "\n```", surroundingNewlines: 2, preserveWhitespace: true, noEscape: true },
+      a: ({ node }) => {
+        const href = linkTarget(node.getAttribute("href"), baseUrl)
+        return href === undefined
+          ? {}
+          : {
+              postprocess: ({ content }) => {
+                const text = content.replace(/\s+/g, " ").trim()
+                return text === "" ? "" : `[${text}](${href})`
+              }
+            }
+      },
+      img: ({ node }) => {
+        const alt = node.getAttribute("alt")?.trim() ?? ""
+        return { content: alt === "" ? "" : `[image: ${alt}]`, recurse: false, ignore: alt === "" }
       }
-      continue
     }
-    const closing = m[1] === "/"
-    const attrs = m[3] ?? ""
-    const selfClosing = attrs.trimEnd().endsWith("/")
-    if (!closing && (SKIPPED_ELEMENTS.has(name) || name === "title") && !selfClosing) {
-      const end = new RegExp(`</${name}\\s*>`, "gi")
-      end.lastIndex = tokens.lastIndex
-      const found = end.exec(html)
-      const inner = html.slice(tokens.lastIndex, found === null ? html.length : found.index)
-      if (name === "title") title ??= decodeEntities(inner).replace(/\s+/g, " ").trim()
-      else if (name === "head") {
-        const t = /<title[^>]*>([\s\S]*?)<\/title\s*>/i.exec(inner)
-        if (t !== null) title ??= decodeEntities(t[1]!).replace(/\s+/g, " ").trim()
-      }
-      tokens.lastIndex = found === null ? html.length : end.lastIndex
-      continue
-    }
-    const heading = /^h([1-6])$/.exec(name)
-    if (heading !== null) {
-      block()
-      if (!closing) parts.push(`${"#".repeat(Number(heading[1]))} `)
-    } else if (name === "a") {
-      if (!closing) links.push({ at: parts.length, href: linkTarget(attributes(attrs).href, baseUrl) })
-      else {
-        const link = links.pop()
-        if (link !== undefined) {
-          const text = parts.splice(link.at).join("").replace(/\s+/g, " ").trim()
-          parts.push(link.href === undefined || text === "" ? text : `[${text}](${link.href})`)
-        }
-      }
-    } else if (name === "img" && !closing) {
-      const alt = attributes(attrs).alt?.trim()
-      if (alt !== undefined && alt !== "") parts.push(`[image: ${alt}]`)
-    } else if (name === "br") parts.push("\n")
-    else if (name === "hr") block("\n\n---\n\n")
-    else if (name === "pre") {
-      pre = Math.max(0, pre + (closing ? -1 : 1))
-      block(closing ? "\n```\n\n" : "\n\n```\n")
-    } else if (name === "code" && pre === 0) parts.push("`")
-    else if (name === "ul" || name === "ol") {
-      if (closing) lists.pop()
-      else lists.push({ ordered: name === "ol", index: 0 })
-      block()
-    } else if (name === "li" && !closing) {
-      const list = lists.at(-1)
-      // \uE000 marks indentation that survives line trimming in `tidy`.
-      const indent = "\uE000".repeat(Math.max(0, lists.length - 1))
-      parts.push(`\n${indent}${list?.ordered === true ? `${++list.index}.` : "-"} `)
-    } else if (name === "tr") {
-      cell = 0
-      if (!closing) parts.push("\n")
-    } else if ((name === "td" || name === "th") && !closing) {
-      if (cell++ > 0) parts.push(" | ")
-    } else if (BLOCK_ELEMENTS.has(name)) block()
-  }
-  const body = tidy(parts.join(""))
-  if (title === undefined || title === "") return body
+  )
+  // Markdown's hard line breaks (two trailing spaces) are invisible noise in text.
+  const body = converter
+    .translate(html)
+    .replace(/[ \t]+$/gm, "")
+    .trim()
+  const titleMatch = TITLE.exec(html)?.[1]
+  const title = titleMatch === undefined ? "" : converter.translate(titleMatch).replace(/\s+/g, " ").trim()
+  if (title === "") return body
   return body === "" ? `Title: ${title}` : `Title: ${title}\n\n${body}`
 }
 
@@ -527,7 +301,7 @@ const charsetOf = (contentType: string, body: Buffer, html: boolean): string => 
   if (declared !== undefined) return declared
   if (html) {
     const meta = /<meta[^>]+charset\s*=\s*["']?([^"'>\s/;]+)/i.exec(body.subarray(0, 2048).toString("latin1"))
-    if (meta !== null) return meta[1]!
+    if (meta?.[1] !== undefined) return meta[1]
   }
   return "utf-8"
 }
@@ -548,11 +322,11 @@ const errorText = (error: unknown): string => {
   return String(error)
 }
 
-/** The `WebFetch` tool: read-only, `network` kind, runs in parallel with other calls. */
+/** The `WebFetch` tool: read-only, `network` kind, runs in parallel with other calls. Needs no service. */
 export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
   const maxBytes = options.maxBytes ?? 5 * 1024 * 1024
   const maxOutputChars = options.maxOutputChars ?? 100_000
-  const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+  const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(30))
   const maxRedirects = options.maxRedirects ?? 5
   const userAgent = options.userAgent ?? "Sage-WebFetch/1.0"
   const lookup = options.lookup ?? defaultLookup
@@ -594,7 +368,9 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
         )
       }
     }
-    return { url, resolved: addresses[0]! }
+    const [resolved] = addresses
+    if (resolved === undefined) throw new FetchRefused(`Could not resolve ${host}: no addresses.`)
+    return { url, resolved }
   }
 
   const fetchText = async (start: string, signal: AbortSignal) => {
@@ -629,9 +405,9 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
       "the optional prompt says what you are looking for in the page."
     ].join(" "),
     input: Schema.Struct({
-      url: Schema.String.pipe(Schema.minLength(1)).annotations({ description: "The http or https URL to fetch" }),
-      prompt: Schema.optional(
-        Schema.String.annotations({ description: "What information to look for in the fetched content" })
+      url: Schema.String.check(Schema.isMinLength(1)).annotate({ description: "The http or https URL to fetch" }),
+      prompt: Schema.optionalKey(
+        Schema.String.annotate({ description: "What information to look for in the fetched content" })
       )
     }),
     readOnly: true,
@@ -644,13 +420,13 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
           catch: (error) =>
             error instanceof FetchRefused ? fail(error.message) : fail(`Fetching ${rawUrl} failed: ${errorText(error)}`)
         }).pipe(
-          Effect.timeoutFail({
+          Effect.timeoutOrElse({
             duration: timeout,
-            onTimeout: () => fail(`Fetching ${rawUrl} timed out after ${Duration.format(timeout)}.`)
+            orElse: () => Effect.fail(fail(`Fetching ${rawUrl} timed out after ${Duration.format(timeout)}.`))
           })
         )
         const contentType = String(result.headers["content-type"] ?? "")
-        const mediaType = contentType.split(";")[0]!.trim().toLowerCase()
+        const mediaType = (contentType.split(";")[0] ?? "").trim().toLowerCase()
         const html = mediaType === "text/html" || mediaType === "application/xhtml+xml"
         const textual =
           html || TEXT_TYPES.test(mediaType) || (mediaType === "" && !result.body.subarray(0, 8192).includes(0))
@@ -692,3 +468,6 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
       })
   })
 }
+
+/** The `WebFetch` tool with the default (public addresses only) policy. */
+export const WebFetchTool = Effect.sync(() => makeWebFetchTool())

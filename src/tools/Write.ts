@@ -3,29 +3,16 @@
  * current version of an existing file.
  */
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type * as PlatformError from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import type { FileState } from "../workspace/FileState.js"
+import { FileState } from "../services/FileState.js"
+import { Workspace } from "../services/Workspace.js"
+import { platformMessage } from "./Read.js"
 import { Tool } from "./Tool.js"
-import { isProtected, PROTECTED_DIRECTORIES, resolveInside, type Workspace } from "../workspace/Workspace.js"
-
-export interface FileEditOptions {
-  /** What the model has read in this session (shared with `Read` and the other file-changing tools). */
-  readonly fileState: FileState
-  /**
-   * Whether a write into a protected directory (`.git/`, `.sage/`; see `isProtected`) may go ahead. Called
-   * with the resolved real path. Default: never. Wire it to an explicit permission allow rule for that path
-   * (e.g. `Edit(.sage/settings.json)`); the usual "ask" of edit permissions is not enough.
-   */
-  readonly allowProtected?: (path: string) => boolean
-}
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
-const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code
 
 /** The name of a temporary file beside `target` (same directory, so the final rename is atomic). */
 export const tempPathFor = (target: string): string =>
@@ -37,87 +24,72 @@ export const tempPathFor = (target: string): string =>
  * target, then fsync the directory (best effort). Readers see the old or the new content, never a mix; on any
  * failure the temporary file is removed and the target is untouched. Parent directories are created. A rename
  * replaces the directory entry: hard links to the old file keep the old content, a symlink is never replaced
- * (pass a real path).
+ * (pass a real path). Uninterruptible once started, so no temporary file is ever left behind.
  */
-export const writeFileAtomic = async (target: string, content: Uint8Array | string): Promise<void> => {
-  const dir = path.dirname(target)
-  await fs.mkdir(dir, { recursive: true })
-  const mode = await fs.stat(target).then(
-    (stat) => stat.mode & 0o7777,
-    () => undefined
-  )
-  const temp = tempPathFor(target)
-  let renamed = false
-  try {
-    const handle = await fs.open(temp, "wx", mode ?? 0o666)
-    try {
-      await handle.writeFile(content)
-      if (mode !== undefined) await handle.chmod(mode)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temp, target)
-    renamed = true
-  } finally {
-    if (!renamed) await fs.rm(temp, { force: true }).catch(() => undefined)
-  }
-  const dirHandle = await fs.open(dir, "r").catch(() => undefined)
-  if (dirHandle !== undefined) {
-    await dirHandle.sync().catch(() => undefined)
-    await dirHandle.close().catch(() => undefined)
-  }
-}
-
-/**
- * Resolve a path a file-changing tool was given and refuse it when it is outside the workspace or in a
- * protected directory (unless `allowProtected` says otherwise). Returns the real path.
- */
-export const resolveWritable = (
-  workspace: Workspace,
-  userPath: string,
-  tool: string,
-  allowProtected: (path: string) => boolean = () => false
-): Effect.Effect<string, ToolExecutionError> =>
-  Effect.flatMap(resolveInside(workspace, userPath, tool), (resolved) =>
-    isProtected(resolved, workspace) && !allowProtected(resolved)
-      ? Effect.fail(
-          new ToolExecutionError({
-            tool,
-            message: `${userPath} is inside a protected directory (${PROTECTED_DIRECTORIES.join(", ")}); changing files there requires an explicit allow rule for this path. Do not try to work around this.`
-          })
-        )
-      : Effect.succeed(resolved)
-  )
-
-/** Run `writeFileAtomic` to completion even if the fiber is interrupted (so no temporary file is left). */
-export const atomicWrite = (
+export const writeFileAtomic = (
+  fs: FileSystem.FileSystem,
   target: string,
-  content: Uint8Array | string,
+  content: Uint8Array
+): Effect.Effect<void, PlatformError.PlatformError> =>
+  Effect.uninterruptible(
+    Effect.gen(function* () {
+      const dir = path.dirname(target)
+      yield* fs.makeDirectory(dir, { recursive: true })
+      const mode = yield* fs.stat(target).pipe(
+        Effect.map((info) => info.mode & 0o7777),
+        Effect.orElseSucceed(() => undefined)
+      )
+      const temp = tempPathFor(target)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const file = yield* fs.open(temp, { flag: "wx", mode: mode ?? 0o666 })
+          yield* file.writeAll(content)
+          yield* file.sync
+        })
+      ).pipe(
+        Effect.andThen(mode === undefined ? Effect.void : fs.chmod(temp, mode)),
+        Effect.andThen(fs.rename(temp, target)),
+        Effect.onError(() => fs.remove(temp, { force: true }).pipe(Effect.ignore))
+      )
+      yield* Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync)).pipe(Effect.ignore)
+    })
+  )
+
+/** `writeFileAtomic`, with a failure as the `ToolExecutionError` of `tool` (`shown` is the path the model gave). */
+export const atomicWrite = (
+  fs: FileSystem.FileSystem,
+  target: string,
+  content: Uint8Array,
   tool: string,
   shown: string
 ): Effect.Effect<void, ToolExecutionError> =>
-  Effect.uninterruptible(
-    Effect.tryPromise({
-      try: () => writeFileAtomic(target, content),
-      catch: (error) =>
+  writeFileAtomic(fs, target, content).pipe(
+    Effect.mapError(
+      (error) =>
         new ToolExecutionError({
           tool,
-          message: `Cannot write ${shown}: ${errorCode(error) === "EISDIR" ? "it is a directory" : errorMessage(error)}`
+          message: `Cannot write ${shown}: ${isDirectoryError(error) ? "it is a directory" : platformMessage(error)}`
         })
-    })
+    )
   )
+
+const isDirectoryError = (error: PlatformError.PlatformError): boolean => {
+  const cause = error.reason.cause
+  return typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EISDIR"
+}
 
 const countLines = (text: string): number => (text === "" ? 0 : text.split("\n").length - (text.endsWith("\n") ? 1 : 0))
 
 /**
- * The `Write` tool. Kind `edit`.
+ * The `Write` tool on the `Workspace`, `FileState` and `FileSystem` in context. Kind `edit`.
  *
  * Concurrency: `sequential`. The read-before-write check and the write must not interleave with another change
  * to the same file; running file changes one at a time is the simplest way to guarantee it (writes are fast).
- * A per-path lock would let writes to different files run together; that is not worth its complexity yet.
  */
-export const makeWriteTool = (workspace: Workspace, options: FileEditOptions) => {
+export const makeWriteTool = Effect.fn("WriteTool")(function* () {
+  const workspace = yield* Workspace
+  const fileState = yield* FileState
+  const fs = yield* FileSystem.FileSystem
   const fail = (message: string) => new ToolExecutionError({ tool: "Write", message })
   return Tool.make({
     name: "Write",
@@ -127,28 +99,33 @@ export const makeWriteTool = (workspace: Workspace, options: FileEditOptions) =>
       "Give the complete content. Files in .git/ and .sage/ cannot be written."
     ].join(" "),
     input: Schema.Struct({
-      file_path: Schema.String.annotations({
+      file_path: Schema.String.annotate({
         description: "The file to write: an absolute path, or a path relative to the working directory"
       }),
-      content: Schema.String.annotations({ description: "The complete new content of the file" })
+      content: Schema.String.annotate({ description: "The complete new content of the file" })
     }),
     kind: "edit",
     concurrency: { type: "sequential" },
-    execute: ({ file_path, content }) =>
-      Effect.gen(function* () {
-        const resolved = yield* resolveWritable(workspace, file_path, "Write", options.allowProtected)
-        const existing = yield* Effect.promise(() => fs.stat(resolved).catch(() => undefined))
-        if (existing?.isDirectory()) return yield* fail(`${file_path} is a directory; give the path of a file.`)
-        if (existing !== undefined && !existing.isFile()) {
+    execute: Effect.fn("Write.execute")(function* ({ file_path, content }) {
+      const resolved = yield* workspace.resolveWritable(file_path).pipe(Effect.mapError((e) => fail(e.message)))
+      const existing = yield* fs.stat(resolved).pipe(Effect.option)
+      if (existing._tag === "Some") {
+        if (existing.value.type === "Directory")
+          return yield* fail(`${file_path} is a directory; give the path of a file.`)
+        if (existing.value.type !== "File") {
           return yield* fail(`${file_path} is not a regular file (a device, socket or pipe); it cannot be written.`)
         }
-        yield* options.fileState.checkWritable(resolved, "Write")
-        const bytes = Buffer.from(content, "utf8")
-        yield* atomicWrite(resolved, bytes, "Write", file_path)
-        yield* options.fileState.recordWrite(resolved, bytes)
-        const lines = countLines(content)
-        const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`
-        return `${existing === undefined ? "Created" : "Updated"} ${resolved} (${count(lines, "line")}, ${count(bytes.length, "byte")}).`
-      })
+      }
+      yield* fileState.checkWritable(resolved).pipe(Effect.mapError((e) => fail(e.message)))
+      const bytes = new TextEncoder().encode(content)
+      yield* atomicWrite(fs, resolved, bytes, "Write", file_path)
+      yield* fileState.recordWrite(resolved, bytes)
+      const lines = countLines(content)
+      const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`
+      return `${existing._tag === "None" ? "Created" : "Updated"} ${resolved} (${count(lines, "line")}, ${count(bytes.length, "byte")}).`
+    })
   })
-}
+})
+
+/** The `Write` tool. Requires `Workspace`, `FileState` and `FileSystem`. */
+export const WriteTool = makeWriteTool()

@@ -1,13 +1,14 @@
 /**
- * Ignore files as ripgrep reads them (`.gitignore`, `.ignore`, `.rgignore`, gitignore syntax) and a sorted,
- * ignore-aware walk of a directory tree. Used by the built-in `Grep` fallback so that it finds exactly the files
- * `rg` would search; other file tools can use it too.
+ * Ignore files as ripgrep reads them (`.gitignore`, `.ignore`, `.rgignore`, gitignore syntax, matched with the
+ * `ignore` package) and a sorted, ignore-aware walk of a directory tree on effect's `FileSystem`. Used by `Grep`'s
+ * built-in search and by `Glob` so that they see exactly the files `rg` would.
  */
-import * as fsc from "node:fs"
-import type { Dirent } from "node:fs"
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { globToRegExp } from "./GlobPattern.js"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import ignore, { type Ignore } from "ignore"
 
 /** One line of an ignore file. */
 export interface IgnoreRule {
@@ -17,21 +18,6 @@ export interface IgnoreRule {
   readonly negated: boolean
   /** `pattern/`: matches directories only. */
   readonly directoryOnly: boolean
-  /** Matched against the `/`-separated path relative to the directory holding the ignore file. */
-  readonly regex: RegExp
-}
-
-/** Escape `{` so that the glob compiler treats braces literally (gitignore has no brace alternatives). */
-const literalBraces = (pattern: string): string => {
-  let out = ""
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!
-    if (c === "\\" && i + 1 < pattern.length) {
-      out += c + pattern[i + 1]!
-      i++
-    } else out += c === "{" ? "\\{" : c
-  }
-  return out
 }
 
 /** Trailing spaces are dropped unless escaped with a backslash. */
@@ -46,110 +32,144 @@ const trimTrailing = (line: string): string => {
   return line.slice(0, end)
 }
 
-/** Parse one line of an ignore file (`undefined` for blank lines and comments). */
+/** Parse one line of an ignore file (`undefined` for blank lines, comments and lines without a pattern). */
 export const parseIgnoreLine = (raw: string): IgnoreRule | undefined => {
   const source = trimTrailing(raw.endsWith("\r") ? raw.slice(0, -1) : raw)
   if (source === "" || source.startsWith("#")) return undefined
   let pattern = source
   const negated = pattern.startsWith("!")
   if (negated) pattern = pattern.slice(1)
-  else if (pattern.startsWith("\\!") || pattern.startsWith("\\#")) pattern = pattern.slice(1)
   const directoryOnly = pattern.endsWith("/") && !pattern.endsWith("\\/")
   if (directoryOnly) pattern = pattern.replace(/\/+$/, "")
-  if (pattern === "") return undefined
-  // A slash at the start or in the middle anchors the pattern to the ignore file's directory.
-  const anchored = pattern.includes("/")
-  if (pattern.startsWith("/")) pattern = pattern.slice(1)
-  if (!anchored && !pattern.startsWith("**/")) pattern = `**/${pattern}`
-  return { source, negated, directoryOnly, regex: globToRegExp(literalBraces(pattern)) }
+  if (pattern.replace(/^\//, "") === "") return undefined
+  return { source, negated, directoryOnly }
 }
 
-/** The rules of an ignore file's content, in order. */
-export const parseIgnoreFile = (content: string): ReadonlyArray<IgnoreRule> =>
-  content.split("\n").flatMap((line) => {
+/** The rules of an ignore file's content, in order, with their compiled matcher. */
+export interface IgnoreRules extends ReadonlyArray<IgnoreRule> {
+  readonly matcher: Ignore
+}
+
+/** Parse an ignore file's content. */
+export const parseIgnoreFile = (content: string): IgnoreRules => {
+  const rules = content.split("\n").flatMap((line) => {
     const rule = parseIgnoreLine(line)
     return rule === undefined ? [] : [rule]
   })
+  const matcher = ignore({ allowRelativePaths: true }).add(rules.map((rule) => rule.source))
+  return Object.assign(rules, { matcher })
+}
+
+const EMPTY: IgnoreRules = parseIgnoreFile("")
 
 /**
- * The decision of one rule list for `relativePath` (`/`-separated, relative to the list's directory): the last
+ * The decision of one ignore file for `relativePath` (`/`-separated, relative to the file's directory): the last
  * matching rule wins; `undefined` when none matches.
  */
 export const matchIgnoreRules = (
-  rules: ReadonlyArray<IgnoreRule>,
+  rules: IgnoreRules,
   relativePath: string,
   isDirectory: boolean
 ): "ignore" | "include" | undefined => {
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const rule = rules[i]!
-    if (rule.directoryOnly && !isDirectory) continue
-    if (rule.regex.test(relativePath)) return rule.negated ? "include" : "ignore"
-  }
-  return undefined
+  if (rules.length === 0 || relativePath === "") return undefined
+  const result = rules.matcher.test(isDirectory ? `${relativePath}/` : relativePath)
+  return result.ignored ? "ignore" : result.unignored ? "include" : undefined
 }
 
 /** Ignore files in precedence order (ripgrep's): `.rgignore` beats `.ignore` beats `.gitignore`, at any depth. */
 export const IGNORE_FILE_NAMES = [".rgignore", ".ignore", ".gitignore"] as const
 
+const GIT = ".git"
+
 /** The ignore files of one directory. */
 export interface IgnoreLevel {
   readonly directory: string
   /** Rules per file, in `IGNORE_FILE_NAMES` order (empty when the file is absent). */
-  readonly rules: ReadonlyArray<ReadonlyArray<IgnoreRule>>
+  readonly rules: ReadonlyArray<IgnoreRules>
   /** The directory holds `.git`: `.gitignore` files above it do not apply below it. */
   readonly hasGit: boolean
 }
 
-const readRules = async (file: string): Promise<ReadonlyArray<IgnoreRule>> => {
-  try {
-    return parseIgnoreFile(await fs.readFile(file, "utf8"))
-  } catch {
-    return []
-  }
-}
-
-const exists = (file: string): Promise<boolean> =>
-  fs.lstat(file).then(
-    () => true,
-    () => false
+/** An ignore file's rules (empty when it is missing or unreadable). */
+const readRules = (fs: FileSystem.FileSystem, file: string): Effect.Effect<IgnoreRules> =>
+  fs.readFileString(file).pipe(
+    Effect.map(parseIgnoreFile),
+    Effect.orElseSucceed(() => EMPTY)
   )
 
-/** Read the ignore files of `directory`. */
-export const readIgnoreLevel = async (directory: string): Promise<IgnoreLevel> => ({
-  directory,
-  rules: await Promise.all(IGNORE_FILE_NAMES.map((name) => readRules(path.join(directory, name)))),
-  hasGit: await exists(path.join(directory, ".git"))
-})
+/**
+ * Read the ignore files of `directory`; with `names` (the names its listing holds), only those that exist.
+ */
+export const readIgnoreLevel = (
+  directory: string,
+  names?: ReadonlySet<string>
+): Effect.Effect<IgnoreLevel, never, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const rules = yield* Effect.forEach(
+      IGNORE_FILE_NAMES,
+      (name) =>
+        names === undefined || names.has(name) ? readRules(fs, path.join(directory, name)) : Effect.succeed(EMPTY),
+      { concurrency: IGNORE_FILE_NAMES.length }
+    )
+    const hasGit =
+      names === undefined
+        ? yield* fs.exists(path.join(directory, GIT)).pipe(Effect.orElseSucceed(() => false))
+        : names.has(GIT)
+    return { directory, rules, hasGit }
+  })
 
 const toSlash = (p: string): string => (path.sep === "/" ? p : p.split(path.sep).join("/"))
 
-const POSIX = path.sep === "/"
-
-/** An absolute POSIX path in normal form (no empty, `.` or `..` segment, no trailing slash but for `/`). */
-const isNormalAbsolute = (p: string): boolean => {
-  if (p.charCodeAt(0) !== 47 /* / */) return false
-  if (p.length === 1) return true
-  if (p.charCodeAt(p.length - 1) === 47) return false
-  return !p.includes("//") && !p.includes("/./") && !p.includes("/../") && !p.endsWith("/.") && !p.endsWith("/..")
-}
-
 /**
- * `toSlash(path.relative(directory, target))`; for normal absolute paths with `target` strictly inside
- * `directory` (every path of a walk) it is the tail of `target`, without resolving either path.
+ * `toSlash(path.relative(directory, target))`; for `target` strictly inside `directory` (every path of a walk) it
+ * is the tail of `target`, without resolving either path.
  */
 const relativeSlash = (directory: string, target: string): string => {
-  if (POSIX && isNormalAbsolute(target) && isNormalAbsolute(directory)) {
-    if (directory.length === 1) {
-      if (target.length > 1) return target.slice(1)
+  if (path.sep === "/") {
+    if (directory === "/") {
+      if (target.length > 1 && target.startsWith("/")) return target.slice(1)
     } else if (
       target.length > directory.length &&
       target.charCodeAt(directory.length) === 47 &&
-      target.startsWith(directory)
+      target.startsWith(directory) &&
+      !directory.endsWith("/")
     ) {
       return target.slice(directory.length + 1)
     }
   }
   return toSlash(path.relative(directory, target))
+}
+
+/** Whether a rule matches by name at any depth (no `/` inside it), so its verdict does not depend on the base. */
+const unanchored = (rule: IgnoreRule): boolean => !rule.source.replace(/^!/, "").replace(/\/+$/, "").includes("/")
+
+/**
+ * A level above the walk's `root` that excludes `root` itself (or a directory on the way to it). ripgrep searches
+ * an explicitly named directory even so; `ignore` would exclude everything below it (a parent's exclusion is
+ * final in gitignore). Such a level keeps only its name rules (`*.log`, `build/`), rebased on `root`, where they
+ * give the same verdicts.
+ */
+const rebaseIfExcluding = (level: IgnoreLevel, root: string): IgnoreLevel => {
+  if (level.directory === root) return level
+  const relative = relativeSlash(level.directory, root)
+  const prefixes = relative.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/"))
+  const excludes = level.rules.some((rules) =>
+    prefixes.some((prefix) => matchIgnoreRules(rules, prefix, true) === "ignore")
+  )
+  if (!excludes) return level
+  return {
+    directory: root,
+    hasGit: level.hasGit,
+    rules: level.rules.map((rules) =>
+      parseIgnoreFile(
+        rules
+          .filter(unanchored)
+          .map((rule) => rule.source)
+          .join("\n")
+      )
+    )
+  }
 }
 
 /**
@@ -160,8 +180,8 @@ const relativeSlash = (directory: string, target: string): string => {
 export class IgnoreStack {
   private constructor(readonly levels: ReadonlyArray<IgnoreLevel>) {}
 
-  /** The stack for `directory` (absolute): the ignore files of it and of every ancestor up to the filesystem root. */
-  static async forDirectory(directory: string): Promise<IgnoreStack> {
+  /** The stack for `directory`: the ignore files of it and of every ancestor up to the filesystem root. */
+  static forDirectory(directory: string): Effect.Effect<IgnoreStack, never, FileSystem.FileSystem> {
     const chain: Array<string> = []
     let current = path.resolve(directory)
     for (;;) {
@@ -170,7 +190,11 @@ export class IgnoreStack {
       if (parent === current) break
       current = parent
     }
-    return new IgnoreStack(await Promise.all(chain.map(readIgnoreLevel)))
+    const root = chain[chain.length - 1] ?? directory
+    return Effect.map(
+      Effect.forEach(chain, (dir) => readIgnoreLevel(dir), { concurrency: 8 }),
+      (levels) => new IgnoreStack(levels.map((level) => rebaseIfExcluding(level, root)))
+    )
   }
 
   /** A stack built from given levels (shallowest first). */
@@ -178,9 +202,8 @@ export class IgnoreStack {
     return new IgnoreStack(levels)
   }
 
-  /** The stack for a subdirectory: this one plus the subdirectory's own ignore files. */
-  async child(directory: string): Promise<IgnoreStack> {
-    const level = await readIgnoreLevel(directory)
+  /** This stack plus `level`, when the level holds a rule or `.git` (else this stack). */
+  with(level: IgnoreLevel): IgnoreStack {
     return level.hasGit || level.rules.some((rules) => rules.length > 0)
       ? new IgnoreStack([...this.levels, level])
       : this
@@ -191,9 +214,10 @@ export class IgnoreStack {
     for (let kind = 0; kind < IGNORE_FILE_NAMES.length; kind++) {
       const git = IGNORE_FILE_NAMES[kind] === ".gitignore"
       for (let i = this.levels.length - 1; i >= 0; i--) {
-        const level = this.levels[i]!
-        const rules = level.rules[kind]!
-        if (rules.length > 0) {
+        const level = this.levels[i]
+        if (level === undefined) continue
+        const rules = level.rules[kind]
+        if (rules !== undefined && rules.length > 0) {
           const decision = matchIgnoreRules(rules, relativeSlash(level.directory, absolutePath), isDirectory)
           if (decision !== undefined) return decision === "ignore"
         }
@@ -204,13 +228,21 @@ export class IgnoreStack {
   }
 }
 
+/** Whether a directory listing holds an ignore file or `.git` (only then is there a level to read). */
+export const ignoreEntryNames = (names: Iterable<string>): ReadonlySet<string> => {
+  const found = new Set<string>()
+  for (const name of names) {
+    if (name === GIT || (IGNORE_FILE_NAMES as ReadonlyArray<string>).includes(name)) found.add(name)
+  }
+  return found
+}
+
 export interface WalkOptions {
   /** Names of files and directories never visited. Default `.git`. */
   readonly skipNames?: ReadonlySet<string>
-  readonly signal?: AbortSignal
   /**
-   * Directory and ignore-file reads in flight at once, and subdirectories of one directory listed ahead of the
-   * walk. Default 16. The order of the files is the same whatever the value.
+   * Directory and ignore-file reads in flight at once (an Effect semaphore), and subdirectories of one directory
+   * listed ahead of the walk. Default 16. The order of the files is the same whatever the value.
    */
   readonly concurrency?: number
 }
@@ -235,145 +267,82 @@ export const compareCodePoints = (a: string, b: string): number => {
   return a.length - b.length
 }
 
-const byName = (a: Dirent, b: Dirent): number => compareCodePoints(a.name, b.name)
-
-/** Runs at most `max` jobs at once; the others wait in FIFO order. */
-export const limiter = (max: number) => {
-  let active = 0
-  const waiting: Array<() => void> = []
-  return async <A>(job: () => Promise<A>): Promise<A> => {
-    if (active < max) active++
-    else await new Promise<void>((resolve) => waiting.push(resolve))
-    try {
-      return await job()
-    } finally {
-      const next = waiting.shift()
-      if (next === undefined) active--
-      else next() // the slot passes to the next job
-    }
-  }
-}
-
-// The callback API: cheaper per call than `fs/promises` when many reads are in flight.
-const readDirectory = (directory: string): Promise<Array<Dirent>> =>
-  new Promise((resolve, reject) =>
-    fsc.readdir(directory, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries)))
-  )
-
-const readText = (file: string): Promise<string> =>
-  new Promise((resolve, reject) => fsc.readFile(file, "utf8", (error, text) => (error ? reject(error) : resolve(text))))
-
-const GIT = ".git"
-
 interface Listing {
   readonly directory: string
   /** Sorted by name. */
-  readonly entries: ReadonlyArray<Dirent>
+  readonly entries: ReadonlyArray<FileSystem.DirectoryEntry>
   /** The ignore files that apply inside the directory (its own included). */
   readonly stack: IgnoreStack
 }
 
-interface PendingDirectory {
-  readonly full: string
-  listing?: Promise<Listing | undefined>
-}
-
 /**
  * The regular files under `root` (absolute paths) that the ignore files do not exclude, depth-first with the
- * entries of each directory sorted by name (ripgrep's `--sort path` order). Symbolic links are not followed
- * (nor listed); unreadable directories are skipped. Hidden files are included. Directories are listed a bounded
- * number at a time ahead of the files handed out; a directory's ignore files are read only when its listing
- * holds them.
+ * entries of each directory sorted by name (ripgrep's `--sort path` order). Symbolic links are not followed (nor
+ * listed); unreadable directories are skipped. Hidden files are included. File-system reads go through one
+ * semaphore (`concurrency` permits), and each directory lists at most `concurrency` subdirectories ahead of the
+ * files handed out; a directory's ignore files are read only when its listing holds them. Interrupting the
+ * stream's consumer stops the walk.
  */
-export async function* walkFiles(root: string, options: WalkOptions = {}): AsyncGenerator<string> {
-  const skip = options.skipNames ?? new Set([GIT])
-  const signal = options.signal
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
-  const io = limiter(concurrency)
-  const start = path.resolve(root)
+export const walkFiles = (
+  root: string,
+  options: WalkOptions = {}
+): Stream.Stream<string, never, FileSystem.FileSystem> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const skip = options.skipNames ?? new Set([GIT])
+      const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
+      const io = (yield* Semaphore.make(concurrency)).withPermits(1)
+      const provide = Effect.provideService(FileSystem.FileSystem, fs)
+      const start = path.resolve(root)
 
-  /** The ignore files of `directory` that its listing holds, as rules (an unreadable or invalid file is empty). */
-  const readRulesOf = (directory: string, names: ReadonlySet<string>, name: string) =>
-    names.has(name)
-      ? io(() => readText(path.join(directory, name))).then(
-          (text) => {
-            try {
-              return parseIgnoreFile(text)
-            } catch {
-              return []
+      /** Lists a directory (`undefined` when it cannot be read). */
+      const list = (directory: string, parent: IgnoreStack, own: boolean): Effect.Effect<Listing | undefined> =>
+        Effect.gen(function* () {
+          const read = yield* io(fs.readDirectoryEntries(directory)).pipe(Effect.option)
+          if (read._tag === "None") return undefined
+          let stack = parent
+          if (!own) {
+            const names = ignoreEntryNames(read.value.map((entry) => entry.name))
+            if (names.size > 0) stack = parent.with(yield* io(provide(readIgnoreLevel(directory, names))))
+          }
+          const entries = [...read.value].sort((a, b) => compareCodePoints(a.name, b.name))
+          return { directory, entries, stack }
+        })
+
+      const visit = (listing: Listing | undefined): Stream.Stream<string> => {
+        if (listing === undefined) return Stream.empty
+        const { directory, entries, stack } = listing
+        // Runs of files as one segment, each subdirectory as its own.
+        const segments: Array<ReadonlyArray<string> | string> = []
+        let files: Array<string> = []
+        for (const entry of entries) {
+          if (skip.has(entry.name)) continue
+          const full = path.join(directory, entry.name)
+          if (entry.type === "Directory") {
+            if (!stack.isIgnored(full, true)) {
+              if (files.length > 0) segments.push(files)
+              files = []
+              segments.push(full)
             }
-          },
-          () => []
+          } else if (entry.type === "File" && !stack.isIgnored(full, false)) {
+            files.push(full)
+          }
+        }
+        if (files.length > 0) segments.push(files)
+        return Stream.fromIterable(segments).pipe(
+          Stream.mapEffect(
+            (segment) =>
+              typeof segment === "string"
+                ? Effect.map(list(segment, stack, false), visit)
+                : Effect.succeed(Stream.fromIterable(segment)),
+            { concurrency }
+          ),
+          Stream.flatten()
         )
-      : []
+      }
 
-  /** Lists a directory (never rejects: `undefined` when it cannot be read or the walk was aborted). */
-  const list = async (directory: string, parent: IgnoreStack, own: boolean): Promise<Listing | undefined> => {
-    if (signal?.aborted) return undefined
-    let entries: Array<Dirent>
-    try {
-      entries = await io(() => readDirectory(directory))
-    } catch {
-      return undefined
-    }
-    let stack = parent
-    if (!own) {
-      const names = new Set<string>()
-      for (const entry of entries) {
-        if (entry.name === GIT || (IGNORE_FILE_NAMES as ReadonlyArray<string>).includes(entry.name)) {
-          names.add(entry.name)
-        }
-      }
-      if (names.size > 0) {
-        const rules = await Promise.all(IGNORE_FILE_NAMES.map((name) => readRulesOf(directory, names, name)))
-        const level: IgnoreLevel = { directory, rules, hasGit: names.has(GIT) }
-        if (level.hasGit || rules.some((r) => r.length > 0)) stack = IgnoreStack.of([...parent.levels, level])
-      }
-    }
-    entries.sort(byName)
-    return { directory, entries, stack }
-  }
-
-  const visit = async function* (pending: Promise<Listing | undefined>): AsyncGenerator<string> {
-    if (signal?.aborted) throw signal.reason
-    const listing = await pending
-    if (signal?.aborted) throw signal.reason
-    if (listing === undefined) return
-    const { directory, entries, stack } = listing
-    const items: Array<string | PendingDirectory> = []
-    const directories: Array<PendingDirectory> = []
-    for (const entry of entries) {
-      if (skip.has(entry.name)) continue
-      const full = path.join(directory, entry.name)
-      if (entry.isDirectory()) {
-        if (!stack.isIgnored(full, true)) {
-          const subdirectory: PendingDirectory = { full }
-          directories.push(subdirectory)
-          items.push(subdirectory)
-        }
-      } else if (entry.isFile() && !stack.isIgnored(full, false)) {
-        items.push(full)
-      }
-    }
-    let started = 0
-    const startUpTo = (count: number) => {
-      for (const end = Math.min(count, directories.length); started < end; started++) {
-        const subdirectory = directories[started]!
-        subdirectory.listing = list(subdirectory.full, stack, false)
-      }
-    }
-    startUpTo(concurrency)
-    let reached = 0
-    for (const item of items) {
-      if (typeof item === "string") {
-        yield item
-        continue
-      }
-      reached++
-      startUpTo(reached + concurrency)
-      yield* visit(item.listing ?? list(item.full, stack, false))
-    }
-  }
-
-  yield* visit(list(start, await IgnoreStack.forDirectory(start), true))
-}
+      const stack = yield* provide(IgnoreStack.forDirectory(start))
+      return Stream.unwrap(Effect.map(list(start, stack, true), visit))
+    })
+  )

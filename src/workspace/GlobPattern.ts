@@ -1,10 +1,9 @@
 /**
- * Glob patterns compiled to regular expressions over `/`-separated relative paths: shared by `Glob`, `Grep`,
- * `LS` and the ignore-file rules of `Gitignore.ts` (kept apart from `Glob.ts` so that `Gitignore.ts` and
- * `Glob.ts` do not import each other).
+ * Glob patterns over `/`-separated relative paths, compiled with `picomatch`: shared by `Glob`, `Grep` and `LS`.
+ * The syntax is the plain glob one (no extglobs, no leading `!` negation): `**`, `*`, `?`, `[abc]`, `[a-z]`,
+ * `[!abc]`/`[^abc]`, `{a,b}` (nestable) and `\` escapes; `*` also matches names that start with a dot.
  */
-
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
+import picomatch from "picomatch"
 
 /** Index of the `}` that closes the `{` at `open`, or -1. */
 const closingBrace = (pattern: string, open: number): number => {
@@ -18,92 +17,53 @@ const closingBrace = (pattern: string, open: number): number => {
   return -1
 }
 
-/** Split the inside of a brace group at its top-level commas. */
-const splitAlternatives = (body: string): Array<string> => {
-  const parts: Array<string> = []
-  let depth = 0
-  let start = 0
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]
-    if (c === "\\") i++
-    else if (c === "{") depth++
-    else if (c === "}") depth--
-    else if (c === "," && depth === 0) {
-      parts.push(body.slice(start, i))
-      start = i + 1
-    }
-  }
-  parts.push(body.slice(start))
-  return parts
-}
+/** Characters picomatch would read as extglob or negation syntax; plain globs treat them literally. */
+const LITERAL = new Set(["(", ")", "+", "@", "!", "|"])
 
-/** Regular-expression source for a glob (no anchors). */
-const globSource = (pattern: string): string => {
+/**
+ * The pattern in picomatch's syntax: extglob and negation characters escaped, `[!` as `[^`, and a `{` without
+ * its `}` escaped (so it matches itself, as in other glob implementations).
+ */
+export const toPicomatch = (pattern: string): string => {
   let out = ""
-  let i = 0
-  while (i < pattern.length) {
-    const c = pattern[i]!
+  let inBracket = false
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] ?? ""
     if (c === "\\" && i + 1 < pattern.length) {
-      out += escapeRegExp(pattern[i + 1]!)
-      i += 2
-    } else if (c === "*") {
-      let j = i
-      while (pattern[j] === "*") j++
-      const segmentStart = i === 0 || pattern[i - 1] === "/"
-      const segmentEnd = j === pattern.length || pattern[j] === "/"
-      if (j - i >= 2 && segmentStart && segmentEnd) {
-        // `**` as a whole segment: any number of directories (including none).
-        if (j === pattern.length) {
-          out += ".*"
-          i = j
-        } else {
-          out += "(?:[^/]*/)*"
-          i = j + 1
-        }
-      } else {
-        out += "[^/]*"
-        i = j
-      }
-    } else if (c === "?") {
-      out += "[^/]"
+      out += c + (pattern[i + 1] ?? "")
       i++
+    } else if (inBracket) {
+      if (c === "]") inBracket = false
+      out += c
+    } else if (c === "[" && pattern.indexOf("]", i + 2) !== -1) {
+      inBracket = true
+      if (pattern[i + 1] === "!") {
+        out += "[^"
+        i++
+      } else out += c
+      if (pattern[i + 1] === "]") {
+        out += "]"
+        i++
+      }
     } else if (c === "[") {
-      let j = i + 1
-      if (pattern[j] === "!" || pattern[j] === "^") j++
-      if (pattern[j] === "]") j++
-      while (j < pattern.length && pattern[j] !== "]") j++
-      if (j >= pattern.length) {
-        out += "\\["
-        i++
-      } else {
-        let body = pattern.slice(i + 1, j)
-        const negated = body.startsWith("!") || body.startsWith("^")
-        if (negated) body = body.slice(1)
-        const escaped = body.replace(/[\\\]^]/g, "\\$&")
-        out += negated ? `[^/${escaped}]` : `[${escaped}]`
-        i = j + 1
-      }
-    } else if (c === "{") {
-      const close = closingBrace(pattern, i)
-      const alternatives = close === -1 ? [] : splitAlternatives(pattern.slice(i + 1, close))
-      if (alternatives.length < 2) {
-        out += "\\{"
-        i++
-      } else {
-        out += `(?:${alternatives.map(globSource).join("|")})`
-        i = close + 1
-      }
-    } else {
-      out += escapeRegExp(c)
-      i++
-    }
+      out += "\\["
+    } else if (c === "{" && closingBrace(pattern, i) === -1) {
+      out += "\\{"
+    } else if (LITERAL.has(c)) {
+      out += `\\${c}`
+    } else out += c
   }
   return out
 }
 
-/**
- * Compile a glob to a RegExp matched against `/`-separated relative paths. Supports `**` (any number of
- * directories), `*` and `?` (within one path segment), `[abc]`, `[a-z]`, `[!abc]`, `{a,b}` (nestable) and
- * `\` escapes. `*` also matches names that start with a dot.
- */
-export const globToRegExp = (pattern: string): RegExp => new RegExp(`^${globSource(pattern)}$`)
+/** Compile a glob to a RegExp matched against `/`-separated relative paths (anchored). */
+export const globToRegExp = (pattern: string): RegExp => picomatch.makeRe(toPicomatch(pattern), { dot: true })
+
+/** A predicate for `/`-separated relative paths. */
+export const globMatcher = (pattern: string): ((relativePath: string) => boolean) => {
+  const regex = globToRegExp(pattern)
+  return (relativePath) => regex.test(relativePath)
+}
+
+/** Whether `relativePath` (with `/` separators) matches `pattern`. */
+export const matchGlob = (pattern: string, relativePath: string): boolean => globToRegExp(pattern).test(relativePath)

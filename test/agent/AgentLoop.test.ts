@@ -10,7 +10,10 @@ import { Agent } from "../../src/services/Agent.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { makeBashTool } from "../../src/tools/Bash.js"
 import { Tool } from "../../src/tools/Tool.js"
+import { Sandbox } from "../../src/services/Sandbox.js"
+import { Workspace } from "../../src/services/Workspace.js"
 import { anthropicErrorBody } from "../support/anthropicSse.js"
+import { unconfined, workspaceOf } from "../tools/support.js"
 import * as WireServer from "../support/WireServer.js"
 import {
   agentLayer,
@@ -36,7 +39,7 @@ const Echo = Tool.make({
 const types = (events: ReadonlyArray<AgentEvent>) => events.map((e) => e.type)
 
 describe("agent loop", () => {
-  it.scopedLive("runs a multi-step tool turn and keeps a valid transcript", () =>
+  it.live("runs a multi-step tool turn and keeps a valid transcript", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -70,7 +73,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("runs the calls of one message concurrently (proven by overlap) and answers in call order", () =>
+  it.live("runs the calls of one message concurrently (proven by overlap) and answers in call order", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -92,9 +95,9 @@ describe("agent loop", () => {
             if (started === n) yield* Deferred.succeed(allStarted, undefined)
             // Finishes only if all n calls are running at the same time; later calls finish first.
             yield* Deferred.await(allStarted).pipe(
-              Effect.timeoutFail({
+              Effect.timeoutOrElse({
                 duration: "10 seconds",
-                onTimeout: () => new ToolExecutionError({ tool: "Barrier", message: "not concurrent" })
+                orElse: () => Effect.fail(new ToolExecutionError({ tool: "Barrier", message: "not concurrent" }))
               })
             )
             yield* Effect.sleep(`${(n - i) * 10} millis`)
@@ -117,7 +120,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("bounds the fan-out by maxConcurrency and runs sequential tools alone", () =>
+  it.live("bounds the fan-out by maxConcurrency and runs sequential tools alone", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -164,7 +167,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("isolates failures: an error, a defect and bad input become error results; siblings finish", () =>
+  it.live("isolates failures: an error, a defect and bad input become error results; siblings finish", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -210,7 +213,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("redacts secrets and bounds tool output before events and the model see it", () =>
+  it.live("redacts secrets and bounds tool output before events and the model see it", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -235,7 +238,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("stops at maxSteps with a clear stop reason, not an error", () =>
+  it.live("stops at maxSteps with a clear stop reason, not an error", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -247,7 +250,7 @@ describe("agent loop", () => {
     })
   )
 
-  it.scopedLive("fails the turn with a typed error and a failed event when the provider fails", () =>
+  it.live("fails the turn with a typed error and a failed event when the provider fails", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -267,7 +270,7 @@ describe("agent loop", () => {
 })
 
 describe("agent loop interruption", () => {
-  it.scopedLive("interrupting mid-stream aborts the request and emits one terminal interrupted event", () =>
+  it.live("interrupting mid-stream aborts the request and emits one terminal interrupted event", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -275,7 +278,7 @@ describe("agent loop interruption", () => {
       const agent = yield* Effect.provide(Agent, agentLayer({ wire, cwd, tools: [Echo] }))
       const execution = yield* agent.start("write a novel")
       const seen: Array<AgentEvent> = []
-      yield* Stream.runForEach(execution.events, (e) => Effect.sync(() => seen.push(e))).pipe(Effect.fork)
+      yield* Stream.runForEach(execution.events, (e) => Effect.sync(() => seen.push(e))).pipe(Effect.forkChild)
       while (!seen.some((e) => e.type === "text.delta")) yield* realSleep(10)
       const aborted = wire.nextClientAbort()
       yield* execution.interrupt
@@ -291,12 +294,15 @@ describe("agent loop interruption", () => {
     })
   )
 
-  it.scopedLive("interrupting mid-tool kills the command's processes and answers every tool_use", () =>
+  it.live("interrupting mid-tool kills the command's processes and answers every tool_use", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
       const pidFile = path.join(cwd, "pids")
-      const bash = makeBashTool({ workspace: { roots: [cwd] }, env: { PATH: "/usr/bin:/bin" } })
+      const bash = yield* makeBashTool().pipe(
+        Effect.provideServiceEffect(Workspace, workspaceOf([cwd])),
+        Effect.provideServiceEffect(Sandbox, unconfined([cwd], { PATH: "/usr/bin:/bin" }))
+      )
       wire.enqueue(
         callTools([
           { id: "b1", name: "Bash", input: { command: `sleep 300 & echo $! > ${pidFile}; wait` } },

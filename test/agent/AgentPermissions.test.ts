@@ -41,7 +41,7 @@ const statuses = (events: ReadonlyArray<AgentEvent>) =>
   Object.fromEntries(ofType(events, "tool.completed").map((e) => [e.result.toolCallId, e.result.status]))
 
 describe("permission modes in the loop", () => {
-  it.scopedLive.each([
+  it.live.each([
     ["default", { l: "success", e: "denied", r: "denied" }],
     ["acceptEdits", { l: "success", e: "success", r: "denied" }],
     ["plan", { l: "success", e: "denied", r: "denied" }],
@@ -61,7 +61,7 @@ describe("permission modes in the loop", () => {
     })
   )
 
-  it.scopedLive("an approver answers asks; 'always' saves the suggested rule to the local settings file", () =>
+  it.live("an approver answers asks; 'always' saves the suggested rule to the local settings file", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir

@@ -16,20 +16,20 @@ const delta = (i: number): AgentEvent => ({
 })
 
 describe("EventBus", () => {
-  it.scoped("delivers every event to every subscriber", () =>
+  it.effect("delivers every event to every subscriber", () =>
     Effect.gen(function* () {
       const bus = yield* EventBusLive.make(16)
       const a = yield* bus.subscribe
       const b = yield* bus.subscribe
-      const fa = yield* Effect.fork(Stream.runCollect(Stream.take(a, 3)))
-      const fb = yield* Effect.fork(Stream.runCollect(Stream.take(b, 3)))
+      const fa = yield* Effect.forkChild(Stream.runCollect(Stream.take(a, 3)))
+      const fb = yield* Effect.forkChild(Stream.runCollect(Stream.take(b, 3)))
       for (let i = 0; i < 3; i++) yield* bus.publish(delta(i))
       expect([...(yield* Fiber.join(fa))].map((e) => e.timestamp)).toEqual([0, 1, 2])
       expect([...(yield* Fiber.join(fb))].map((e) => e.timestamp)).toEqual([0, 1, 2])
     })
   )
 
-  it.scoped("a subscriber that never reads does not stall publishing; it keeps the newest events", () =>
+  it.effect("a subscriber that never reads does not stall publishing; it keeps the newest events", () =>
     Effect.gen(function* () {
       const bus = yield* EventBusLive.make(4)
       const slow = yield* bus.subscribe

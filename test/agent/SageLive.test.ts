@@ -2,13 +2,18 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as EventBusLive from "../../src/layers/EventBusLive.js"
 import { layerNode, type SageOptions } from "../../src/layers/SageLive.js"
 import { Agent } from "../../src/services/Agent.js"
+import { EventBus } from "../../src/services/EventBus.js"
+import { Sandbox } from "../../src/services/Sandbox.js"
 import { ToolRegistry } from "../../src/services/ToolRegistry.js"
+import { Workspace } from "../../src/services/Workspace.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import * as WireServer from "../support/WireServer.js"
-import { answer, callTools, ofType, tempDir } from "./harness.js"
+import { answer, callTools, ofType, systemOf, tempDir } from "./harness.js"
 
 // .ci/run installs bubblewrap: on CI its absence is a failure, not a skip.
 const bwrapAvailable =
@@ -37,7 +42,7 @@ const results = (events: ReadonlyArray<AgentEvent>) =>
   Object.fromEntries(ofType(events, "tool.completed").map((e) => [e.result.toolCallId, e.result]))
 
 describe("layerNode", () => {
-  it.scoped("registers every built-in tool plus the caller's, in order", () =>
+  it.effect("registers every built-in tool plus the caller's, in order", () =>
     Effect.gen(function* () {
       const cwd = yield* tempDir
       const names = yield* Effect.flatMap(ToolRegistry, (r) => r.list).pipe(
@@ -61,7 +66,7 @@ describe("layerNode", () => {
     })
   )
 
-  it.scopedLive("uses the settings' defaultMode and additionalDirectories", () =>
+  it.live("uses the settings' defaultMode and additionalDirectories", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -88,7 +93,7 @@ describe("layerNode", () => {
     })
   )
 
-  it.scopedLive("protected paths need an explicit allow rule, even in bypassPermissions", () =>
+  it.live("protected paths need an explicit allow rule, even in bypassPermissions", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -98,7 +103,9 @@ describe("layerNode", () => {
         answer("ok")
       )
       const refused = yield* run(optionsFor(wire, cwd, { permissionMode: "bypassPermissions" }), "edit git config")
-      expect(results(refused).g?.status).toBe("error")
+      // Refused before the tool runs: the permission check denies protected paths whatever the mode.
+      expect(results(refused).g?.status).toBe("denied")
+      expect(JSON.stringify(results(refused).g?.output)).toContain(".git")
       expect(fs.existsSync(path.join(cwd, ".git", "config"))).toBe(false)
       wire.enqueue(
         callTools([{ id: "g2", name: "Write", input: { file_path: ".git/config", content: "[core]\n" } }]),
@@ -113,7 +120,7 @@ describe("layerNode", () => {
     })
   )
 
-  it.scopedLive.runIf(bwrapAvailable)(
+  it.live.runIf(bwrapAvailable)(
     "runs commands in the bubblewrap sandbox by default (writes outside the workspace fail)",
     () =>
       Effect.gen(function* () {
@@ -135,7 +142,7 @@ describe("layerNode", () => {
       })
   )
 
-  it.scoped("fails to build with a PermissionError naming a malformed settings file", () =>
+  it.effect("fails to build with a PermissionError naming a malformed settings file", () =>
     Effect.gen(function* () {
       const cwd = yield* tempDir
       fs.mkdirSync(path.join(cwd, ".sage"))
@@ -145,6 +152,91 @@ describe("layerNode", () => {
       )
       expect(error._tag).toBe("PermissionError")
       expect(error.message).toContain("settings.json:2")
+    })
+  )
+
+  it.live("a Sandbox given with Layer.provide replaces the default one (Bash runs through it)", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const wrapped: Array<ReadonlyArray<string>> = []
+      const recording = Layer.succeed(
+        Sandbox,
+        Sandbox.of({
+          name: Effect.succeed("recording"),
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+          wrap: (argv) =>
+            Effect.sync(() => {
+              wrapped.push(argv)
+              return ["bash", "-c", "echo from-the-test-sandbox"]
+            })
+        })
+      )
+      wire.enqueue(callTools([{ id: "b", name: "Bash", input: { command: "echo hi" } }]), answer("ok"))
+      const events = yield* Effect.gen(function* () {
+        const agent = yield* Agent
+        expect(yield* (yield* Sandbox).name).toBe("recording")
+        return yield* Stream.runCollect(agent.run("run it"))
+      }).pipe(
+        Effect.provide(
+          layerNode(optionsFor(wire, cwd, { permissionMode: "bypassPermissions", sandbox: "require" })).pipe(
+            Layer.provide(recording)
+          )
+        )
+      )
+      expect(wrapped.length).toBe(1)
+      expect(JSON.stringify(wrapped[0])).toContain("echo hi")
+      expect(JSON.stringify(results(events).b?.output)).toContain("from-the-test-sandbox")
+    })
+  )
+
+  it.live("an EventBus given with Layer.provide receives every event of the turn", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      wire.enqueue(answer("hello"))
+      const bus = yield* EventBusLive.make(64)
+      const subscription = yield* bus.subscribe
+      const events = yield* Effect.flatMap(Agent, (agent) => Stream.runCollect(agent.run("hi"))).pipe(
+        Effect.provide(layerNode(optionsFor(wire, cwd)).pipe(Layer.provide(Layer.succeed(EventBus, bus))))
+      )
+      const seen = yield* Stream.runCollect(Stream.take(subscription, events.length))
+      expect(seen).toEqual(events)
+      expect(ofType(seen, "turn.ended")[0]?.text).toBe("hello")
+    })
+  )
+
+  it.live("tells the model its working directory and the project's AGENTS.md", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      fs.writeFileSync(path.join(cwd, "AGENTS.md"), "Use tabs.\n")
+      wire.enqueue(answer("ok"))
+      yield* run(optionsFor(wire, cwd, { appendSystemPrompt: "APPENDED" }), "hi")
+      const system = systemOf(wire.requests[0])
+      expect(system).toContain(`Working directory: ${cwd}`)
+      expect(system).toContain("Use tabs.")
+      expect(system).toContain("APPENDED")
+      const workspace = yield* Effect.provide(Workspace, layerNode(optionsFor(wire, cwd)))
+      expect(workspace.cwd).toBe(cwd)
+    })
+  )
+
+  it.effect.each([
+    [{ provider: "gemini" as never }, "provider"],
+    [{ permissionMode: "yolo" as never }, "permissionMode"],
+    [{ maxSteps: 0 }, "maxSteps"],
+    [{ maxSteps: -1 }, "maxSteps"],
+    [{ maxConcurrency: 2.5 }, "maxConcurrency"],
+    [{ sandbox: "maybe" as never }, "sandbox"]
+  ] as const)("invalid options fail with a ConfigError, never a silent default: %o", ([extra, name]) =>
+    Effect.gen(function* () {
+      const cwd = yield* tempDir
+      const error = yield* Effect.flip(
+        Effect.provide(Agent, layerNode({ provider: "anthropic", apiKey: "k", cwd, homeDir: cwd, ...extra }))
+      )
+      expect(error._tag).toBe("ConfigError")
+      expect(error.message).toContain(name)
     })
   )
 })

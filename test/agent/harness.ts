@@ -2,11 +2,12 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { NodeServices } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as AgentLive from "../../src/agent/AgentLoop.js"
+import * as AgentLive from "../../src/layers/AgentLive.js"
 import * as EventBusLive from "../../src/layers/EventBusLive.js"
 import * as PermissionsLive from "../../src/layers/PermissionsLive.js"
 import * as ToolRegistryLive from "../../src/layers/ToolRegistryLive.js"
@@ -16,8 +17,8 @@ import { Approver, type PermissionMode } from "../../src/services/Permissions.js
 import type { Tool } from "../../src/services/Tool.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import { type Script, anthropicEvents } from "../support/anthropicSse.js"
-import { isAlive } from "../tools/support.js"
 import type { Reply, WireServer } from "../support/WireServer.js"
+import { isAlive } from "../tools/support.js"
 
 export const tempDir = Effect.acquireRelease(
   Effect.sync(() => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-agent-")))),
@@ -53,6 +54,7 @@ export interface AgentSetup {
   readonly maxSteps?: number
   readonly maxConcurrency?: number
   readonly allowed?: ReadonlyArray<string>
+  readonly agent?: AgentLive.AgentOptions
 }
 
 export const agentLayer = (setup: AgentSetup) => {
@@ -64,21 +66,24 @@ export const agentLayer = (setup: AgentSetup) => {
       retry: { maxRetries: 0 }
     }),
     ToolRegistryLive.layer(setup.tools),
-    PermissionsLive.layer({
+    PermissionsLive.layerWithSettings({
       cwd: setup.cwd,
-      mode: setup.mode ?? "default",
       homeDir: setup.cwd,
-      flags: { allowed: [...(setup.allowed ?? [])], disallowed: [] }
+      flags: { allowed: [...(setup.allowed ?? [])], disallowed: [] },
+      toolNames: setup.tools.map((t) => t.name)
     }),
     EventBusLive.layer(),
+    NodeServices.layer,
     setup.approver === undefined ? Layer.empty : Layer.succeed(Approver, setup.approver)
   )
   return Layer.provideMerge(
     AgentLive.layer({
       cwd: setup.cwd,
+      homeDir: setup.cwd,
       ...(setup.maxSteps === undefined ? {} : { maxSteps: setup.maxSteps }),
       ...(setup.maxConcurrency === undefined ? {} : { maxConcurrency: setup.maxConcurrency }),
-      ...(setup.mode === undefined ? {} : { permissionMode: setup.mode })
+      ...(setup.mode === undefined ? {} : { permissionMode: setup.mode }),
+      ...setup.agent
     }),
     base
   )
@@ -95,6 +100,12 @@ export const runTurn = (setup: AgentSetup, prompt: string) =>
 
 export const ofType = <T extends AgentEvent["type"]>(events: ReadonlyArray<AgentEvent>, type: T) =>
   events.filter((e): e is Extract<AgentEvent, { readonly type: T }> => e.type === type)
+
+/** The system prompt a recorded Anthropic request carried, as JSON text ("" when there was no request). */
+export const systemOf = (request: { readonly body: unknown } | undefined): string => {
+  const body = request?.body
+  return typeof body === "object" && body !== null && "system" in body ? JSON.stringify(body.system) : ""
+}
 
 /** Real-time sleep (WireServer I/O happens in real time). */
 export const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))

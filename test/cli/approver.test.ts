@@ -26,7 +26,7 @@ describe("terminal approver", () => {
         shown += d
       })
       const approver = makeTerminalApprover(input, output)
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         approver.approve(call, { reason: "commands need approval", suggestion: "Bash(npm publish:*)" })
       )
       yield* Effect.sleep("20 millis")
@@ -42,11 +42,11 @@ describe("terminal approver", () => {
     Effect.gen(function* () {
       const input = new PassThrough()
       const approver = makeTerminalApprover(input, new PassThrough())
-      const fiber = yield* Effect.fork(approver.approve(call, { reason: "r" }))
+      const fiber = yield* Effect.forkChild(approver.approve(call, { reason: "r" }))
       yield* Effect.sleep("20 millis")
       input.end()
       expect(yield* Fiber.join(fiber)).toMatchObject({ type: "deny" })
-      const pending = yield* Effect.fork(
+      const pending = yield* Effect.forkChild(
         makeTerminalApprover(new PassThrough(), new PassThrough()).approve(call, { reason: "r" })
       )
       yield* Effect.sleep("20 millis")

@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import type { RuleLists } from "../../src/layers/PermissionsLive.js"
+import type { RuleLists } from "../../src/permissions/Settings.js"
 import type { PermissionMode } from "../../src/services/Permissions.js"
 import { decideWith, makeSandbox, mcpTool, rulesFor, type Sandbox, TOOLS, type ToolSpec } from "./helpers.js"
 
@@ -257,16 +257,18 @@ const ATTEMPTS: ReadonlyArray<Case> = [
   file("Read //etc/shadow", TOOLS.Read, "file_path", () => "//etc/shadow", "deny"),
   // path traversal in edit rules
   file("Edit src/../secret", TOOLS.Edit, "file_path", () => "src/../secret.txt", "ask"),
-  file("Edit src/../../outside", TOOLS.Write, "file_path", () => "src/../../outside.txt", "ask"),
-  file("Edit through a symlinked directory", TOOLS.Edit, "file_path", () => "src/link/passwd", "ask"),
-  file("Edit absolute elsewhere/src", TOOLS.Edit, "file_path", (s) => path.join(s.base, "src", "a.ts"), "ask"),
+  // Outside the workspace the built-in file tools refuse the path, so the decision is deny (it was ask before the
+  // decision learned the tools' path policy: stricter, never a bypass).
+  file("Edit src/../../outside", TOOLS.Write, "file_path", () => "src/../../outside.txt", "deny"),
+  file("Edit through a symlinked directory", TOOLS.Edit, "file_path", () => "src/link/passwd", "deny"),
+  file("Edit absolute elsewhere/src", TOOLS.Edit, "file_path", (s) => path.join(s.base, "src", "a.ts"), "deny"),
   file("Edit SRC (case) with an allow rule", TOOLS.Edit, "file_path", () => "SRC/a.ts", "ask"),
   file("Edit .env in bypass mode", TOOLS.Edit, "file_path", () => ".env", "deny", { mode: "bypassPermissions" }),
   file("Edit absolute traversal to .env", TOOLS.Edit, "file_path", (s) => `${s.root}/src/../.env`, "deny", {
     mode: "acceptEdits"
   }),
   file("Edit /etc in acceptEdits", TOOLS.Write, "file_path", () => "/etc/cron.d/x", "deny", { mode: "acceptEdits" }),
-  file("Edit outside the workspace in acceptEdits", TOOLS.Write, "file_path", () => "/var/tmp/sage-y", "ask", {
+  file("Edit outside the workspace in acceptEdits", TOOLS.Write, "file_path", () => "/var/tmp/sage-y", "deny", {
     mode: "acceptEdits"
   }),
   // WebFetch domains

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { PLAN_MODE_MESSAGE } from "../../src/layers/PermissionsLive.js"
+import { PLAN_MODE_MESSAGE, WORKSPACE_SOURCE } from "../../src/permissions/PermissionEngine.js"
 import type { PermissionMode } from "../../src/services/Permissions.js"
 import { decideWith, makeSandbox, mcpTool, rulesFor, type Sandbox, TOOLS, type ToolSpec } from "./helpers.js"
 
@@ -78,20 +78,27 @@ describe("rules override modes", () => {
     })
   )
 
-  it.effect("reads outside the workspace ask; additionalDirectories extends the workspace", () =>
-    Effect.gen(function* () {
-      const outside = `${sandbox.base}/shared/notes.md`
-      const plain = yield* rulesFor(sandbox, {})
-      const asked = yield* decideWith(plain, TOOLS.Read, { file_path: outside })
-      expect(asked.type).toBe("ask")
-      if (asked.type === "ask") {
-        expect(asked.reason).toContain("outside the workspace")
-        expect(asked.suggestion).toBe(`Read(/${outside})`)
-      }
-      const widened = { ...plain, additionalDirectories: [`${sandbox.base}/shared`] }
-      expect((yield* decideWith(widened, TOOLS.Read, { file_path: outside })).type).toBe("allow")
-      expect((yield* decideWith(widened, TOOLS.Write, { file_path: outside }, "acceptEdits")).type).toBe("allow")
-    })
+  it.effect(
+    "reads outside the workspace: the file tools refuse, other tools ask; additionalDirectories extends it",
+    () =>
+      Effect.gen(function* () {
+        const outside = `${sandbox.base}/shared/notes.md`
+        const plain = yield* rulesFor(sandbox, {})
+        // Read refuses every path outside the workspace roots: the decision says so instead of asking in vain.
+        const refused = yield* decideWith(plain, TOOLS.Read, { file_path: outside })
+        expect(refused).toMatchObject({ type: "deny", source: WORKSPACE_SOURCE })
+        if (refused.type === "deny") expect(refused.reason).toContain("outside the workspace")
+        // A tool that is not confined to the workspace (a custom one) asks, with the rule allow-always would save.
+        const asked = yield* decideWith(plain, { name: "Notes", readOnly: true, kind: "read" }, { file_path: outside })
+        expect(asked.type).toBe("ask")
+        if (asked.type === "ask") {
+          expect(asked.reason).toContain("outside the workspace")
+          expect(asked.suggestion).toBe(`Read(/${outside})`)
+        }
+        const widened = { ...plain, additionalDirectories: [`${sandbox.base}/shared`] }
+        expect((yield* decideWith(widened, TOOLS.Read, { file_path: outside })).type).toBe("allow")
+        expect((yield* decideWith(widened, TOOLS.Write, { file_path: outside }, "acceptEdits")).type).toBe("allow")
+      })
   )
 
   it.effect("asks carry the rule that allow-always would save", () =>

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { matchPathPattern, parsePathPattern, realpathLoose } from "../../src/permissions/PathRule.js"
 import {
   matchCommand,
@@ -16,8 +16,8 @@ import type { Word } from "../../src/permissions/ShellCommand.js"
 
 const rule = (text: string, behavior: Rule["behavior"] = "allow"): Rule => {
   const parsed = parseRule(text, behavior, "test")
-  if (Either.isLeft(parsed)) throw new Error(parsed.left)
-  return parsed.right
+  if (Result.isFailure(parsed)) throw new Error(parsed.failure)
+  return parsed.success
 }
 
 const words = (...texts: ReadonlyArray<string>): ReadonlyArray<Word> =>
@@ -69,9 +69,9 @@ describe("rule parsing", () => {
       ["Edit(src/*/../x)", "after a wildcard"]
     ] as const) {
       const parsed = parseRule(text, "deny", "test")
-      expect(Either.isLeft(parsed) && parsed.left).toContain(reason)
+      expect(Result.isFailure(parsed) && parsed.failure).toContain(reason)
     }
-    expect(splitRuleWords("a 'b c' \"d\"")).toEqual(Either.right(["a", "b c", "d"]))
+    expect(splitRuleWords("a 'b c' \"d\"")).toEqual(Result.succeed(["a", "b c", "d"]))
   })
 
   it("applies rules to tools by name, family and MCP server", () => {
@@ -183,6 +183,14 @@ describe("path patterns", () => {
       fs.symlinkSync(path.join(dir, "target"), path.join(dir, "link"))
       expect(realpathLoose(path.join(dir, "link", "new", "file.txt"))).toBe(path.join(dir, "target", "new", "file.txt"))
       expect(realpathLoose(path.join(dir, "link"))).toBe(path.join(dir, "target"))
+      // a dangling symlink is followed to its target (the file tools do the same), chains and loops included
+      fs.symlinkSync(path.join(dir, "elsewhere", "new.txt"), path.join(dir, "dangling"))
+      expect(realpathLoose(path.join(dir, "dangling"))).toBe(path.join(dir, "elsewhere", "new.txt"))
+      fs.symlinkSync(path.join(dir, "dangling"), path.join(dir, "chain"))
+      expect(realpathLoose(path.join(dir, "chain"))).toBe(path.join(dir, "elsewhere", "new.txt"))
+      fs.symlinkSync(path.join(dir, "loop-b"), path.join(dir, "loop-a"))
+      fs.symlinkSync(path.join(dir, "loop-a"), path.join(dir, "loop-b"))
+      expect(typeof realpathLoose(path.join(dir, "loop-a", "x"))).toBe("string")
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }

@@ -2,12 +2,22 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import { PermissionError } from "../../src/errors/PermissionError.js"
-import { layer, loadRuleSet, make, startingMode } from "../../src/layers/PermissionsLive.js"
-import { lineColumn, locateJsonPath, parseSettings, splitRuleList } from "../../src/permissions/Settings.js"
+import { layerWithSettings as layer } from "../../src/layers/PermissionsLive.js"
+import { makePermissions, startingMode } from "../../src/permissions/PermissionEngine.js"
+import {
+  lineColumn,
+  loadRuleSet,
+  locateJsonPath,
+  makeSettings,
+  parseSettings,
+  type SettingsOptions,
+  splitRuleList
+} from "../../src/permissions/Settings.js"
 import { Permissions } from "../../src/services/Permissions.js"
+import { Settings } from "../../src/services/Settings.js"
 import { makeSandbox, type Sandbox, settingsJson, TOOLS } from "./helpers.js"
 
 let sandbox: Sandbox
@@ -22,6 +32,14 @@ const localFile = () => "project/.sage/settings.local.json"
 
 const bash = (command: string) => ({ id: "c", name: "Bash", input: { command } })
 const ctx = (mode: "default" | "bypassPermissions" = "default") => ({ tool: TOOLS.Bash, cwd: sandbox.root, mode })
+
+/** The Permissions service on its own Settings, with the current rule set beside it. */
+const make = (options: SettingsOptions) =>
+  Effect.gen(function* () {
+    const settings = yield* makeSettings(options)
+    const permissions = yield* Effect.provideService(makePermissions, Settings, settings)
+    return { ...permissions, rules: settings.ruleSet }
+  })
 
 const failure = <A>(effect: Effect.Effect<A, PermissionError>) =>
   Effect.gen(function* () {
@@ -41,8 +59,8 @@ describe("settings precedence and merge", () => {
       const service = yield* make({ cwd: sandbox.root, homeDir: sandbox.home })
       const rules = yield* service.rules
       expect(rules.files).toEqual([path.join(sandbox.home, ".sage/settings.json"), project, local])
-      expect(startingMode({}, rules)).toBe("plan")
-      expect(startingMode({ mode: "acceptEdits" }, rules)).toBe("acceptEdits")
+      expect(startingMode(undefined, rules)).toBe("plan")
+      expect(startingMode("acceptEdits", rules)).toBe("acceptEdits")
 
       const denied = yield* service.check(bash("npm test"), ctx())
       expect(denied).toMatchObject({ type: "deny", source: `rule:Bash(npm test:*) in ${project}` })
@@ -168,7 +186,7 @@ describe("malformed settings", () => {
 
   it("reports truncated JSON at its last line", () => {
     const result = parseSettings("/x.json", '{\n"permissions": {\n', { projectRoot: "/p", homeDir: "/h" })
-    expect(Either.isLeft(result) && result.left.message).toMatch(/^\/x\.json:3:1: invalid JSON/)
+    expect(Result.isFailure(result) && result.failure.message).toMatch(/^\/x\.json:3:1: invalid JSON/)
   })
 
   it("locates JSON paths and lines", () => {
@@ -241,6 +259,107 @@ describe("allowAlways", () => {
       const error = yield* failure(service.allowAlways("Read"))
       expect(error.message).toContain("cannot")
       expect(fs.readdirSync(path.join(sandbox.root, ".sage"))).toEqual(["settings.local.json"])
+    })
+  )
+})
+
+describe("settings typos and unknown names are errors with positions", () => {
+  const load = (extra: Partial<SettingsOptions> = {}) =>
+    failure(loadRuleSet({ cwd: sandbox.root, homeDir: sandbox.home, ...extra }))
+
+  it.effect("an unknown top-level key names the file, line, the key, the valid keys and the closest", () =>
+    Effect.gen(function* () {
+      const file = sandbox.write(projectFile(), '{\n  "permisions": {\n    "allow": ["Read"]\n  }\n}\n')
+      const error = yield* load()
+      expect(error.message).toBe(
+        `${file}:2:3: unknown key "permisions" at the top level; expected one of: $schema, permissions, model, env (did you mean "permissions"?)`
+      )
+      expect(error.source).toBe(file)
+    })
+  )
+
+  it.effect("an unknown key in permissions names the valid keys and the closest", () =>
+    Effect.gen(function* () {
+      const file = sandbox.write(localFile(), '{\n  "permissions": {\n    "deny": [],\n    "alow": ["Read"]\n  }\n}\n')
+      const error = yield* load()
+      expect(error.message).toBe(
+        `${file}:4:5: unknown key "alow" in permissions; expected one of: allow, ask, deny, additionalDirectories, defaultMode (did you mean "allow"?)`
+      )
+    })
+  )
+
+  it.effect("a rule naming an unknown tool names it, the known tools and the closest", () =>
+    Effect.gen(function* () {
+      const file = sandbox.write(
+        userFile(),
+        '{\n  "permissions": {\n    "allow": [\n      "Raed(./src/**)"\n    ]\n  }\n}'
+      )
+      const error = yield* load()
+      expect(
+        error.message.startsWith(
+          `${file}:4:7: invalid rule "Raed(./src/**)": unknown tool "Raed"; expected one of Bash, BashOutput, KillShell, Read,`
+        )
+      ).toBe(true)
+      expect(error.message).toContain('(did you mean "Read"?)')
+      expect(error.message).toContain("mcp__<server>")
+      expect(error.message).toContain("(in permissions.allow[0])")
+    })
+  )
+
+  it.effect("allow rules must spell tool names exactly; deny and ask rules may use any case", () =>
+    Effect.gen(function* () {
+      sandbox.write(projectFile(), settingsJson({ deny: ["bash(rm:*)"], ask: ["READ(./x)"] }))
+      expect((yield* loadRuleSet({ cwd: sandbox.root, homeDir: sandbox.home })).rules.length).toBe(2)
+      sandbox.write(projectFile(), settingsJson({ allow: ["bash(ls:*)"] }))
+      expect((yield* load()).message).toContain('case-sensitive in allow rules (did you mean "Bash"?)')
+    })
+  )
+
+  it.effect("custom tool names and MCP names are accepted; flags are checked too", () =>
+    Effect.gen(function* () {
+      sandbox.write(projectFile(), settingsJson({ allow: ["deploy", "mcp__github__create_issue", "mcp__jira"] }))
+      expect((yield* load()).message).toContain('unknown tool "deploy"')
+      const rules = yield* loadRuleSet({ cwd: sandbox.root, homeDir: sandbox.home, toolNames: ["deploy"] })
+      expect(rules.rules.map((r) => r.tool)).toEqual(["deploy", "mcp__github__create_issue", "mcp__jira"])
+      fs.rmSync(path.join(sandbox.root, ".sage"), { recursive: true })
+      const flag = yield* load({ flags: { allowed: ["Read,Grpe"], disallowed: [] } })
+      expect(flag.message).toContain('--allowed-tools: invalid rule "Grpe": unknown tool "Grpe"')
+      expect(flag.message).toContain('did you mean "Grep"?')
+    })
+  )
+
+  it.effect("wrong types and modes say what was found and what was expected", () =>
+    Effect.gen(function* () {
+      sandbox.write(projectFile(), '{"permissions": {"defaultMode": "acceptEdit"}}')
+      expect((yield* load()).message).toContain(
+        'invalid settings at permissions.defaultMode: expected one of default, acceptEdits, plan, bypassPermissions (did you mean "acceptEdits"?), found a string "acceptEdit"'
+      )
+      sandbox.write(projectFile(), '{"permissions": {"allow": ["Read", 3]}}')
+      expect((yield* load()).message).toContain(
+        ":1:36: invalid settings at permissions.allow[1]: expected a string, found a number 3"
+      )
+      sandbox.write(projectFile(), '{"permissions": ["Read"]}')
+      expect((yield* load()).message).toContain("expected an object, found an array")
+      sandbox.write(projectFile(), '{\n  // a comment\n  "permissions": {}\n}')
+      expect((yield* load()).message).toContain(":2:3: invalid JSON: comments are not allowed")
+    })
+  )
+
+  it.effect("allowAlways keeps the layout of an existing file", () =>
+    Effect.gen(function* () {
+      const text = '{\n    "model": "m",\n    "permissions": {\n        "allow": ["Read"]\n    }\n}\n'
+      const file = sandbox.write(localFile(), text)
+      const service = yield* make({ cwd: sandbox.root, homeDir: sandbox.home })
+      yield* service.allowAlways("Bash(make:*)")
+      const updated = fs.readFileSync(file, "utf8")
+      expect(updated.startsWith('{\n    "model": "m",\n    "permissions": {\n')).toBe(true)
+      expect(JSON.parse(updated)).toEqual({ model: "m", permissions: { allow: ["Read", "Bash(make:*)"] } })
+      const other = sandbox.write(localFile(), '{"model": "m"}')
+      yield* service.allowAlways("Bash(make:*)")
+      expect(JSON.parse(fs.readFileSync(other, "utf8"))).toEqual({
+        model: "m",
+        permissions: { allow: ["Bash(make:*)"] }
+      })
     })
   )
 })

@@ -1,10 +1,9 @@
 import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -24,8 +23,7 @@ const hello: LLMRequest = { messages: [{ role: "user", content: [{ type: "text",
 const clientFor = (wire: WireServer.WireServer, extra: Partial<Anthropic.AnthropicOptions> = {}) =>
   Anthropic.make({ apiKey: Redacted.make(KEY), baseURL: wire.url, model: "claude-test", ...extra })
 
-const collect = (client: LLMClient.Service, request: LLMRequest = hello) =>
-  Stream.runCollect(client.stream(request)).pipe(Effect.map(Chunk.toReadonlyArray))
+const collect = (client: LLMClient.Service, request: LLMRequest = hello) => Stream.runCollect(client.stream(request))
 
 const failure = (client: LLMClient.Service, request: LLMRequest = hello): Effect.Effect<LLMError, unknown> =>
   Effect.flip(collect(client, request))
@@ -51,7 +49,7 @@ const replay = (wire: WireServer.WireServer, name: string) =>
   })
 
 describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
-  it.scoped("text-basic.sse: exact parts", () =>
+  it.effect("text-basic.sse: exact parts", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "text-basic.sse")
@@ -83,7 +81,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("text-padded-raw.sse: trailing padding after the JSON is tolerated", () =>
+  it.effect("text-padded-raw.sse: trailing padding after the JSON is tolerated", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "text-padded-raw.sse")
@@ -94,7 +92,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("docs-tool-use-example.sse: text then a tool call assembled from fragments", () =>
+  it.effect("docs-tool-use-example.sse: text then a tool call assembled from fragments", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "docs-tool-use-example.sse")
@@ -127,7 +125,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("tool-use-with-text.sse: one tool call after text", () =>
+  it.effect("tool-use-with-text.sse: one tool call after text", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "tool-use-with-text.sse")
@@ -141,7 +139,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("tool-use-many-pings.sse: pings between deltas are ignored", () =>
+  it.effect("tool-use-many-pings.sse: pings between deltas are ignored", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "tool-use-many-pings.sse")
@@ -170,7 +168,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("parallel-tool-use-with-text.sse: two no-argument calls get {} and indexes 0 and 1", () =>
+  it.effect("parallel-tool-use-with-text.sse: two no-argument calls get {} and indexes 0 and 1", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "parallel-tool-use-with-text.sse")
@@ -192,7 +190,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("thinking-signature.sse: reasoning deltas, then the signature, then text", () =>
+  it.effect("thinking-signature.sse: reasoning deltas, then the signature, then text", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "thinking-signature.sse")
@@ -217,7 +215,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("redacted-thinking-raw.sse: two redacted blocks kept opaque, then text", () =>
+  it.effect("redacted-thinking-raw.sse: two redacted blocks kept opaque, then text", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "redacted-thinking-raw.sse")
@@ -235,7 +233,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("refusal-stop-reason.sse: no content, stop reason refusal", () =>
+  it.effect("refusal-stop-reason.sse: no content, stop reason refusal", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const { parts, response } = yield* replay(wire, "refusal-stop-reason.sse")
@@ -250,7 +248,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("error-overloaded-docs-example.sse: in-stream error => OverloadedError (retryable)", () =>
+  it.effect("error-overloaded-docs-example.sse: in-stream error => OverloadedError (retryable)", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const client = clientFor(wire)
@@ -268,7 +266,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
     })
   )
 
-  it.scoped("usage carries cache read and write tokens", () =>
+  it.effect("usage carries cache read and write tokens", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({
@@ -289,7 +287,7 @@ describe("AnthropicProvider fixtures (real SDK against WireServer)", () => {
 })
 
 describe("AnthropicProvider request mapping", () => {
-  it.scoped("sends model, system, messages, tools, tool_choice, thinking and the auth headers", () =>
+  it.effect("sends model, system, messages, tools, tool_choice, thinking and the auth headers", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: anthropicEvents({ steps: [{ text: ["done"] }] }) })
@@ -378,7 +376,7 @@ describe("AnthropicProvider request mapping", () => {
     })
   )
 
-  it.scoped("uses the client's model and max tokens, sends temperature without thinking, tool_choice tool", () =>
+  it.effect("uses the client's model and max tokens, sends temperature without thinking, tool_choice tool", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: anthropicEvents({ steps: [{ text: ["a"] }] }) })
@@ -398,7 +396,7 @@ describe("AnthropicProvider request mapping", () => {
     })
   )
 
-  it.scoped("a failed tool result with an image is sent with is_error and an image block", () =>
+  it.effect("a failed tool result with an image is sent with is_error and an image block", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: anthropicEvents({ steps: [{ text: ["a"] }] }) })
@@ -457,7 +455,7 @@ describe("AnthropicProvider request mapping", () => {
     })
   )
 
-  it.scoped("a thinking response round-trips: what was streamed is sent back unchanged", () =>
+  it.effect("a thinking response round-trips: what was streamed is sent back unchanged", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const client = clientFor(wire)
@@ -480,7 +478,7 @@ describe("AnthropicProvider request mapping", () => {
 })
 
 describe("AnthropicProvider errors", () => {
-  it.scoped("401 => AuthenticationError naming ANTHROPIC_API_KEY, never the key", () =>
+  it.effect("401 => AuthenticationError naming ANTHROPIC_API_KEY, never the key", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({
@@ -500,7 +498,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("404 => ModelNotFoundError naming the requested model", () =>
+  it.effect("404 => ModelNotFoundError naming the requested model", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "error", status: 404, body: anthropicErrorBody("not_found_error", "model: claude-nope") })
@@ -511,7 +509,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("400 prompt is too long => ContextLengthExceededError; other 400 => InvalidRequestError; 403", () =>
+  it.effect("400 prompt is too long => ContextLengthExceededError; other 400 => InvalidRequestError; 403", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const client = clientFor(wire)
@@ -530,7 +528,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("429 / 529 / 500 map to retryable errors with retry-after", () =>
+  it.effect("429 / 529 / 500 map to retryable errors with retry-after", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const client = clientFor(wire)
@@ -557,7 +555,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("connection refused => ConnectionError", () =>
+  it.effect("connection refused => ConnectionError", () =>
     Effect.gen(function* () {
       const port = yield* Effect.promise(
         () =>
@@ -578,19 +576,19 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scopedLive("no response headers within `timeout` => ConnectionError with timeout", () =>
+  it.live("no response headers within `timeout` => ConnectionError with timeout", () =>
     Effect.gen(function* () {
       // a server that accepts the connection and never answers
       const sockets = new Set<import("node:net").Socket>()
       const server = yield* Effect.acquireRelease(
-        Effect.async<ReturnType<typeof createServer>>((resume) => {
+        Effect.callback<ReturnType<typeof createServer>>((resume) => {
           const s = createServer((socket) => {
             sockets.add(socket)
           })
           s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
         }),
         (s) =>
-          Effect.async<void>((resume) => {
+          Effect.callback<void>((resume) => {
             for (const socket of sockets) socket.destroy()
             s.close(() => resume(Effect.void))
           })
@@ -609,7 +607,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("a data line that is not JSON => ResponseDecodeError; a garbage line and unknown events are skipped", () =>
+  it.effect("a data line that is not JSON => ResponseDecodeError; a garbage line and unknown events are skipped", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const client = clientFor(wire)
@@ -641,7 +639,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("invalid JSON tool arguments => tool-call-complete with parseError, stream goes on", () =>
+  it.effect("invalid JSON tool arguments => tool-call-complete with parseError, stream goes on", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({
@@ -659,7 +657,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("the connection cut mid-stream => ConnectionError after the parts that arrived", () =>
+  it.effect("the connection cut mid-stream => ConnectionError after the parts that arrived", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "cut", chunks: anthropicEvents({ steps: [{ text: ["par", "tial"] }], noEnd: true }) })
@@ -675,7 +673,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("a body that ends without a stop reason => ConnectionError 'ended early'", () =>
+  it.effect("a body that ends without a stop reason => ConnectionError 'ended early'", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: anthropicEvents({ steps: [{ text: ["x"] }], noEnd: true }) })
@@ -685,7 +683,7 @@ describe("AnthropicProvider errors", () => {
     })
   )
 
-  it.scoped("an in-stream api_error after content => ServerError", () =>
+  it.effect("an in-stream api_error after content => ServerError", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({
@@ -704,7 +702,7 @@ describe("AnthropicProvider errors", () => {
 })
 
 describe("AnthropicProvider cancellation", () => {
-  it.scopedLive("interrupting the consumer aborts the HTTP request", () =>
+  it.live("interrupting the consumer aborts the HTTP request", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({
@@ -718,7 +716,7 @@ describe("AnthropicProvider cancellation", () => {
           Stream.runForEach((part) =>
             part.type === "text-delta" ? Deferred.succeed(firstText, undefined) : Effect.void
           ),
-          Effect.fork
+          Effect.forkChild
         )
       yield* Deferred.await(firstText)
       const aborted = wire.nextClientAbort()
@@ -728,13 +726,13 @@ describe("AnthropicProvider cancellation", () => {
     })
   )
 
-  it.scopedLive("taking only the first parts also closes the connection", () =>
+  it.live("taking only the first parts also closes the connection", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "hang", chunks: anthropicEvents({ steps: [{ text: ["a", "b"] }], noEnd: true }) })
       const aborted = wire.nextClientAbort()
       const parts = yield* clientFor(wire).stream(hello).pipe(Stream.take(2), Stream.runCollect)
-      expect(Chunk.size(parts)).toBe(2)
+      expect(parts).toHaveLength(2)
       yield* Effect.promise(() => aborted)
       expect(wire.clientAborts()).toBe(1)
     })
@@ -743,9 +741,9 @@ describe("AnthropicProvider cancellation", () => {
 
 describe("AnthropicProvider layers", () => {
   const configLayer = (entries: ReadonlyArray<readonly [string, string]>) =>
-    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+    ConfigProvider.layer(ConfigProvider.fromEnvRecord(Object.fromEntries(entries)))
 
-  it.scoped("layerConfig reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from Config", () =>
+  it.effect("layerConfig reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from Config", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: anthropicEvents({ steps: [{ text: ["from config"] }] }) })
@@ -770,14 +768,14 @@ describe("AnthropicProvider layers", () => {
   it.effect("layerConfig without a key fails with ConfigError saying to set ANTHROPIC_API_KEY", () =>
     Effect.gen(function* () {
       for (const entries of [[], [["ANTHROPIC_API_KEY", "  "]]] as const) {
-        const result = yield* Effect.either(
+        const result = yield* Effect.result(
           Layer.build(Anthropic.layerConfig().pipe(Layer.provide(configLayer(entries)))).pipe(Effect.scoped)
         )
-        expect(Either.isLeft(result)).toBe(true)
-        if (Either.isLeft(result)) {
-          expect(result.left._tag).toBe("ConfigError")
-          expect(result.left.message).toContain("set ANTHROPIC_API_KEY")
-          expect(result.left.source).toBe("ANTHROPIC_API_KEY")
+        expect(Result.isFailure(result)).toBe(true)
+        if (Result.isFailure(result)) {
+          expect(result.failure._tag).toBe("ConfigError")
+          expect(result.failure.message).toContain("set ANTHROPIC_API_KEY")
+          expect(result.failure.source).toBe("ANTHROPIC_API_KEY")
         }
       }
     })
@@ -786,7 +784,7 @@ describe("AnthropicProvider layers", () => {
   it.effect("layerConfig takes an apiKey override without the variable", () =>
     Effect.gen(function* () {
       const options = yield* Anthropic.optionsFromConfig({ apiKey: Redacted.make("sk-override") }).pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnvRecord({}))
       )
       expect(Redacted.value(options.apiKey)).toBe("sk-override")
       expect(options.baseURL).toBeUndefined()

@@ -1,14 +1,15 @@
 /**
  * Retries through the real provider (SDK + HTTP) with TestClock: HTTP I/O runs in real time, backoff sleeps on the
- * TestClock. Each step waits (in real time) until the provider has registered its backoff sleep, then advances it.
+ * TestClock. Each step waits for the provider's `retry` part (announced when the wait starts; the wait runs from
+ * then), then advances the clock.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import { TestClock } from "effect/testing"
 import * as Anthropic from "../../src/providers/anthropic/AnthropicProvider.js"
 import type { RetryPolicy } from "../../src/providers/Retry.js"
 import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
@@ -29,29 +30,39 @@ const ok = anthropicEvents({ steps: [{ text: ["recovered"] }] })
 /** Real-time pause, independent of the TestClock. */
 const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 10)))
 
-/** Poll (in real time, up to ~20 s) until `condition` holds. */
-const eventually = (condition: Effect.Effect<boolean>, what: string): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 2000; i++) {
-      if (yield* condition) return
-      yield* realPause
-    }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
-  })
+type RetryPart = Extract<StreamPart, { readonly type: "retry" }>
 
-const sleepPending = eventually(
-  Effect.map(TestClock.sleeps(), (sleeps) => Chunk.size(sleeps) > 0),
-  "a backoff sleep"
-)
-
-/** A retried client against `wire`, run in a fiber; returns the fiber. */
+/**
+ * A retried client against `wire`, consumed in a fiber. `nextRetry` waits (in real time: the HTTP I/O is real)
+ * until the provider announces its next backoff wait, and returns that `retry` part.
+ */
 const start = (wire: WireServer.WireServer) =>
   Effect.gen(function* () {
     const client = yield* Effect.provide(
       LLMClient,
       Anthropic.layer({ apiKey: Redacted.make("k"), baseURL: wire.url, model: "claude-test", retry: policy })
     )
-    return yield* Effect.fork(Stream.runCollect(client.stream(hello)).pipe(Effect.map(Chunk.toReadonlyArray)))
+    const parts: Array<StreamPart> = []
+    const retryParts = yield* Queue.unbounded<RetryPart>()
+    const fiber = yield* Effect.forkChild(
+      client.stream(hello).pipe(
+        Stream.runForEach((part) =>
+          Effect.andThen(
+            Effect.sync(() => parts.push(part)),
+            part.type === "retry" ? Queue.offer(retryParts, part) : Effect.void
+          )
+        ),
+        Effect.as(parts)
+      )
+    )
+    const nextRetry = Queue.take(retryParts).pipe(
+      Effect.timeoutOrElse({
+        duration: "20 seconds",
+        orElse: () => Effect.die(new Error("timed out waiting for a retry announcement"))
+      }),
+      TestClock.withLive
+    )
+    return { fiber, parts, nextRetry }
   })
 
 const retries = (parts: ReadonlyArray<StreamPart>) => parts.filter((p) => p.type === "retry")
@@ -59,7 +70,7 @@ const text = (parts: ReadonlyArray<StreamPart>) =>
   parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
 
 describe("AnthropicProvider retries (TestClock)", () => {
-  it.scoped("429 with retry-after: 2 waits 2 s, then succeeds", () =>
+  it.effect("429 with retry-after: 2 waits 2 s, then succeeds", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(
@@ -71,13 +82,13 @@ describe("AnthropicProvider retries (TestClock)", () => {
         },
         { kind: "stream", chunks: ok }
       )
-      const fiber = yield* start(wire)
-      yield* sleepPending
+      const { fiber, nextRetry } = yield* start(wire)
+      expect((yield* nextRetry).delayMs).toBe(2000)
       expect(wire.requests).toHaveLength(1)
       yield* TestClock.adjust("1999 millis")
       // the server asked for 2 s: one ms early, the wait is still pending and no second request was made
-      expect(Chunk.size(yield* TestClock.sleeps())).toBe(1)
       yield* realPause
+      expect(fiber.pollUnsafe()).toBeUndefined()
       expect(wire.requests).toHaveLength(1)
       yield* TestClock.adjust("1 millis")
       const parts = yield* Fiber.join(fiber)
@@ -95,7 +106,7 @@ describe("AnthropicProvider retries (TestClock)", () => {
     })
   )
 
-  it.scoped("529 overloaded, then 500, then success: exponential backoff 1 s, 2 s", () =>
+  it.effect("529 overloaded, then 500, then success: exponential backoff 1 s, 2 s", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(
@@ -103,14 +114,11 @@ describe("AnthropicProvider retries (TestClock)", () => {
         { kind: "error", status: 500, body: anthropicErrorBody("api_error", "Internal server error") },
         { kind: "stream", chunks: ok }
       )
-      const fiber = yield* start(wire)
-      yield* sleepPending
+      const { fiber, nextRetry } = yield* start(wire)
+      yield* nextRetry
       yield* TestClock.adjust("1 second")
-      yield* eventually(
-        Effect.sync(() => wire.requests.length === 2),
-        "the second request"
-      )
-      yield* sleepPending
+      yield* nextRetry
+      expect(wire.requests).toHaveLength(2)
       yield* TestClock.adjust("2 seconds")
       const parts = yield* Fiber.join(fiber)
       expect(wire.requests).toHaveLength(3)
@@ -122,7 +130,7 @@ describe("AnthropicProvider retries (TestClock)", () => {
     })
   )
 
-  it.scoped("an overloaded_error inside a 200 stream before any content is retried", () =>
+  it.effect("an overloaded_error inside a 200 stream before any content is retried", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(
@@ -136,14 +144,11 @@ describe("AnthropicProvider retries (TestClock)", () => {
         { kind: "file", path: WireServer.fixture("anthropic/error-overloaded-docs-example.sse") },
         { kind: "stream", chunks: ok }
       )
-      const fiber = yield* start(wire)
-      yield* sleepPending
+      const { fiber, nextRetry } = yield* start(wire)
+      yield* nextRetry
       yield* TestClock.adjust("1 second")
-      yield* eventually(
-        Effect.sync(() => wire.requests.length === 2),
-        "the second request"
-      )
-      yield* sleepPending
+      yield* nextRetry
+      expect(wire.requests).toHaveLength(2)
       yield* TestClock.adjust("2 seconds")
       const parts = yield* Fiber.join(fiber)
       expect(wire.requests).toHaveLength(3)
@@ -153,7 +158,7 @@ describe("AnthropicProvider retries (TestClock)", () => {
     })
   )
 
-  it.scoped("a failure after content has streamed is not retried", () =>
+  it.effect("a failure after content has streamed is not retried", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(
@@ -166,28 +171,31 @@ describe("AnthropicProvider retries (TestClock)", () => {
         },
         { kind: "stream", chunks: ok }
       )
-      const fiber = yield* start(wire)
+      const { fiber, parts } = yield* start(wire)
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("OverloadedError")
       expect(wire.requests).toHaveLength(1)
-      expect(Chunk.size(yield* TestClock.sleeps())).toBe(0)
+      expect(text(parts)).toBe("half an ans")
+      expect(retries(parts)).toEqual([])
     })
   )
 
-  it.scoped("a non-retryable error is not retried", () =>
+  it.effect("a non-retryable error is not retried", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(
         { kind: "error", status: 401, body: anthropicErrorBody("authentication_error", "invalid x-api-key") },
         { kind: "stream", chunks: ok }
       )
-      const error = yield* Effect.flip(Fiber.join(yield* start(wire)))
+      const { fiber, parts } = yield* start(wire)
+      const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("AuthenticationError")
       expect(wire.requests).toHaveLength(1)
+      expect(retries(parts)).toEqual([])
     })
   )
 
-  it.scoped("gives up after maxRetries with the last error", () =>
+  it.effect("gives up after maxRetries with the last error", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.setHandler(() => ({
@@ -195,22 +203,21 @@ describe("AnthropicProvider retries (TestClock)", () => {
         status: 529,
         body: anthropicErrorBody("overloaded_error", "Overloaded")
       }))
-      const fiber = yield* start(wire)
+      const { fiber, parts, nextRetry } = yield* start(wire)
       for (const [n, delay] of [
-        [1, "1 second"],
-        [2, "2 seconds"],
-        [3, "4 seconds"]
+        [1, 1000],
+        [2, 2000],
+        [3, 4000]
       ] as const) {
-        yield* eventually(
-          Effect.sync(() => wire.requests.length === n),
-          `request ${n}`
-        )
-        yield* sleepPending
+        const retry = yield* nextRetry
+        expect([retry.attempt, retry.delayMs]).toEqual([n, delay])
+        expect(wire.requests).toHaveLength(n)
         yield* TestClock.adjust(delay)
       }
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("OverloadedError")
       expect(wire.requests).toHaveLength(4)
+      expect(retries(parts)).toHaveLength(3)
     })
   )
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import {
   AnthropicStreamDecoder,
   mapStopReason,
@@ -14,8 +14,8 @@ import type { StreamPart } from "../../src/streams/StreamPart.js"
 const defaults = { model: "m", maxTokens: 100 }
 
 const ok = (step: WireStep): ReadonlyArray<StreamPart> => {
-  if (Either.isLeft(step)) throw new Error(`unexpected failure: ${JSON.stringify(step.left)}`)
-  return step.right
+  if (Result.isFailure(step)) throw new Error(`unexpected failure: ${JSON.stringify(step.failure)}`)
+  return step.success
 }
 
 /** Feed events (name, data object or raw string) to a fresh decoder. */
@@ -193,8 +193,8 @@ describe("AnthropicStreamDecoder", () => {
       ["content_block_delta", { type: "content_block_delta", delta: { type: "text_delta", text: "x" } }],
       ["message_stop", { type: "message_stop" }]
     ])
-    expect(Either.isLeft(steps[0]!) && steps[0].left.kind).toBe("decode")
-    expect(Either.isLeft(steps[0]!) && steps[0].left.message).toContain("content_block_delta")
+    expect(Result.isFailure(steps[0]!) && steps[0].failure.kind).toBe("decode")
+    expect(Result.isFailure(steps[0]!) && steps[0].failure.message).toContain("content_block_delta")
     expect(ok(steps[1]!)).toEqual([])
     for (const bad of [
       start(0, { type: "tool_use", name: "n" }),
@@ -203,27 +203,31 @@ describe("AnthropicStreamDecoder", () => {
       ["x", [1, 2]] as const
     ]) {
       const step = run([bad]).steps[0]!
-      expect(Either.isLeft(step) && step.left.kind).toBe("decode")
+      expect(Result.isFailure(step) && step.failure.kind).toBe("decode")
     }
   })
 
   it("error events: typed, untyped, and malformed", () => {
     const typed = run([["error", { type: "error", error: { type: "rate_limit_error", message: "slow" } }]]).steps[0]!
-    expect(Either.isLeft(typed) && typed.left).toEqual({ kind: "api", errorType: "rate_limit_error", message: "slow" })
+    expect(Result.isFailure(typed) && typed.failure).toEqual({
+      kind: "api",
+      errorType: "rate_limit_error",
+      message: "slow"
+    })
     const untyped = run([["error", { type: "error", error: {} }]]).steps[0]!
-    expect(Either.isLeft(untyped) && untyped.left).toEqual({
+    expect(Result.isFailure(untyped) && untyped.failure).toEqual({
       kind: "api",
       errorType: "api_error",
       message: "error event in the response stream"
     })
     const malformed = run([["error", { type: "error", message: "no error object" }]]).steps[0]!
-    expect(Either.isLeft(malformed) && malformed.left.kind).toBe("decode")
+    expect(Result.isFailure(malformed) && malformed.failure.kind).toBe("decode")
   })
 
   it("the body ending before the stop reason is a failure", () => {
     const decoder = new AnthropicStreamDecoder()
     const end = decoder.end()
-    expect(Either.isLeft(end) && end.left.kind).toBe("ended")
+    expect(Result.isFailure(end) && end.failure.kind).toBe("ended")
     expect(ok(decoder.end())).toEqual([])
   })
 

@@ -38,7 +38,7 @@ const replay = (file: string, mode: Mode, options: Partial<OpenAIOptions> = {}) 
     )
     const client = make({ apiKey: Redacted.make("sk-test"), baseURL: wire.url, ...options })
     const parts: Array<StreamPart> = []
-    const exit = yield* Effect.either(
+    const exit = yield* Effect.result(
       Stream.runForEach(client.stream({ messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }), (p) =>
         Effect.sync(() => parts.push(p))
       )
@@ -207,16 +207,16 @@ describe("OpenAI fixtures", () => {
 
   for (const mode of ["whole", "chunked"] as const) {
     for (const [file, check] of Object.entries(expectations)) {
-      it.scoped(`${file} (${mode})`, () =>
+      it.effect(`${file} (${mode})`, () =>
         Effect.gen(function* () {
           const { parts, exit } = yield* replay(file, mode)
-          expect(exit._tag).toBe("Right")
+          expect(exit._tag).toBe("Success")
           check(parts)
         })
       )
     }
 
-    it.scoped(`${OPENROUTER} (${mode}): content first, then a typed InvalidRequestError`, () =>
+    it.effect(`${OPENROUTER} (${mode}): content first, then a typed InvalidRequestError`, () =>
       Effect.gen(function* () {
         const { parts, exit } = yield* replay(OPENROUTER, mode, {
           providerName: "openrouter",
@@ -229,16 +229,16 @@ describe("OpenAI fixtures", () => {
           { type: "reasoning-delta", text: "We need" },
           { type: "reasoning-delta", text: " to respond to a greeting. The user" }
         ])
-        if (exit._tag !== "Left") throw new Error("expected a failure")
-        expect(exit.left).toBeInstanceOf(InvalidRequestError)
-        expect(exit.left).toMatchObject({ provider: "openrouter", status: 400 })
-        expect(exit.left.message).toContain("Token limit reached")
-        expect(exit.left.retryable).toBe(false)
+        if (exit._tag !== "Failure") throw new Error("expected a failure")
+        expect(exit.failure).toBeInstanceOf(InvalidRequestError)
+        expect(exit.failure).toMatchObject({ provider: "openrouter", status: 400 })
+        expect(exit.failure.message).toContain("Token limit reached")
+        expect(exit.failure.retryable).toBe(false)
       })
     )
   }
 
-  it.scoped("generate folds the same stream", () =>
+  it.effect("generate folds the same stream", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "file", path: WireServer.fixture("openai-chat/parallel-tool-calls.sse") })

@@ -1,7 +1,6 @@
 /** The OpenAI provider through the real `openai` SDK against WireServer: request, errors, retries, abort, config. */
 import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as ConfigProvider from "effect/ConfigProvider"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -9,7 +8,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import { TestClock } from "effect/testing"
 import { ConfigError } from "../../src/errors/ConfigError.js"
 import {
   AuthenticationError,
@@ -53,8 +52,7 @@ const waitUntil = (condition: Effect.Effect<boolean>, what: string) =>
     throw new Error(`timed out waiting until ${what}`)
   })
 
-const collect = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Stream.runCollect(client.stream(request)).pipe(Effect.map(Chunk.toReadonlyArray))
+const collect = (client: LLMClient.Service, request: LLMRequest = hi) => Stream.runCollect(client.stream(request))
 
 /** The parts emitted before the stream failed, and the failure. */
 const collectUntilFailure = (client: LLMClient.Service, request: LLMRequest = hi) =>
@@ -82,7 +80,7 @@ const closedPort = Effect.promise(
 )
 
 describe("OpenAIProvider request", () => {
-  it.scoped("sends the mapped Chat Completions request with the bearer key", () =>
+  it.effect("sends the mapped Chat Completions request with the bearer key", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup({ model: "gpt-4o-mini" })
       wire.enqueue({ kind: "stream", chunks: openaiSse([{ text: "ok" }, { finish: "stop" }]) })
@@ -205,7 +203,7 @@ describe("OpenAIProvider request", () => {
     })
   )
 
-  it.scoped("maps tool_choice modes, the request model override, max_tokens, and omits tool_choice without tools", () =>
+  it.effect("maps tool_choice modes, the request model override, max_tokens, and omits tool_choice without tools", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup({ maxTokensParam: "max_tokens" })
       const tools = [{ name: "t", description: "d", inputSchema: { type: "object" } }]
@@ -248,7 +246,7 @@ describe("OpenAIProvider request", () => {
     expect(DEFAULT_BASE_URL).toBe("https://api.openai.com/v1")
   })
 
-  it.scoped("sends extra headers, organization and project", () =>
+  it.effect("sends extra headers, organization and project", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup({
         headers: { "HTTP-Referer": "https://sage.dev" },
@@ -267,7 +265,7 @@ describe("OpenAIProvider request", () => {
 })
 
 describe("OpenAIProvider stream edge cases", () => {
-  it.scoped("invalid tool arguments become a parseError; empty arguments become {}", () =>
+  it.effect("invalid tool arguments become a parseError; empty arguments become {}", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({
@@ -287,7 +285,7 @@ describe("OpenAIProvider stream edge cases", () => {
     })
   )
 
-  it.scoped("completes tool calls at stream end when no finish reason came", () =>
+  it.effect("completes tool calls at stream end when no finish reason came", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({
@@ -299,7 +297,7 @@ describe("OpenAIProvider stream edge cases", () => {
     })
   )
 
-  it.scoped("a malformed data line fails with a typed ResponseDecodeError", () =>
+  it.effect("a malformed data line fails with a typed ResponseDecodeError", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({ kind: "stream", chunks: openaiSse([{ text: "partial" }, { raw: '{"choices": [' }]) })
@@ -311,7 +309,7 @@ describe("OpenAIProvider stream edge cases", () => {
     })
   )
 
-  it.scoped("an in-stream error chunk maps by code and type", () =>
+  it.effect("an in-stream error chunk maps by code and type", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       const cases: ReadonlyArray<[Record<string, unknown>, new (...args: never) => LLMError]> = [
@@ -345,7 +343,7 @@ describe("OpenAIProvider HTTP and connection errors", () => {
       return error
     })
 
-  it.scoped("401 names the key variable", () =>
+  it.effect("401 names the key variable", () =>
     Effect.gen(function* () {
       const error = yield* errorCase(401, {
         error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" }
@@ -364,7 +362,7 @@ describe("OpenAIProvider HTTP and connection errors", () => {
     })
   )
 
-  it.scoped("404 names the model, 403 is a permission error", () =>
+  it.effect("404 names the model, 403 is a permission error", () =>
     Effect.gen(function* () {
       const notFound = yield* errorCase(404, {
         error: {
@@ -381,7 +379,7 @@ describe("OpenAIProvider HTTP and connection errors", () => {
     })
   )
 
-  it.scoped("400 context_length_exceeded, other 400s, 500 and 429 with retry-after", () =>
+  it.effect("400 context_length_exceeded, other 400s, 500 and 429 with retry-after", () =>
     Effect.gen(function* () {
       const context = yield* errorCase(400, {
         error: {
@@ -421,7 +419,7 @@ describe("OpenAIProvider HTTP and connection errors", () => {
     })
   )
 
-  it.scoped("connection refused is a retryable ConnectionError naming the base URL", () =>
+  it.effect("connection refused is a retryable ConnectionError naming the base URL", () =>
     Effect.gen(function* () {
       const port = yield* closedPort
       const baseURL = `http://127.0.0.1:${port}`
@@ -433,7 +431,7 @@ describe("OpenAIProvider HTTP and connection errors", () => {
     })
   )
 
-  it.scoped("a connection cut mid-stream is a ConnectionError after the content that arrived", () =>
+  it.effect("a connection cut mid-stream is a ConnectionError after the content that arrived", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({ kind: "cut", chunks: openaiSse([{ text: "Hel" }, { text: "lo" }], { done: false }) })
@@ -456,13 +454,22 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     return { wire, client }
   })
 
-  /** Run the stream in a fiber; once the retry sleep is pending, check one request was made and advance the clock. */
-  const retried = (client: LLMClient.Service, wire: WireServer.WireServer, advance: Duration.DurationInput) =>
+  /**
+   * Run the stream in a fiber; once the `retry` part announced the wait (which runs from then), check one request
+   * was made and advance the clock.
+   */
+  const retried = (client: LLMClient.Service, wire: WireServer.WireServer, advance: Duration.Input) =>
     Effect.gen(function* () {
-      const fiber = yield* Effect.fork(collect(client))
+      const seen: Array<StreamPart> = []
+      const fiber = yield* Effect.forkChild(
+        client.stream(hi).pipe(
+          Stream.runForEach((part) => Effect.sync(() => seen.push(part))),
+          Effect.as(seen)
+        )
+      )
       yield* waitUntil(
-        Effect.map(TestClock.sleeps(), (sleeps) => Chunk.size(sleeps) > 0),
-        "the retry sleep is scheduled"
+        Effect.sync(() => seen.some((p) => p.type === "retry")),
+        "the retry wait is announced"
       )
       expect(wire.requests).toHaveLength(1)
       yield* TestClock.adjust(advance)
@@ -473,7 +480,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
 
   const ok = openaiSse([{ text: "ok" }, { finish: "stop" }, { usage: { prompt_tokens: 5, completion_tokens: 1 } }])
 
-  it.scoped("429 with retry-after-ms, then success", () =>
+  it.effect("429 with retry-after-ms, then success", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue(
@@ -502,7 +509,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     })
   )
 
-  it.scoped("500, then success after the backoff", () =>
+  it.effect("500, then success after the backoff", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue(
@@ -515,7 +522,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     })
   )
 
-  it.scoped("an error chunk before any content inside a 200 stream is retried", () =>
+  it.effect("an error chunk before any content inside a 200 stream is retried", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue(
@@ -528,7 +535,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     })
   )
 
-  it.scoped("a failure after content is not retried", () =>
+  it.effect("a failure after content is not retried", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue(
@@ -543,7 +550,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     })
   )
 
-  it.scoped("non-retryable errors fail at once", () =>
+  it.effect("non-retryable errors fail at once", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue({ kind: "error", status: 401, body: { error: { message: "bad key" } } })
@@ -554,7 +561,7 @@ describe("OpenAIProvider retries (TestClock, real HTTP)", () => {
     })
   )
 
-  it.scoped("a 429 for an exhausted quota is not retried: waiting will not help", () =>
+  it.effect("a 429 for an exhausted quota is not retried: waiting will not help", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* retryingClient
       wire.enqueue({
@@ -600,10 +607,10 @@ const silentServer = Effect.gen(function* () {
 })
 
 describe("OpenAIProvider cancellation", () => {
-  it.scoped("interrupting while waiting for the response headers closes the connection", () =>
+  it.effect("interrupting while waiting for the response headers closes the connection", () =>
     Effect.gen(function* () {
       const silent = yield* silentServer
-      const fiber = yield* Effect.fork(collect(make({ apiKey, baseURL: silent.url })))
+      const fiber = yield* Effect.forkChild(collect(make({ apiKey, baseURL: silent.url })))
       yield* waitUntil(
         Effect.sync(() => silent.events.includes("data")),
         "the request reached the server"
@@ -616,7 +623,7 @@ describe("OpenAIProvider cancellation", () => {
     })
   )
 
-  it.scoped("a response that does not start within `timeout` is a ConnectionError with timeout", () =>
+  it.effect("a response that does not start within `timeout` is a ConnectionError with timeout", () =>
     Effect.gen(function* () {
       const silent = yield* silentServer
       const error = yield* Effect.flip(collect(make({ apiKey, baseURL: silent.url, timeout: "200 millis" })))
@@ -626,12 +633,14 @@ describe("OpenAIProvider cancellation", () => {
     })
   )
 
-  it.scoped("interrupting the stream aborts the HTTP request", () =>
+  it.effect("interrupting the stream aborts the HTTP request", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({ kind: "hang", chunks: openaiSse([{ text: "first" }], { done: false }) })
       const parts: Array<StreamPart> = []
-      const fiber = yield* Effect.fork(Stream.runForEach(client.stream(hi), (p) => Effect.sync(() => parts.push(p))))
+      const fiber = yield* Effect.forkChild(
+        Stream.runForEach(client.stream(hi), (p) => Effect.sync(() => parts.push(p)))
+      )
       yield* waitUntil(
         Effect.sync(() => parts.some((p) => p.type === "text-delta")),
         "the first text arrived"
@@ -644,7 +653,7 @@ describe("OpenAIProvider cancellation", () => {
     })
   )
 
-  it.scoped("a consumer that stops early releases the request", () =>
+  it.effect("a consumer that stops early releases the request", () =>
     Effect.gen(function* () {
       const { wire, client } = yield* setup()
       wire.enqueue({ kind: "hang", chunks: openaiSse([{ text: "one" }, { text: "two" }], { done: false }) })
@@ -655,7 +664,7 @@ describe("OpenAIProvider cancellation", () => {
           Stream.take(1)
         )
       )
-      expect(Chunk.toReadonlyArray(first)).toEqual([{ type: "text-delta", text: "one" }])
+      expect(first).toEqual([{ type: "text-delta", text: "one" }])
       yield* Effect.promise(() => aborted)
       expect(wire.clientAborts()).toBe(1)
     })
@@ -664,9 +673,12 @@ describe("OpenAIProvider cancellation", () => {
 
 describe("OpenAIProvider.layerConfig", () => {
   const withEnv = (env: Record<string, string>) =>
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    Effect.provideService(
+      ConfigProvider.ConfigProvider,
+      ConfigProvider.fromEnvRecord(Object.fromEntries(Object.entries(env)))
+    )
 
-  it.scoped("reads OPENAI_API_KEY and OPENAI_BASE_URL through Config", () =>
+  it.effect("reads OPENAI_API_KEY and OPENAI_BASE_URL through Config", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue({ kind: "stream", chunks: openaiSse([{ text: "hi" }, { finish: "stop" }]) })
@@ -680,7 +692,7 @@ describe("OpenAIProvider.layerConfig", () => {
     })
   )
 
-  it.scoped("overrides win; apiKeyVar names another variable", () =>
+  it.effect("overrides win; apiKeyVar names another variable", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       wire.enqueue(

@@ -41,8 +41,8 @@ describe("makeChunkMapper", () => {
   })
 
   it("ignores choices other than 0, null deltas and non-object entries", () => {
-    const chunk = { choices: [{ index: 1, delta: { content: "other" } }, null, { index: 0, delta: null }] }
-    expect(run([chunk as unknown as WireChunk, delta({ content: "mine" }, "stop")])).toEqual([
+    const chunk: WireChunk = { choices: [{ index: 1, delta: { content: "other" } }, null, { index: 0, delta: null }] }
+    expect(run([chunk, delta({ content: "mine" }, "stop")])).toEqual([
       { type: "text-delta", text: "mine" },
       { type: "finish", stopReason: "end_turn", raw: "stop" }
     ])

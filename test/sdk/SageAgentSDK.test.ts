@@ -13,6 +13,7 @@ import {
   isSageError,
   RateLimitedError,
   SageAgentSDK,
+  SageClosedError,
   ToolRegistrationError
 } from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
@@ -41,7 +42,7 @@ const sdkFor = (
   )
 
 describe("SageAgentSDK", () => {
-  it.scopedLive("run() resolves with the final text, stop reason, usage and the whole conversation", () =>
+  it.live("run() resolves with the final text, stop reason, usage and the whole conversation", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -60,7 +61,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("replays the recorded parallel tool calls through custom tools that run concurrently", () =>
+  it.live("replays the recorded parallel tool calls through custom tools that run concurrently", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -96,7 +97,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("a custom tool gets the model's input and call id; the model sees its schema and its result", () =>
+  it.live("a custom tool gets the model's input and call id; the model sees its schema and its result", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -154,7 +155,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("a rejecting, throwing or badly returning custom tool becomes an error result; the turn goes on", () =>
+  it.live("a rejecting, throwing or badly returning custom tool becomes an error result; the turn goes on", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -215,7 +216,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("interrupting the turn aborts the signal of a running custom tool", () =>
+  it.live("interrupting the turn aborts the signal of a running custom tool", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -254,7 +255,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("a custom tool whose name is taken or invalid rejects run() with ToolRegistrationError", () =>
+  it.live("a custom tool whose name is taken or invalid rejects run() with ToolRegistrationError", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -277,7 +278,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("options reach the agent: rules, limits, model settings and the session id", () =>
+  it.live("options reach the agent: rules, limits, model settings and the session id", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -311,7 +312,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("breaking out of stream() interrupts the turn and aborts the request", () =>
+  it.live("breaking out of stream() interrupts the turn and aborts the request", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -331,7 +332,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("an AbortSignal rejects run() with AbortError and leaves no process behind", () =>
+  it.live("an AbortSignal rejects run() with AbortError and leaves no process behind", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -357,7 +358,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive(
+  it.live(
     "canUseTool answers asks: allow with edited input, deny with a reason the model sees; a throwing callback denies",
     () =>
       Effect.gen(function* () {
@@ -401,7 +402,7 @@ describe("SageAgentSDK", () => {
       })
   )
 
-  it.scopedLive("WebFetch reaches a loopback server only when the config allows it; TodoWrite emits its list", () =>
+  it.live("WebFetch reaches a loopback server only when the config allows it; TodoWrite emits its list", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const page = yield* WireServer.make
@@ -442,7 +443,7 @@ describe("SageAgentSDK", () => {
     })
   )
 
-  it.scopedLive("errors are the tagged error classes, real Errors", () =>
+  it.live("errors are the tagged error classes, real Errors", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -481,7 +482,7 @@ describe("SageAgentSDK", () => {
     expect(isSageError(new Errors.ToolExecutionError({ tool: "t", message: "m" }))).toBe(false)
   })
 
-  it.scopedLive("a missing API key is a ConfigError naming the variable; close() is idempotent", () =>
+  it.live("a missing API key is a ConfigError naming the variable; close() is idempotent", () =>
     Effect.gen(function* () {
       const cwd = yield* tempDir
       const saved = process.env.ANTHROPIC_API_KEY
@@ -498,6 +499,219 @@ describe("SageAgentSDK", () => {
       expect((error as ConfigError)._tag).toBe("ConfigError")
       yield* Effect.promise(() => sdk.close())
       yield* Effect.promise(() => sdk[Symbol.asyncDispose]())
+    })
+  )
+
+  it.live("close() interrupts a running turn and waits for it: no further model request; run() rejects", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      let started!: () => void
+      const isStarted = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      let toolSignal: AbortSignal | undefined
+      // Resolves (instead of failing) when stopped: a loop that went on would make its next model request.
+      const slow: CustomTool = {
+        name: "slow",
+        description: "Waits until stopped",
+        inputSchema: { type: "object", properties: {} },
+        readOnly: true,
+        execute: (_input, { signal }) =>
+          new Promise((resolve) => {
+            toolSignal = signal
+            signal.addEventListener("abort", () => setTimeout(() => resolve("stopped"), 50))
+            started()
+          })
+      }
+      wire.enqueue(callTools([{ id: "s", name: "slow", input: {} }]), answer("must not be requested"))
+      const sdk = yield* sdkFor(wire, cwd, { tools: [slow] })
+      const pending = sdk.run("wait").catch((e: unknown) => e)
+      yield* Effect.promise(() => isStarted)
+      yield* Effect.promise(() => sdk.close())
+      // close() resolved only after the turn had been interrupted (the tool's signal is aborted).
+      expect(toolSignal?.aborted).toBe(true)
+      const error = yield* Effect.promise(() => pending)
+      expect(error).toBeInstanceOf(SageClosedError)
+      expect(isSageError(error)).toBe(true)
+      expect((error as SageClosedError)._tag).toBe("SageClosedError")
+      expect((error as Error).message).toContain("closed while the call was running")
+      yield* realSleep(300)
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
+
+  it.live("close() during a command kills it: no process is left behind", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const pidFile = path.join(cwd, "pid")
+      wire.enqueue(
+        callTools([{ id: "b", name: "Bash", input: { command: `sleep 300 & echo $! > ${pidFile}; wait` } }]),
+        answer("must not be requested")
+      )
+      const sdk = yield* sdkFor(wire, cwd, { permissionMode: "bypassPermissions", sandbox: "off" })
+      const pending = sdk.run("sleep").catch((e: unknown) => e)
+      while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") yield* realSleep(20)
+      const pid = Number(fs.readFileSync(pidFile, "utf8"))
+      yield* Effect.promise(() => sdk.close())
+      expect(yield* Effect.promise(() => pending)).toBeInstanceOf(SageClosedError)
+      expect(yield* waitUntilGone(pid)).toBe(true)
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
+
+  it.live("every call after close() rejects with SageClosedError; close() is idempotent", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      wire.enqueue(answer("one"))
+      const sdk = yield* sdkFor(wire, cwd)
+      expect((yield* Effect.promise(() => sdk.run("first"))).text).toBe("one")
+      yield* Effect.promise(() => Promise.all([sdk.close(), sdk.close()]))
+      const run = yield* Effect.promise(() => sdk.run("again").catch((e: unknown) => e))
+      expect(run).toBeInstanceOf(SageClosedError)
+      expect((run as Error).message).toBe("This SageAgentSDK was closed; create a new instance to run again")
+      const streamed = yield* Effect.promise(async () => {
+        try {
+          for await (const _ of sdk.stream("again")) return "yielded"
+          return "ended"
+        } catch (e) {
+          return e
+        }
+      })
+      expect(streamed).toBeInstanceOf(SageClosedError)
+      yield* Effect.promise(() => sdk.close())
+      expect(wire.requests).toHaveLength(1)
+    })
+  )
+
+  it.live("close() stops a stream being read (it throws SageClosedError) and one nobody reads", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      // Read: the consumer's loop throws once close() stopped the turn, and the request is aborted.
+      wire.enqueue(hang({ steps: [{ text: ["a", "b"] }], noEnd: true }))
+      const sdk = yield* sdkFor(wire, cwd)
+      const aborted = wire.nextClientAbort()
+      let sawDelta!: () => void
+      const deltaSeen = new Promise<void>((resolve) => {
+        sawDelta = resolve
+      })
+      const reading = (async () => {
+        try {
+          for await (const e of sdk.stream("go")) if (e.type === "text.delta") sawDelta()
+          return "ended"
+        } catch (e) {
+          return e
+        }
+      })()
+      yield* Effect.promise(() => deltaSeen)
+      yield* Effect.promise(() => sdk.close())
+      yield* Effect.promise(() => aborted)
+      expect(yield* Effect.promise(() => reading)).toBeInstanceOf(SageClosedError)
+      // Unread: the consumer took one event and stopped pulling; close() still stops its turn.
+      wire.enqueue(hang({ steps: [{ text: ["a"] }], noEnd: true }))
+      const idle = yield* sdkFor(wire, cwd)
+      const idleAborted = wire.nextClientAbort()
+      const iterator = idle.stream("go")[Symbol.asyncIterator]()
+      const first = yield* Effect.promise(() => iterator.next())
+      expect(first.done).toBe(false)
+      while (wire.requests.length < 2) yield* realSleep(10)
+      yield* Effect.promise(() => idle.close())
+      yield* Effect.promise(() => idleAborted)
+      const after = yield* Effect.promise(() => iterator.next().catch((e: unknown) => e))
+      expect(after).toBeInstanceOf(SageClosedError)
+    })
+  )
+
+  it.live("invalid options throw a ConfigError from the constructor, before any request", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const construct = (options: unknown): unknown => {
+        try {
+          return Reflect.construct(SageAgentSDK, [options])
+        } catch (e) {
+          return e
+        }
+      }
+      const gemini = construct({ provider: "gemini", baseURL: wire.url, apiKey: "sk-x" })
+      expect(gemini).toBeInstanceOf(ConfigError)
+      expect(isSageError(gemini)).toBe(true)
+      expect(gemini).toMatchObject({
+        _tag: "ConfigError",
+        source: "provider",
+        message: 'Invalid SageAgentSDK options: provider is "gemini"; expected "anthropic" or "openai"'
+      })
+      expect(construct({ permissionMode: "yolo" })).toMatchObject({ source: "permissionMode" })
+      expect((construct({ permissionMode: "yolo" }) as Error).message).toContain('"yolo"')
+      for (const maxSteps of [0, -1]) {
+        expect(construct({ maxSteps })).toMatchObject({
+          source: "maxSteps",
+          message: `Invalid SageAgentSDK options: maxSteps is ${maxSteps}; expected an integer >= 1`
+        })
+      }
+      expect(construct({ maxSteps: "10" })).toBeInstanceOf(ConfigError)
+      expect(construct({ tools: {} })).toMatchObject({ source: "tools" })
+      expect(construct({ systemprompt: "x" })).toMatchObject({ source: "systemprompt" })
+      expect(construct({ provider: "openai" })).toBeInstanceOf(SageAgentSDK)
+      // A prompt that is not a string is refused too.
+      const sdk = new SageAgentSDK({ cwd: yield* tempDir, apiKey: "sk-x", baseURL: wire.url })
+      const bad = yield* Effect.promise(() =>
+        Promise.resolve(Reflect.apply(sdk.run, sdk, [42])).catch((e: unknown) => e)
+      )
+      expect(bad).toMatchObject({ _tag: "ConfigError", source: "prompt" })
+      yield* Effect.promise(() => sdk.close())
+      expect(wire.requests).toHaveLength(0)
+    })
+  )
+
+  it.live("systemPrompt replaces the system prompt; appendSystemPrompt adds to Sage's", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      const systemOf = (index: number) => JSON.stringify((wire.requests[index]!.body as { system?: unknown }).system)
+      wire.enqueue(answer("ok"), answer("ok"), answer("ok"))
+      const replaced = yield* sdkFor(wire, cwd, { systemPrompt: "You are a pirate." })
+      yield* Effect.promise(() => replaced.run("hi"))
+      expect(systemOf(0)).toContain("You are a pirate.")
+      expect(systemOf(0)).not.toContain(cwd)
+      const appended = yield* sdkFor(wire, cwd, { appendSystemPrompt: "Answer in French." })
+      yield* Effect.promise(() => appended.run("hi"))
+      expect(systemOf(1)).toContain(cwd)
+      expect(systemOf(1)).toMatch(/Answer in French\.["\]}]*$/)
+      const both = yield* sdkFor(wire, cwd, { systemPrompt: "You are a pirate.", appendSystemPrompt: "Arr." })
+      yield* Effect.promise(() => both.run("hi"))
+      expect(systemOf(2)).toContain("You are a pirate.")
+      expect(systemOf(2)).toContain("Arr.")
+      expect(systemOf(2)).not.toContain(cwd)
+    })
+  )
+
+  it.live("a follow-up continues the conversation: the second request holds the first turn", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const cwd = yield* tempDir
+      wire.enqueue(answer("Nice to meet you, Ada."), answer("Your name is Ada."), answer("Still Ada."))
+      const sdk = yield* sdkFor(wire, cwd)
+      const first = yield* Effect.promise(() => sdk.run("My name is Ada."))
+      const second = yield* Effect.promise(() => sdk.run("What is my name?", { history: first.messages }))
+      expect(second.text).toBe("Your name is Ada.")
+      const sent = (index: number) =>
+        (wire.requests[index]!.body as { messages: Array<{ role: string; content: unknown }> }).messages
+      expect(sent(1).map((m) => m.role)).toEqual(["user", "assistant", "user"])
+      expect(JSON.stringify(sent(1)[0])).toContain("My name is Ada.")
+      expect(JSON.stringify(sent(1)[1])).toContain("Nice to meet you, Ada.")
+      expect(JSON.stringify(sent(1)[2])).toContain("What is my name?")
+      expect(second.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"])
+      // The same through stream(): the turn.ended text, and the third request holds both earlier turns.
+      const events: Array<AgentEvent> = []
+      yield* Effect.promise(async () => {
+        for await (const e of sdk.stream("Sure?", { history: second.messages })) events.push(e)
+      })
+      expect(events.find((e) => e.type === "turn.ended")).toMatchObject({ text: "Still Ada." })
+      expect(sent(2).map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user"])
+      expect(JSON.stringify(sent(2))).toContain("Your name is Ada.")
     })
   )
 })

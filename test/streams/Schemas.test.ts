@@ -1,5 +1,4 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -9,18 +8,16 @@ import {
   decodeAgentEvent,
   decodeAgentEventJson,
   encodeAgentEvent,
-  LLMError,
   Message,
-  OverloadedError,
-  RateLimitedError,
   StreamPart,
   ToolResult,
   toJsonl,
   toSse,
   Usage
-} from "../../src/index.js"
+} from "../../src/streams/index.js"
+import { LLMError, OverloadedError, RateLimitedError } from "../../src/errors/index.js"
 
-const roundTrip = <A, I>(schema: Schema.Schema<A, I>, value: A): A => {
+const roundTrip = <A, I>(schema: Schema.Codec<A, I>, value: A): A => {
   const json = JSON.parse(JSON.stringify(Schema.encodeSync(schema)(value)))
   return Schema.decodeUnknownSync(schema)(json)
 }
@@ -128,9 +125,9 @@ describe("AgentEvent protocol", () => {
   it.effect("fails with a ParseError on a known type with bad fields or on non-JSON", () =>
     Effect.gen(function* () {
       const bad = yield* Effect.flip(decodeAgentEvent({ ...base, type: "text.delta" }))
-      expect(bad._tag).toBe("ParseError")
-      expect((yield* Effect.flip(decodeAgentEventJson("{not json")))._tag).toBe("ParseError")
-      expect((yield* Effect.flip(decodeAgentEvent(42)))._tag).toBe("ParseError")
+      expect(bad._tag).toBe("SchemaError")
+      expect((yield* Effect.flip(decodeAgentEventJson("{not json")))._tag).toBe("SchemaError")
+      expect((yield* Effect.flip(decodeAgentEvent(42)))._tag).toBe("SchemaError")
     })
   )
 })
@@ -148,7 +145,7 @@ describe("event codecs", () => {
 
   it.effect("JSON Lines: one decodable object per line", () =>
     Effect.gen(function* () {
-      const lines = Chunk.toReadonlyArray(yield* Stream.runCollect(toJsonl(Stream.make(e, e))))
+      const lines = yield* Stream.runCollect(toJsonl(Stream.make(e, e)))
       expect(lines).toHaveLength(2)
       for (const line of lines) {
         expect(line.endsWith("\n")).toBe(true)
@@ -159,7 +156,7 @@ describe("event codecs", () => {
 
   it.effect("SSE: an event line named by type and a data line with the same JSON", () =>
     Effect.gen(function* () {
-      const [frame] = Chunk.toReadonlyArray(yield* Stream.runCollect(toSse(Stream.make(e))))
+      const [frame] = yield* Stream.runCollect(toSse(Stream.make(e)))
       expect(frame).toBe(`event: text.delta\ndata: ${agentEventToJson(e)}\n\n`)
     })
   )

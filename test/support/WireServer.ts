@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 
 export interface Chunk {
   readonly data: string
@@ -86,8 +87,9 @@ export const splitEvery = (body: string, size: number): ReadonlyArray<string> =>
   return out
 }
 
-export const make = Effect.acquireRelease(
-  Effect.async<{ server: http.Server; wire: WireServer }>((resume) => {
+/** A started server on 127.0.0.1 (a random port), closed with every open connection when the scope closes. */
+export const make: Effect.Effect<WireServer, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.callback<{ server: http.Server; wire: WireServer }>((resume) => {
     const queue: Array<Reply> = []
     const requests: Array<RecordedRequest> = []
     let handler: Handler | undefined
@@ -199,7 +201,7 @@ export const make = Effect.acquireRelease(
     })
   }),
   ({ server }) =>
-    Effect.async<void>((resume) => {
+    Effect.callback<void>((resume) => {
       server.closeAllConnections()
       server.close(() => resume(Effect.void))
     })

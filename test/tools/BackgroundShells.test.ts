@@ -3,18 +3,21 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as BackgroundShellsLive from "../../src/layers/BackgroundShellsLive.js"
 import {
-  type BackgroundShells,
   type BackgroundShellsOptions,
   describeStatus,
-  makeBackgroundShells,
+  make as makeBackgroundShells,
   TailBuffer
 } from "../../src/process/BackgroundShells.js"
+import { BackgroundShells } from "../../src/services/BackgroundShells.js"
+import { Sandbox } from "../../src/services/Sandbox.js"
+import { Workspace } from "../../src/services/Workspace.js"
 import { makeBashTool } from "../../src/tools/Bash.js"
-import { makeBashOutputTool } from "../../src/tools/BashOutput.js"
-import { makeKillShellTool } from "../../src/tools/KillShell.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
-import { call, isAlive, tempDir, text } from "./support.js"
+import { BashOutputTool } from "../../src/tools/BashOutput.js"
+import { KillShellTool } from "../../src/tools/KillShell.js"
+import { call, isAlive, tempDir, text, unconfined, workspaceOf } from "./support.js"
 
 /** Poll until `check` holds (or fail after a generous deadline: the machine may be loaded). */
 const eventually = <A>(what: string, check: () => Effect.Effect<A | undefined> | A | undefined) =>
@@ -38,20 +41,23 @@ const gone = (pid: number): boolean => {
   }
 }
 
-const tools = (shells: BackgroundShells, dir: string, workspace: { roots: ReadonlyArray<string> }) => ({
-  dir,
-  shells,
-  bash: makeBashTool({ workspace, env: process.env, backgroundShells: shells }),
-  output: makeBashOutputTool(shells),
-  kill: makeKillShellTool(shells)
-})
+const tools = (shells: BackgroundShells.Service, dir: string) =>
+  Effect.gen(function* () {
+    const bash = yield* makeBashTool()
+    const output = yield* BashOutputTool
+    const kill = yield* KillShellTool
+    return { dir, shells, bash, output, kill }
+  }).pipe(
+    Effect.provideService(BackgroundShells, shells),
+    Effect.provideServiceEffect(Workspace, workspaceOf([dir])),
+    Effect.provideServiceEffect(Sandbox, unconfined([dir]))
+  )
 
 const setup = (options: BackgroundShellsOptions = {}) =>
   Effect.gen(function* () {
     const dir = yield* tempDir
-    const workspace = yield* makeWorkspace([dir])
     const shells = yield* makeBackgroundShells({ killGrace: "500 millis", ...options })
-    return tools(shells, dir, workspace)
+    return yield* tools(shells, dir)
   })
 
 const shellId = (started: string): string => {
@@ -171,9 +177,8 @@ describe("Background shells", () => {
         const dir = yield* tempDir
         const pids = yield* Effect.scoped(
           Effect.gen(function* () {
-            const workspace = yield* makeWorkspace([dir])
             const shells = yield* makeBackgroundShells({ killGrace: "500 millis" })
-            const { bash } = tools(shells, dir, workspace)
+            const { bash } = yield* tools(shells, dir)
             const pidFile = path.join(dir, "pid")
             yield* call(bash, { command: `sleep 1000 & echo $! > ${pidFile}; sleep 1000`, run_in_background: true })
             yield* call(bash, { command: "trap '' TERM; while :; do sleep 0.05; done", run_in_background: true })
@@ -193,11 +198,10 @@ describe("Background shells", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const dir = yield* tempDir
-        const workspace = yield* makeWorkspace([dir])
         const closed = yield* Effect.scoped(
           Effect.gen(function* () {
             const shells = yield* makeBackgroundShells({ maxRunning: 1, maxRetained: 1, killGrace: "200 millis" })
-            const { bash, output, kill } = tools(shells, dir, workspace)
+            const { bash, output, kill } = yield* tools(shells, dir)
             const none = yield* call(output, { shell_id: "bash_9" })
             expect(none.status).toBe("error")
             expect(text(none)).toBe('No background shell with id "bash_9". No shells have been started.')
@@ -216,7 +220,7 @@ describe("Background shells", () => {
             return shells
           })
         )
-        const { bash } = tools(closed, dir, workspace)
+        const { bash } = yield* tools(closed, dir)
         expect(text(yield* call(bash, { command: "true", run_in_background: true }))).toBe(
           "The session is closing; no new background shells can start."
         )
@@ -227,11 +231,43 @@ describe("Background shells", () => {
           })
         )
         expect(broken.message).toBe(`Could not start /nonexistent/sh in ${dir}: spawn /nonexistent/sh ENOENT`)
-        const without = makeBashTool({ workspace, env: process.env })
+        const without = yield* makeBashTool().pipe(
+          Effect.provideServiceEffect(Workspace, workspaceOf([dir])),
+          Effect.provideServiceEffect(Sandbox, unconfined([dir]))
+        )
         expect(text(yield* call(without, { command: "true", run_in_background: true }))).toBe(
           "Background shells are not available in this session; run the command without run_in_background."
         )
         expect(without.description).not.toContain("run_in_background")
+      })
+    )
+  )
+})
+
+describe("BackgroundShellsLive", () => {
+  it.live("is a scoped layer: closing it kills every shell", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const pid = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const context = yield* Layer.build(BackgroundShellsLive.layer({ killGrace: "200 millis" }))
+            const shells = yield* Effect.provideContext(
+              Effect.gen(function* () {
+                return yield* BackgroundShells
+              }),
+              context
+            )
+            const started = yield* shells.start({
+              command: "sleep 1000",
+              cwd: dir,
+              env: { PATH: process.env.PATH ?? "" }
+            })
+            expect(isAlive(started.pid)).toBe(true)
+            return started.pid
+          })
+        )
+        yield* eventually("the shell to be gone", () => gone(pid))
       })
     )
   )

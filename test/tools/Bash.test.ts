@@ -5,6 +5,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import { killAllGroupsNow, OutputCollector, spawnGroup } from "../../src/process/ProcessGroup.js"
+import { Sandbox } from "../../src/services/Sandbox.js"
+import { Workspace } from "../../src/services/Workspace.js"
 import {
   type BashOptions,
   isSecretEnvName,
@@ -12,15 +15,18 @@ import {
   scrubEnv,
   stripControlSequences
 } from "../../src/tools/Bash.js"
-import { OutputCollector } from "../../src/process/ProcessGroup.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
-import { call, isAlive, tempDir, text } from "./support.js"
+import { call, isAlive, tempDir, text, unconfined, workspaceOf } from "./support.js"
 
-const setup = (options: Partial<Omit<BashOptions, "workspace">> = {}) =>
+const setup = (options: BashOptions & { readonly env?: Readonly<Record<string, string | undefined>> } = {}) =>
   Effect.gen(function* () {
     const dir = yield* tempDir
-    const workspace = yield* makeWorkspace([dir])
-    return { dir, bash: makeBashTool({ env: process.env, killGrace: "500 millis", ...options, workspace }) }
+    const workspace = yield* workspaceOf([dir])
+    const sandbox = yield* unconfined([dir], options.env ?? process.env)
+    const bash = yield* makeBashTool({ killGrace: "500 millis", ...options }).pipe(
+      Effect.provideService(Workspace, workspace),
+      Effect.provideService(Sandbox, sandbox)
+    )
+    return { dir, bash }
   })
 
 /** Poll until `check` holds (or fail after a generous deadline: the machine may be loaded). */
@@ -128,11 +134,12 @@ describe("Bash", () => {
       Effect.gen(function* () {
         const { dir, bash } = yield* setup()
         const pidFile = path.join(dir, "pid")
-        const fiber = yield* Effect.fork(call(bash, { command: `sleep 1000 & echo $! > ${pidFile}; wait` }))
+        const fiber = yield* Effect.forkChild(call(bash, { command: `sleep 1000 & echo $! > ${pidFile}; wait` }))
         const grandchild = yield* readPid(pidFile)
         expect(isAlive(grandchild)).toBe(true)
-        const exit = yield* Fiber.interrupt(fiber)
-        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* Fiber.interrupt(fiber)
+        const exit = yield* Fiber.await(fiber)
+        expect(Exit.hasInterrupts(exit)).toBe(true)
         yield* eventually("the grandchild to die", () => !isAlive(grandchild))
       })
     )
@@ -143,13 +150,14 @@ describe("Bash", () => {
       Effect.gen(function* () {
         const { dir, bash } = yield* setup({ killGrace: "300 millis" })
         const pidFile = path.join(dir, "pid")
-        const fiber = yield* Effect.fork(
+        const fiber = yield* Effect.forkChild(
           call(bash, { command: `trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done` })
         )
         const stubborn = yield* readPid(pidFile)
         // The release runs uninterruptibly: the grace period must still end it.
-        const exit = yield* Fiber.interrupt(fiber).pipe(Effect.timeout("20 seconds"))
-        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* Fiber.interrupt(fiber).pipe(Effect.timeout("20 seconds"))
+        const exit = yield* Fiber.await(fiber)
+        expect(Exit.hasInterrupts(exit)).toBe(true)
         yield* eventually("the TERM-ignoring shell to die", () => !isAlive(stubborn))
       })
     )
@@ -211,12 +219,53 @@ describe("Bash", () => {
         const { bash } = yield* setup({ maxTimeout: "10 seconds" })
         const tooLong = yield* call(bash, { command: "true", timeout_ms: 10_001 })
         expect(tooLong.status).toBe("error")
-        expect(text(tooLong)).toContain('["timeout_ms"]')
+        expect(text(tooLong)).toContain("- timeout_ms: ")
         expect(Duration.toMillis(bash.timeout!)).toBe(10_000 + 500 + 10_000)
         const { bash: broken } = yield* setup({ shell: "/nonexistent/bash" })
         const result = yield* call(broken, { command: "true" })
         expect(result.status).toBe("error")
         expect(text(result)).toContain("Could not start /nonexistent/bash")
+      })
+    )
+  )
+
+  it.live("invalid input is an input error, not a run", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { bash } = yield* setup()
+        const wrongField = yield* call(bash, { cmd: "ls" })
+        expect(wrongField.status).toBe("error")
+        expect(text(wrongField)).toContain("Invalid input for tool Bash")
+        expect(text(wrongField)).toContain('"cmd"')
+        const wrongType = yield* call(bash, { command: 12345 })
+        expect(text(wrongType)).toContain("- command: ")
+      })
+    )
+  )
+
+  it.live("when Node exits during a kill grace period, every process group is SIGKILLed", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const pidFile = path.join(dir, "pid")
+        // A group whose leader ignores SIGTERM, started and (deliberately) never released.
+        const group = yield* spawnGroup({
+          command: "bash",
+          args: ["-c", `trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`],
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+          tool: "test",
+          onOutput: () => undefined
+        })
+        const stubborn = yield* readPid(pidFile)
+        expect(stubborn).toBe(group.pid)
+        process.kill(-group.pid, "SIGTERM")
+        yield* Effect.sleep(Duration.millis(200))
+        expect(isAlive(stubborn)).toBe(true)
+        // What the "exit" hook runs.
+        killAllGroupsNow()
+        yield* eventually("the TERM-ignoring group to die", () => !isAlive(stubborn))
+        yield* group.kill("100 millis")
       })
     )
   )

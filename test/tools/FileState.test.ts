@@ -1,16 +1,18 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { HASH_LIMIT, makeFileState, sameFile, unsafeMakeFileState } from "../../src/workspace/FileState.js"
+import { HASH_LIMIT, makeFileState, sameFile } from "../../src/workspace/FileState.js"
 import { tempDir, writeFiles } from "./support.js"
+import type { FileStateError } from "../../src/services/FileState.js"
 
-const refusal = (effect: Effect.Effect<void, { readonly message: string; readonly tool: string }>) =>
-  Effect.map(Effect.flip(effect), (error) => ({ tool: error.tool, message: error.message }))
+const refusal = (effect: Effect.Effect<void, FileStateError>) =>
+  Effect.map(Effect.flip(effect), (error) => ({ reason: error.reason, message: error.message }))
 
-describe("FileState", () => {
-  it.scoped("a new file needs no read; an existing one must have been read", () =>
+layer(NodeServices.layer)("FileState", (it) => {
+  it.effect("a new file needs no read; an existing one must have been read", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       writeFiles(dir, { "a.txt": "a" })
@@ -18,9 +20,9 @@ describe("FileState", () => {
       yield* state.checkWritable(path.join(dir, "new.txt"))
       yield* state.checkWritable(path.join(dir, "no-dir", "new.txt"))
       const file = path.join(dir, "a.txt")
-      const unread = yield* refusal(state.checkWritable(file, "Edit"))
+      const unread = yield* refusal(state.checkWritable(file))
       expect(unread).toEqual({
-        tool: "Edit",
+        reason: "not-read",
         message: `${file} exists but has not been read in this session. Read it first (with the Read tool), then write or edit it.`
       })
       yield* state.recordRead(file)
@@ -30,7 +32,7 @@ describe("FileState", () => {
     })
   )
 
-  it.scoped("refuses a file changed since it was read, until it is read again", () =>
+  it.effect("refuses a file changed since it was read, until it is read again", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       writeFiles(dir, { "a.txt": "one" })
@@ -52,19 +54,19 @@ describe("FileState", () => {
       fs.utimesSync(file, later, later)
       yield* state.checkWritable(file)
       // Content the caller already has is used instead of reading the file again.
-      yield* state.checkWritable(file, "Edit", Buffer.from("longer now"))
-      expect((yield* refusal(state.checkWritable(file, "Edit", Buffer.from("other text")))).message).toContain(
+      yield* state.checkWritable(file, Buffer.from("longer now"))
+      expect((yield* refusal(state.checkWritable(file, Buffer.from("other text")))).message).toContain(
         "modified since read"
       )
     })
   )
 
-  it.scoped("recordWrite makes the written content the known state; a vanished file is forgotten", () =>
+  it.effect("recordWrite makes the written content the known state; a vanished file is forgotten", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       writeFiles(dir, { "a.txt": "one" })
       const file = path.join(dir, "a.txt")
-      const state = unsafeMakeFileState()
+      const state = yield* makeFileState()
       yield* state.recordRead(file)
       fs.writeFileSync(file, "written by a tool")
       yield* state.recordWrite(file, Buffer.from("written by a tool"))
@@ -79,7 +81,7 @@ describe("FileState", () => {
     })
   )
 
-  it.scoped("compares large files by modification time and size", () =>
+  it.effect("compares large files by modification time and size", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const file = path.join(dir, "big.bin")
@@ -95,22 +97,23 @@ describe("FileState", () => {
     })
   )
 
-  it.scoped("reports a path that cannot be checked", () =>
+  it.effect("reports a path that cannot be checked", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       fs.symlinkSync(path.join(dir, "loop-b"), path.join(dir, "loop-a"))
       fs.symlinkSync(path.join(dir, "loop-a"), path.join(dir, "loop-b"))
       const state = yield* makeFileState()
-      const error = yield* refusal(state.checkWritable(path.join(dir, "loop-a"), "Write"))
+      const error = yield* refusal(state.checkWritable(path.join(dir, "loop-a")))
       expect(error.message).toMatch(/^Cannot check .*loop-a: .*ELOOP/)
     })
   )
 
-  it("sameFile compares by hash when both have one, else by mtime and size", () => {
+  it.effect("sameFile compares by hash when both have one, else by mtime and size", () => {
     expect(sameFile({ mtimeMs: 1, size: 2, hash: "a" }, { mtimeMs: 5, size: 2, hash: "a" })).toBe(true)
     expect(sameFile({ mtimeMs: 1, size: 2, hash: "a" }, { mtimeMs: 1, size: 2, hash: "b" })).toBe(false)
     expect(sameFile({ mtimeMs: 1, size: 2, hash: "a" }, { mtimeMs: 1, size: 3, hash: "a" })).toBe(false)
     expect(sameFile({ mtimeMs: 1, size: 2 }, { mtimeMs: 1, size: 2, hash: "a" })).toBe(true)
     expect(sameFile({ mtimeMs: 1, size: 2 }, { mtimeMs: 2, size: 2 })).toBe(false)
+    return Effect.void
   })
 })

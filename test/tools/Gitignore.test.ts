@@ -1,7 +1,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import {
   IgnoreStack,
   matchIgnoreRules,
@@ -15,11 +17,7 @@ import { tempDir, writeFiles } from "./support.js"
 const ignored = (content: string, file: string, isDirectory = false) =>
   matchIgnoreRules(parseIgnoreFile(content), file, isDirectory)
 
-const collect = async (iterable: AsyncIterable<string>): Promise<Array<string>> => {
-  const out: Array<string> = []
-  for await (const item of iterable) out.push(item)
-  return out
-}
+const collect = <E, R>(stream: Stream.Stream<string, E, R>) => Stream.runCollect(stream)
 
 describe("ignore file rules", () => {
   it.each([
@@ -65,8 +63,8 @@ describe("ignore file rules", () => {
   })
 })
 
-describe("IgnoreStack and walkFiles", () => {
-  it.scoped("walks files sorted by name, honouring nested, negated and parent ignore files", () =>
+layer(NodeServices.layer)("IgnoreStack and walkFiles", (it) => {
+  it.effect("walks files sorted by name, honouring nested, negated and parent ignore files", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       writeFiles(dir, {
@@ -91,7 +89,7 @@ describe("IgnoreStack and walkFiles", () => {
       })
       fs.symlinkSync(path.join(dir, "a.txt"), path.join(dir, "link.txt"))
       fs.symlinkSync(path.join(dir, "b"), path.join(dir, "link-dir"))
-      const files = yield* Effect.promise(() => collect(walkFiles(dir)))
+      const files = yield* collect(walkFiles(dir))
       expect(files.map((f) => path.relative(dir, f))).toEqual([
         ".gitignore",
         ".hidden/h.txt",
@@ -109,30 +107,26 @@ describe("IgnoreStack and walkFiles", () => {
       ])
 
       // Starting below the root still applies the root's ignore file.
-      const sub = yield* Effect.promise(() => collect(walkFiles(path.join(dir, "b"))))
+      const sub = yield* collect(walkFiles(path.join(dir, "b")))
       expect(sub.map((f) => path.relative(dir, f))).toEqual(["b/.gitignore", "b/b.log", "b/z.txt"])
 
       // A .gitignore above a directory holding .git does not apply below it; .ignore files still do.
       writeFiles(dir, { "repo/.git/HEAD": "", "repo/r.log": "", "repo/.ignore": "", "repo/skip.txt": "" })
       fs.writeFileSync(path.join(dir, ".ignore"), "skip.txt\n")
-      const stack = yield* Effect.promise(() => IgnoreStack.forDirectory(path.join(dir, "repo")))
+      const stack = yield* IgnoreStack.forDirectory(path.join(dir, "repo"))
       expect(stack.isIgnored(path.join(dir, "repo/r.log"), false)).toBe(false)
       expect(stack.isIgnored(path.join(dir, "repo/skip.txt"), false)).toBe(true)
-      const level = yield* Effect.promise(() => readIgnoreLevel(path.join(dir, "repo")))
+      const level = yield* readIgnoreLevel(path.join(dir, "repo"))
       expect(level.hasGit).toBe(true)
       expect(IgnoreStack.of([]).isIgnored(path.join(dir, "x.log"), false)).toBe(false)
 
-      // Unreadable or missing roots yield nothing; an aborted walk stops.
-      expect(yield* Effect.promise(() => collect(walkFiles(path.join(dir, "missing"))))).toEqual([])
-      const controller = new AbortController()
-      controller.abort(new Error("stop"))
-      const aborted = yield* Effect.promise(() =>
-        collect(walkFiles(dir, { signal: controller.signal })).then(
-          () => "finished",
-          (error: Error) => error.message
-        )
-      )
-      expect(aborted).toBe("stop")
+      // Unreadable or missing roots yield nothing; a consumer that stops early stops the walk.
+      expect(yield* collect(walkFiles(path.join(dir, "missing")))).toEqual([])
+      const first = yield* collect(walkFiles(dir).pipe(Stream.take(2)))
+      expect(first.map((f) => path.relative(dir, f))).toEqual([".gitignore", ".hidden/h.txt"])
+      // The same files in the same order with any concurrency.
+      const serial = yield* collect(walkFiles(dir, { concurrency: 1 }))
+      expect(serial).toEqual(yield* collect(walkFiles(dir, { concurrency: 64 })))
     })
   )
 })

@@ -1,13 +1,24 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import { findExecutable, type GrepOptions, makeGrepTool } from "../../src/tools/Grep.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
-import { call, isAlive, tempDir, text, writeFiles } from "./support.js"
+import { findExecutable } from "../../src/process/Executable.js"
+import { Workspace } from "../../src/services/Workspace.js"
+import { type GrepOptions, makeGrepTool } from "../../src/tools/Grep.js"
+import { call, isAlive, tempDir, text, workspaceOf, writeFiles } from "./support.js"
 
 const rgOnPath = fs.existsSync("/usr/bin/rg") ? "/usr/bin/rg" : undefined
 const env = { PATH: process.env.PATH }
+
+/** The Grep tool on `workspace`, with `PATH` as the configured search path. */
+const grepTool = (workspace: Workspace.Service, options: GrepOptions = {}, PATH: string | undefined = env.PATH) =>
+  makeGrepTool(options).pipe(
+    Effect.provideService(Workspace, workspace),
+    Effect.provide(NodeServices.layer),
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(PATH === undefined ? {} : { PATH })))
+  )
 
 /** The same tree for every backend; mtimes increase in the order listed. */
 const TREE: Record<string, string | Uint8Array> = {
@@ -39,15 +50,15 @@ const setup = (options: GrepOptions = {}) =>
       const t = new Date(Date.UTC(2020, 0, 1) + i * 60_000)
       fs.utimesSync(path.join(dir, f), t, t)
     })
-    const workspace = yield* makeWorkspace([dir])
+    const workspace = yield* workspaceOf([dir])
     const tools = {
-      rg: makeGrepTool(workspace, { env, ...options, rgPath: rgOnPath ?? null }),
-      builtin: makeGrepTool(workspace, { env, ...options, rgPath: null })
+      rg: yield* grepTool(workspace, { ...options, rgPath: rgOnPath ?? null }),
+      builtin: yield* grepTool(workspace, { ...options, rgPath: null })
     }
     return { dir, workspace, ...tools }
   })
 
-type Tools = Effect.Effect.Success<ReturnType<typeof setup>>
+type Tools = Effect.Success<ReturnType<typeof setup>>
 
 /** Run `input` with ripgrep and with the built-in search; both must give the same text. */
 const both = (tools: Tools, input: Record<string, unknown>) =>
@@ -67,7 +78,7 @@ describe("Grep", () => {
     expect(rgOnPath).toBeDefined()
   })
 
-  it.scopedLive("lists matching files newest first, respecting ignore files, .git and binary files", () =>
+  it.live("lists matching files newest first, respecting ignore files, .git and binary files", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       const out = yield* both(tools, { pattern: "foo" })
@@ -87,7 +98,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("shows matching lines with line numbers, context and separators", () =>
+  it.live("shows matching lines with line numbers, context and separators", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       expect(yield* both(tools, { pattern: "foo", path: "src/lib/c.ts", output_mode: "content" })).toBe(
@@ -125,7 +136,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("counts matching lines per file, in path order", () =>
+  it.live("counts matching lines per file, in path order", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       expect(yield* both(tools, { pattern: "foo", output_mode: "count", path: "src" })).toBe(
@@ -135,7 +146,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("filters by glob and by type", () =>
+  it.live("filters by glob and by type", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       const files = (input: Record<string, unknown>) =>
@@ -158,7 +169,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("is case-sensitive unless -i", () =>
+  it.live("is case-sensitive unless -i", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       expect(yield* both(tools, { pattern: "FOO", output_mode: "content" })).toBe("docs/readme.md:2:FOO upper")
@@ -171,7 +182,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("matches across lines with multiline", () =>
+  it.live("matches across lines with multiline", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       expect(
@@ -199,7 +210,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("limits entries and lines with head_limit and says so", () =>
+  it.live("limits entries and lines with head_limit and says so", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       const files = yield* both(tools, { pattern: "foo", head_limit: 2 })
@@ -242,7 +253,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("bounds long lines and the whole output", () =>
+  it.live("bounds long lines and the whole output", () =>
     Effect.gen(function* () {
       const tools = yield* setup({ maxLineLength: 10, maxOutputChars: 60, maxFiles: 3 })
       expect(yield* both(tools, { pattern: "nested", output_mode: "content" })).toBe(
@@ -258,7 +269,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("applies ignore files of parent directories and nested ones, and searches explicit paths", () =>
+  it.live("applies ignore files of parent directories and nested ones, and searches explicit paths", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       // The root .gitignore applies when searching a subdirectory; src/lib/.gitignore hides secret.ts.
@@ -280,7 +291,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("does not follow symbolic links and refuses paths outside the workspace", () =>
+  it.live("does not follow symbolic links and refuses paths outside the workspace", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       const outside = yield* tempDir
@@ -298,7 +309,7 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("reports missing paths, binary files and invalid patterns", () =>
+  it.live("reports missing paths, binary files and invalid patterns", () =>
     Effect.gen(function* () {
       const tools = yield* setup()
       const missing = yield* both(tools, { pattern: "foo", path: "nope" })
@@ -316,27 +327,27 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("built-in search: skips files over the size limit and stops at a late NUL byte", () =>
+  it.live("built-in search: skips files over the size limit and stops at a late NUL byte", () =>
     Effect.gen(function* () {
       const { dir, workspace } = yield* setup()
       const late = Buffer.concat([Buffer.from("foo early\n"), Buffer.alloc(70_000, 0x61), Buffer.from("\nfoo late\0")])
       writeFiles(dir, { "big/huge.txt": `foo ${"y".repeat(200)}\n`, "late/nul.txt": late })
-      const tool = makeGrepTool(workspace, { rgPath: null, maxFileBytes: 100 })
+      const tool = yield* grepTool(workspace, { rgPath: null, maxFileBytes: 100 })
       expect(text(yield* call(tool, { pattern: "foo", path: "big" }))).toBe("No files found")
-      const roomy = makeGrepTool(workspace, { rgPath: null })
+      const roomy = yield* grepTool(workspace, { rgPath: null })
       expect(text(yield* call(roomy, { pattern: "^foo", path: "late", output_mode: "count" }))).toBe(
         "late/nul.txt:1\n\nFound 1 matching line in 1 file."
       )
     })
   )
 
-  it.scopedLive("times out a search and kills ripgrep", () =>
+  it.live("times out a search and kills ripgrep", () =>
     Effect.gen(function* () {
       const { dir, workspace } = yield* setup()
       const bin = yield* tempDir
       const script = path.join(bin, "rg")
       fs.writeFileSync(script, `#!/bin/sh\necho $$ > ${bin}/pid\nexec sleep 30\n`, { mode: 0o755 })
-      const tool = makeGrepTool(workspace, { env: { PATH: `${bin}:/usr/bin:/bin` }, timeout: "1 second" })
+      const tool = yield* grepTool(workspace, { timeout: "1 second" }, `${bin}:/usr/bin:/bin`)
       const result = yield* call(tool, { pattern: "foo" }, dir)
       expect(result.status).toBe("error")
       expect(text(result)).toContain("The search timed out after 1s")
@@ -345,37 +356,35 @@ describe("Grep", () => {
     })
   )
 
-  it.scopedLive("reports a ripgrep that fails or cannot start", () =>
+  it.live("reports a ripgrep that fails or cannot start", () =>
     Effect.gen(function* () {
       const { workspace } = yield* setup()
       const bin = yield* tempDir
       const script = path.join(bin, "fake-rg")
       fs.writeFileSync(script, "#!/bin/sh\necho boom >&2\nexit 2\n", { mode: 0o755 })
-      const failing = yield* call(makeGrepTool(workspace, { rgPath: script }), { pattern: "foo" })
+      const failing = yield* call(yield* grepTool(workspace, { rgPath: script }), { pattern: "foo" })
       expect(failing.status).toBe("error")
       expect(text(failing)).toBe("ripgrep failed (exit code 2): boom")
-      const absent = yield* call(makeGrepTool(workspace, { rgPath: path.join(bin, "absent") }), { pattern: "foo" })
+      const absent = yield* call(yield* grepTool(workspace, { rgPath: path.join(bin, "absent") }), { pattern: "foo" })
       expect(absent.status).toBe("error")
-      expect(text(absent)).toContain("Could not run")
+      expect(text(absent)).toContain(`Could not start ${path.join(bin, "absent")}`)
     })
   )
 
   it.effect("finds rg on PATH, or falls back when it is absent", () =>
     Effect.gen(function* () {
       if (rgOnPath !== undefined) {
-        expect(
-          yield* Effect.promise(() => findExecutable("rg", { PATH: `/nonexistent:${path.dirname(rgOnPath)}` }))
-        ).toBe(rgOnPath)
+        expect(yield* findExecutable("rg", `/nonexistent:${path.dirname(rgOnPath)}`)).toBe(rgOnPath)
       }
-      expect(yield* Effect.promise(() => findExecutable("rg", { PATH: "relative/dir:/nonexistent" }))).toBeUndefined()
-      expect(yield* Effect.promise(() => findExecutable("rg", {}))).toBeUndefined()
+      expect(yield* findExecutable("rg", "relative/dir:/nonexistent")).toBeUndefined()
+      expect(yield* findExecutable("rg", "")).toBeUndefined()
     })
   )
 
-  it.scopedLive("uses the built-in search when rg is not on PATH", () =>
+  it.live("uses the built-in search when rg is not on PATH", () =>
     Effect.gen(function* () {
       const { workspace } = yield* setup()
-      const tool = makeGrepTool(workspace, { env: { PATH: "/nonexistent" } })
+      const tool = yield* grepTool(workspace, {}, "/nonexistent")
       // Only the built-in search names the JS reason for refusing \n in a single-line search.
       expect(text(yield* call(tool, { pattern: "a\\nb" }))).toContain("the literal \\n is not allowed")
       expect(text(yield* call(tool, { pattern: "kept" }))).toBe("Found 1 file\nkeep.log")

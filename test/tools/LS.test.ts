@@ -2,22 +2,21 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { makeLSTool } from "../../src/tools/LS.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
+import { type LSOptions, makeLSTool } from "../../src/tools/LS.js"
+import { onWorkspace } from "./fileSupport.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
-const setup = (files: Record<string, string>, options?: Parameters<typeof makeLSTool>[1]) =>
+const setup = (files: Record<string, string>, options?: LSOptions) =>
   Effect.gen(function* () {
     const root = yield* tempDir
     const dir = path.join(root, "ws")
     fs.mkdirSync(dir)
     writeFiles(dir, files)
-    const workspace = yield* makeWorkspace([dir])
-    return { root, dir, ls: makeLSTool(workspace, options) }
+    return { root, dir, ls: yield* makeLSTool(options).pipe(onWorkspace([dir])) }
   })
 
 describe("LS", () => {
-  it.scoped("lists one level, sorted, directories with a trailing slash", () =>
+  it.effect("lists one level, sorted, directories with a trailing slash", () =>
     Effect.gen(function* () {
       const { dir, ls } = yield* setup({
         "b.txt": "b",
@@ -55,7 +54,7 @@ describe("LS", () => {
     })
   )
 
-  it.scoped("bounds the entries and reports empty directories", () =>
+  it.effect("bounds the entries and reports empty directories", () =>
     Effect.gen(function* () {
       const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${String(i).padStart(2, "0")}`, ""]))
       const { dir, ls } = yield* setup({ ...files, "only-log/x.log": "" }, { maxEntries: 5 })
@@ -69,7 +68,7 @@ describe("LS", () => {
     })
   )
 
-  it.scoped("refuses missing directories, files and paths outside the workspace", () =>
+  it.effect("refuses missing directories, files and paths outside the workspace", () =>
     Effect.gen(function* () {
       const { root, dir, ls } = yield* setup({ "a.txt": "a" })
       const missing = yield* call(ls, { path: "nope" })

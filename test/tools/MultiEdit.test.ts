@@ -2,22 +2,21 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { makeFileState } from "../../src/workspace/FileState.js"
 import { MAX_EDITS, makeMultiEditTool } from "../../src/tools/MultiEdit.js"
 import { makeReadTool, numberLine } from "../../src/tools/Read.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
+import { onWorkspace } from "./fileSupport.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
 const setup = (files: Record<string, string>) =>
   Effect.gen(function* () {
     const dir = yield* tempDir
     writeFiles(dir, files)
-    const workspace = yield* makeWorkspace([dir])
-    const fileState = yield* makeFileState()
-    const read = makeReadTool(workspace, { fileState })
+    const { read, multi } = yield* Effect.all({ read: makeReadTool(), multi: makeMultiEditTool() }).pipe(
+      onWorkspace([dir])
+    )
     return {
       dir,
-      multi: makeMultiEditTool(workspace, { fileState }),
+      multi,
       readFile: (name: string) => fs.readFileSync(path.join(dir, name), "utf8"),
       readFirst: (name: string) => Effect.asVoid(call(read, { file_path: name }))
     }
@@ -26,7 +25,7 @@ const setup = (files: Record<string, string>) =>
 const SOURCE = "const a = 1\nconst b = 2\nconst c = a + b\n"
 
 describe("MultiEdit", () => {
-  it.scoped("applies the edits in order, each to the result of the previous ones, in one write", () =>
+  it.effect("applies the edits in order, each to the result of the previous ones, in one write", () =>
     Effect.gen(function* () {
       const { dir, multi, readFile, readFirst } = yield* setup({ "m.ts": SOURCE })
       expect(multi).toMatchObject({ name: "MultiEdit", kind: "edit", concurrency: { type: "sequential" } })
@@ -56,7 +55,7 @@ describe("MultiEdit", () => {
     })
   )
 
-  it.scoped("writes nothing when any edit fails, and names the failing edit", () =>
+  it.effect("writes nothing when any edit fails, and names the failing edit", () =>
     Effect.gen(function* () {
       const { dir, multi, readFile, readFirst } = yield* setup({ "m.ts": SOURCE })
       yield* readFirst("m.ts")
@@ -89,7 +88,7 @@ describe("MultiEdit", () => {
     })
   )
 
-  it.scoped("needs a read first, keeps CRLF, and validates the edit list", () =>
+  it.effect("needs a read first, keeps CRLF, and validates the edit list", () =>
     Effect.gen(function* () {
       const { multi, readFile, readFirst } = yield* setup({ "w.txt": "a\r\nb\r\n" })
       const unread = yield* call(multi, { file_path: "w.txt", edits: [{ old_string: "a", new_string: "x" }] })
@@ -103,9 +102,9 @@ describe("MultiEdit", () => {
         ]
       })
       expect(readFile("w.txt")).toBe("x\r\ny\r\nz\r\n")
-      expect(text(yield* call(multi, { file_path: "w.txt", edits: [] }))).toContain('["edits"]')
+      expect(text(yield* call(multi, { file_path: "w.txt", edits: [] }))).toContain("- edits: ")
       const tooMany = Array.from({ length: MAX_EDITS + 1 }, (_, i) => ({ old_string: `${i}`, new_string: "-" }))
-      expect(text(yield* call(multi, { file_path: "w.txt", edits: tooMany }))).toContain('["edits"]')
+      expect(text(yield* call(multi, { file_path: "w.txt", edits: tooMany }))).toContain("- edits: ")
       expect(text(yield* call(multi, { file_path: "nope", edits: [{ old_string: "a", new_string: "b" }] }))).toBe(
         "File does not exist: nope. To create a new file, use Write."
       )

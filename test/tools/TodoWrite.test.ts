@@ -14,7 +14,7 @@ const recordingContext = (events: Array<ToolEmittedEvent>): ToolContext => ({
 describe("TodoWrite", () => {
   it.effect("replaces the list, emits todos.updated and summarises for the model", () =>
     Effect.gen(function* () {
-      const todoWrite = makeTodoWriteTool()
+      const todoWrite = yield* makeTodoWriteTool()
       const events: Array<ToolEmittedEvent> = []
       const todos = [
         { content: "  Read the code ", status: "completed" },
@@ -50,8 +50,8 @@ describe("TodoWrite", () => {
 
   it.effect("each instance has its own list", () =>
     Effect.gen(function* () {
-      const a = makeTodoWriteTool()
-      const b = makeTodoWriteTool()
+      const a = yield* makeTodoWriteTool()
+      const b = yield* makeTodoWriteTool()
       yield* call(a, { todos: [{ content: "x", status: "pending" }] })
       expect(yield* Ref.get(a.todos)).toHaveLength(1)
       expect(yield* Ref.get(b.todos)).toEqual([])
@@ -60,7 +60,7 @@ describe("TodoWrite", () => {
 
   it.effect("rejects invalid lists without changing the current one", () =>
     Effect.gen(function* () {
-      const todoWrite = makeTodoWriteTool()
+      const todoWrite = yield* makeTodoWriteTool()
       const events: Array<ToolEmittedEvent> = []
       const run = (input: unknown) =>
         runToolCall(todoWrite, { id: "t", name: "TodoWrite", input }, recordingContext(events), {
@@ -88,16 +88,18 @@ describe("TodoWrite", () => {
     })
   )
 
-  it("is allowed without asking, and never runs two writes at once", () => {
-    const todoWrite = makeTodoWriteTool()
-    expect(todoWrite).toMatchObject({
-      name: "TodoWrite",
-      readOnly: true,
-      kind: "other",
-      concurrency: { type: "limited", max: 1 }
+  it.effect("is allowed without asking, and never runs two writes at once", () =>
+    Effect.gen(function* () {
+      const todoWrite = yield* makeTodoWriteTool()
+      expect(todoWrite).toMatchObject({
+        name: "TodoWrite",
+        readOnly: true,
+        kind: "other",
+        concurrency: { type: "limited", max: 1 }
+      })
+      const schema = JSON.stringify(todoWrite.jsonSchema)
+      expect(schema).toContain('"enum":["pending","in_progress","completed"]')
+      expect(schema).toContain("activeForm")
     })
-    const schema = JSON.stringify(todoWrite.jsonSchema)
-    expect(schema).toContain('"enum":["pending","in_progress","completed"]')
-    expect(schema).toContain("activeForm")
-  })
+  )
 })

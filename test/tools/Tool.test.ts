@@ -4,14 +4,15 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
-import * as TestClock from "effect/TestClock"
+import * as Latch from "effect/Latch"
+import { TestClock } from "effect/testing"
 import { ToolExecutionError } from "../../src/errors/ToolError.js"
-import { inputJsonSchema, runToolCall, Tool, toolDefinition } from "../../src/tools/Tool.js"
+import { inputJsonSchema, runToolCall, Tool, ToolInputError, toolDefinition } from "../../src/tools/Tool.js"
 import { call, context, text } from "./support.js"
 
 const Input = Schema.Struct({
-  path: Schema.String.annotations({ description: "Where to look" }),
-  count: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)).annotations({ description: "How many" }))
+  path: Schema.String.annotate({ description: "Where to look" }),
+  count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "How many" }))
 })
 
 const echo = Tool.make({
@@ -41,7 +42,7 @@ describe("Tool.make", () => {
 
   it("gives an empty struct an object schema and inlines a top-level class reference", () => {
     expect(inputJsonSchema(Schema.Struct({}))).toEqual({ type: "object", properties: {} })
-    class Point extends Schema.Class<Point>("Point")({ x: Schema.Number.annotations({ description: "X" }) }) {}
+    class Point extends Schema.Class<Point>("Point")({ x: Schema.Finite.annotate({ description: "X" }) }) {}
     const schema = inputJsonSchema(Point)
     expect(schema).toMatchObject({ type: "object", required: ["x"], properties: { x: { description: "X" } } })
     expect(schema).not.toHaveProperty("$ref")
@@ -51,8 +52,8 @@ describe("Tool.make", () => {
       readonly children: ReadonlyArray<Tree>
     }
     const Tree = Schema.Struct({
-      children: Schema.Array(Schema.suspend((): Schema.Schema<Tree> => Tree))
-    }).annotations({ identifier: "Tree" })
+      children: Schema.Array(Schema.suspend((): Schema.Codec<Tree> => Tree))
+    }).annotate({ identifier: "Tree" })
     const recursive = inputJsonSchema(Schema.Struct({ root: Tree }))
     expect(recursive).toHaveProperty("$defs.Tree")
     expect(recursive).toMatchObject({ properties: { root: { type: "object" } } })
@@ -101,7 +102,7 @@ describe("Tool.make", () => {
         name: "typed",
         description: "typed",
         input: Schema.Struct({}),
-        output: Schema.Number.pipe(Schema.positive()),
+        output: Schema.Finite.check(Schema.isGreaterThan(0)),
         execute: () => Effect.succeed(-1)
       })
       const result = yield* call(typed, {})
@@ -156,26 +157,49 @@ describe("runToolCall", () => {
       expect(result.status).toBe("error")
       const message = text(result)
       expect(message).toContain("Invalid input for tool echo")
-      expect(message).toContain('["path"]')
-      expect(message).toContain("Expected string, actual 3")
-      expect(message).toContain('["count"]')
+      expect(message).toContain("- path: Expected string, got 3")
+      expect(message).toContain("- count: Expected a value greater than or equal to 1, got 0")
       const missing = yield* call(echo, "not an object")
-      expect(text(missing)).toContain(
-        "Expected { readonly path: string; readonly count?: Int & greaterThanOrEqualTo(1)"
-      )
+      expect(text(missing)).toContain('- (the input): Expected object, got "not an object"')
+    })
+  )
+
+  it.effect("decodeInput fails with a typed ToolInputError naming the field, the value and unknown fields", () =>
+    Effect.gen(function* () {
+      const bash = Tool.make({
+        name: "Bash",
+        description: "Runs a command",
+        input: Schema.Struct({ command: Schema.String, timeout: Schema.optionalKey(Schema.Finite) }),
+        execute: ({ command }) => Effect.succeed(command)
+      })
+      const misnamed = yield* Effect.flip(Tool.decodeInput(bash, { cmd: "ls" }))
+      expect(misnamed).toBeInstanceOf(ToolInputError)
+      expect(misnamed.issues).toEqual([{ path: "command", message: "Missing key" }])
+      expect(misnamed.message).toContain("Invalid input for tool Bash")
+      expect(misnamed.message).toContain('- unknown field "cmd" (the fields are: command, timeout)')
+      const wrongType = yield* Effect.flip(Tool.decodeInput(bash, { command: 12345 }))
+      expect(wrongType.message).toContain("- command: Expected string, got 12345")
+      expect(yield* Tool.decodeInput(bash, { command: "ls" })).toEqual({ command: "ls" })
+      // The model sees neither NaN nor null variants.
+      expect(bash.jsonSchema).toEqual({
+        type: "object",
+        properties: { command: { type: "string" }, timeout: { type: "number" } },
+        required: ["command"],
+        additionalProperties: false
+      })
     })
   )
 
   it.effect("times out after the default timeout", () =>
     Effect.gen(function* () {
       const slow = Tool.make({ ...echoOptions, execute: () => Effect.never })
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         runToolCall(slow, { id: "c", name: "echo", input: { path: "x" } }, context("/"), {
           defaultTimeout: Duration.seconds(30)
         })
       )
       yield* TestClock.adjust(Duration.seconds(29))
-      expect(fiber.unsafePoll()).toBeNull()
+      expect(fiber.pollUnsafe()).toBeUndefined()
       yield* TestClock.adjust(Duration.seconds(1))
       const result = yield* Fiber.join(fiber)
       expect(result.status).toBe("timeout")
@@ -195,9 +219,9 @@ describe("runToolCall", () => {
             Effect.sync(() => {
               released = true
             })
-          ).pipe(Effect.zipRight(Effect.never), Effect.scoped)
+          ).pipe(Effect.andThen(Effect.never), Effect.scoped)
       })
-      const fiber = yield* Effect.fork(call(slow, { path: "x" }))
+      const fiber = yield* Effect.forkChild(call(slow, { path: "x" }))
       yield* TestClock.adjust(Duration.seconds(2))
       const result = yield* Fiber.join(fiber)
       expect(result.status).toBe("timeout")
@@ -257,15 +281,15 @@ describe("runToolCall", () => {
 
   it.effect("lets interruption propagate instead of turning it into a result", () =>
     Effect.gen(function* () {
-      const started = yield* Effect.makeLatch(false)
-      const slow = Tool.make({ ...echoOptions, execute: () => started.open.pipe(Effect.zipRight(Effect.never)) })
-      const fiber = yield* Effect.fork(call(slow, { path: "x" }))
+      const started = yield* Latch.make(false)
+      const slow = Tool.make({ ...echoOptions, execute: () => started.open.pipe(Effect.andThen(Effect.never)) })
+      const fiber = yield* Effect.forkChild(call(slow, { path: "x" }))
       yield* started.await
-      const exit = yield* Fiber.interrupt(fiber)
-      expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      expect(Exit.hasInterrupts(yield* Fiber.await(fiber))).toBe(true)
       const selfInterrupting = Tool.make({ ...echoOptions, execute: () => Effect.interrupt })
       const exit2 = yield* Effect.exit(call(selfInterrupting, { path: "x" }))
-      expect(Exit.isInterrupted(exit2)).toBe(true)
+      expect(Exit.hasInterrupts(exit2)).toBe(true)
     })
   )
 })

@@ -105,10 +105,10 @@ describe("ToolRegistryLive", () => {
       const registry = yield* ToolRegistryLive.make()
       const results = yield* Effect.forEach(
         Array.from({ length: 20 }, () => tool("same")),
-        (t) => Effect.either(registry.register(t)),
+        (t) => Effect.result(registry.register(t)),
         { concurrency: 20 }
       )
-      expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+      expect(results.filter((r) => r._tag === "Success")).toHaveLength(1)
       expect(names(yield* registry.list)).toEqual(["same"])
     })
   )

@@ -1,6 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import {
   isProtected,
@@ -9,6 +10,7 @@ import {
   makeWorkspace,
   resolveInside,
   type Workspace,
+  WorkspacePathError,
   workspaceCwd
 } from "../../src/workspace/Workspace.js"
 import { tempDir, writeFiles } from "./support.js"
@@ -24,15 +26,15 @@ const setup = Effect.gen(function* () {
   return { dir, ws, outside, workspace }
 })
 
-const refused = (workspace: Workspace, userPath: string) =>
+const refused = (workspace: Workspace.Service, userPath: string) =>
   Effect.map(Effect.flip(resolveInside(workspace, userPath, "Read")), (error) => {
     expect(error._tag).toBe("ToolExecutionError")
     expect(error.tool).toBe("Read")
     return error.message
   })
 
-describe("Workspace", () => {
-  it.scoped("resolves relative and absolute paths inside the workspace to real paths", () =>
+layer(NodeServices.layer)("Workspace", (it) => {
+  it.effect("resolves relative and absolute paths inside the workspace to real paths", () =>
     Effect.gen(function* () {
       const { ws, workspace } = yield* setup
       expect(workspaceCwd(workspace)).toBe(ws)
@@ -43,7 +45,7 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("accepts a file that does not exist yet, below missing directories", () =>
+  it.effect("accepts a file that does not exist yet, below missing directories", () =>
     Effect.gen(function* () {
       const { ws, workspace } = yield* setup
       expect(yield* resolveInside(workspace, "new/deep/file.ts")).toBe(path.join(ws, "new/deep/file.ts"))
@@ -52,7 +54,7 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("refuses `..` escapes and absolute paths outside", () =>
+  it.effect("refuses `..` escapes and absolute paths outside", () =>
     Effect.gen(function* () {
       const { outside, workspace } = yield* setup
       expect(yield* refused(workspace, "../outside/secret.txt")).toContain("is outside the workspace")
@@ -62,7 +64,7 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("refuses symlink escapes: file links, directory links, and dangling links", () =>
+  it.effect("refuses symlink escapes: file links, directory links, and dangling links", () =>
     Effect.gen(function* () {
       const { ws, outside, workspace } = yield* setup
       fs.symlinkSync(path.join(outside, "secret.txt"), path.join(ws, "file-link"))
@@ -78,7 +80,7 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("follows symlinks that stay inside, and refuses symlink loops", () =>
+  it.effect("follows symlinks that stay inside, and refuses symlink loops", () =>
     Effect.gen(function* () {
       const { ws, workspace } = yield* setup
       fs.symlinkSync(path.join(ws, "src"), path.join(ws, "src-link"))
@@ -91,7 +93,7 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("refuses NUL bytes, empty and very long paths", () =>
+  it.effect("refuses NUL bytes, empty and very long paths", () =>
     Effect.gen(function* () {
       const { workspace } = yield* setup
       expect(yield* refused(workspace, "a\0b")).toContain("NUL byte")
@@ -101,20 +103,26 @@ describe("Workspace", () => {
     })
   )
 
-  it.scoped("allows every root, resolves relative paths against the first, and works with unresolved roots", () =>
+  it.effect("allows every root, resolves relative paths against the first, and works with unresolved roots", () =>
     Effect.gen(function* () {
       const { dir, ws, outside } = yield* setup
       const workspace = yield* makeWorkspace([ws, outside])
       expect(yield* resolveInside(workspace, "../outside/secret.txt")).toBe(path.join(outside, "secret.txt"))
-      // A hand-built workspace whose root goes through a symlink is resolved too.
+      // A root given through a symlink is resolved to its real path.
       fs.symlinkSync(ws, path.join(dir, "ws-link"))
-      const handBuilt: Workspace = { roots: [path.join(dir, "ws-link")] }
-      expect(yield* resolveInside(handBuilt, "src/a.ts")).toBe(path.join(ws, "src/a.ts"))
-      expect(yield* refused(handBuilt, "../outside/secret.txt")).toContain("outside")
+      const linked = yield* makeWorkspace([path.join(dir, "ws-link")])
+      expect(linked.roots).toEqual([ws])
+      expect(yield* resolveInside(linked, "src/a.ts")).toBe(path.join(ws, "src/a.ts"))
+      expect(yield* refused(linked, "../outside/secret.txt")).toContain("outside")
+      // The service fails with a typed error saying why.
+      const typed = yield* Effect.flip(linked.resolve("../outside/secret.txt"))
+      expect(typed).toBeInstanceOf(WorkspacePathError)
+      expect(typed.reason).toBe("outside")
+      expect((yield* Effect.flip(linked.resolve("a\0b"))).reason).toBe("invalid")
     })
   )
 
-  it.scoped("makeWorkspace refuses missing roots, files and an empty list", () =>
+  it.effect("makeWorkspace refuses missing roots, files and an empty list", () =>
     Effect.gen(function* () {
       const { ws } = yield* setup
       const missing = yield* Effect.flip(makeWorkspace([path.join(ws, "nope")]))
@@ -126,23 +134,41 @@ describe("Workspace", () => {
     })
   )
 
-  it("isWithin compares whole segments", () => {
-    expect(isWithin("/a/b", "/a/b")).toBe(true)
-    expect(isWithin("/a/b", "/a/b/c")).toBe(true)
-    expect(isWithin("/a/b", "/a/bc")).toBe(false)
-    expect(isWithin("/a/b", "/a")).toBe(false)
-    expect(isWithin("/a/b", "/a/b/..foo")).toBe(true)
-  })
+  it.effect("resolveWritable refuses protected directories unless the workspace allows the path", () =>
+    Effect.gen(function* () {
+      const { ws, workspace } = yield* setup
+      const refusal = yield* Effect.flip(workspace.resolveWritable(".git/config"))
+      expect(refusal.reason).toBe("protected")
+      expect(refusal.message).toContain("protected directory (.git, .sage)")
+      expect(yield* workspace.resolve(".git/config")).toBe(path.join(ws, ".git/config"))
+      const allowing = yield* makeWorkspace([ws], (p) => p.endsWith("settings.json"))
+      expect(yield* allowing.resolveWritable(".sage/settings.json")).toBe(path.join(ws, ".sage/settings.json"))
+      expect((yield* Effect.flip(allowing.resolveWritable(".sage/other"))).reason).toBe("protected")
+      expect(workspace.isProtected(path.join(ws, ".sage/x"))).toBe(true)
+    })
+  )
 
-  it("isProtected spots .git and .sage below the root only", () => {
-    const workspace: Workspace = { roots: ["/home/u/.sage/project"] }
-    expect(isProtected("/home/u/.sage/project/src/a.ts", workspace)).toBe(false)
-    expect(isProtected("/home/u/.sage/project/.git/config", workspace)).toBe(true)
-    expect(isProtected("/home/u/.sage/project/.sage/settings.json", workspace)).toBe(true)
-    expect(isProtected("/home/u/.sage/project/sub/.git", workspace)).toBe(true)
-    expect(isProtected("/home/u/.sage/project/.github/x.yml", workspace)).toBe(false)
-    expect(isProtected("/repo/.git/HEAD")).toBe(true)
-    expect(isProtected("/repo/src/git.ts")).toBe(false)
-    expect(isProtected("/elsewhere/.git/HEAD", workspace)).toBe(true)
-  })
+  it.effect("isWithin compares whole segments", () =>
+    Effect.sync(() => {
+      expect(isWithin("/a/b", "/a/b")).toBe(true)
+      expect(isWithin("/a/b", "/a/b/c")).toBe(true)
+      expect(isWithin("/a/b", "/a/bc")).toBe(false)
+      expect(isWithin("/a/b", "/a")).toBe(false)
+      expect(isWithin("/a/b", "/a/b/..foo")).toBe(true)
+    })
+  )
+
+  it.effect("isProtected spots .git and .sage below the root only", () =>
+    Effect.sync(() => {
+      const workspace = { roots: ["/home/u/.sage/project"] }
+      expect(isProtected("/home/u/.sage/project/src/a.ts", workspace)).toBe(false)
+      expect(isProtected("/home/u/.sage/project/.git/config", workspace)).toBe(true)
+      expect(isProtected("/home/u/.sage/project/.sage/settings.json", workspace)).toBe(true)
+      expect(isProtected("/home/u/.sage/project/sub/.git", workspace)).toBe(true)
+      expect(isProtected("/home/u/.sage/project/.github/x.yml", workspace)).toBe(false)
+      expect(isProtected("/repo/.git/HEAD")).toBe(true)
+      expect(isProtected("/repo/src/git.ts")).toBe(false)
+      expect(isProtected("/elsewhere/.git/HEAD", workspace)).toBe(true)
+    })
+  )
 })

@@ -3,27 +3,24 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { makeFileState } from "../../src/workspace/FileState.js"
+import { NodeServices } from "@effect/platform-node"
+import * as FileSystem from "effect/FileSystem"
 import { makeReadTool } from "../../src/tools/Read.js"
-import { makeWorkspace } from "../../src/workspace/Workspace.js"
-import { atomicWrite, type FileEditOptions, makeWriteTool, writeFileAtomic } from "../../src/tools/Write.js"
+import { atomicWrite, makeWriteTool, writeFileAtomic } from "../../src/tools/Write.js"
+import { onWorkspace } from "./fileSupport.js"
 import { call, tempDir, text, writeFiles } from "./support.js"
 
-const setup = (files: Record<string, string> = {}, options: Omit<FileEditOptions, "fileState"> = {}) =>
+const setup = (files: Record<string, string> = {}, options: { allowProtected?: (path: string) => boolean } = {}) =>
   Effect.gen(function* () {
     const root = yield* tempDir
     const dir = path.join(root, "ws")
     fs.mkdirSync(dir)
     writeFiles(dir, files)
     fs.writeFileSync(path.join(root, "outside.txt"), "outside")
-    const workspace = yield* makeWorkspace([dir])
-    const fileState = yield* makeFileState()
-    return {
-      root,
-      dir,
-      read: makeReadTool(workspace, { fileState }),
-      write: makeWriteTool(workspace, { ...options, fileState })
-    }
+    const tools = yield* Effect.all({ read: makeReadTool(), write: makeWriteTool() }).pipe(
+      onWorkspace([dir], options.allowProtected)
+    )
+    return { root, dir, ...tools }
   })
 
 /** Temporary files a write could have left behind. */
@@ -31,7 +28,7 @@ const leftovers = (dir: string): Array<string> =>
   fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => name.includes(".sage-"))
 
 describe("Write", () => {
-  it.scoped("creates a new file (and its directories) without a read, then may overwrite it", () =>
+  it.effect("creates a new file (and its directories) without a read, then may overwrite it", () =>
     Effect.gen(function* () {
       const { dir, write } = yield* setup()
       expect(write).toMatchObject({ name: "Write", kind: "edit", readOnly: false, concurrency: { type: "sequential" } })
@@ -49,7 +46,7 @@ describe("Write", () => {
     })
   )
 
-  it.scoped("refuses to overwrite a file that was not read, and one changed since it was read", () =>
+  it.effect("refuses to overwrite a file that was not read, and one changed since it was read", () =>
     Effect.gen(function* () {
       const { dir, read, write } = yield* setup({ "a.txt": "original\n" })
       const file = path.join(dir, "a.txt")
@@ -73,7 +70,7 @@ describe("Write", () => {
     })
   )
 
-  it.scoped("keeps the file mode and writes through symlinks to the real file", () =>
+  it.effect("keeps the file mode and writes through symlinks to the real file", () =>
     Effect.gen(function* () {
       const { dir, read, write } = yield* setup({ "run.sh": "#!/bin/sh\n", "real.txt": "real" })
       const script = path.join(dir, "run.sh")
@@ -90,7 +87,7 @@ describe("Write", () => {
     })
   )
 
-  it.scoped("refuses protected directories unless explicitly allowed", () =>
+  it.effect("refuses protected directories unless explicitly allowed", () =>
     Effect.gen(function* () {
       const { dir, write } = yield* setup({ ".git/config": "[core]\n" })
       for (const target of [".git/config", ".git/hooks/pre-commit", ".sage/settings.json", "sub/.sage/x"]) {
@@ -120,7 +117,7 @@ describe("Write", () => {
     })
   )
 
-  it.scoped("refuses paths outside the workspace, directories and special files", () =>
+  it.effect("refuses paths outside the workspace, directories and special files", () =>
     Effect.gen(function* () {
       const { root, dir, write } = yield* setup({ "sub/x.txt": "x" })
       const outside = yield* call(write, { file_path: "../outside.txt", content: "pwned" })
@@ -139,26 +136,28 @@ describe("Write", () => {
       expect(underFile.status).toBe("error")
       expect(text(underFile)).toMatch(/^Cannot write sub\/x.txt\/y.txt: .*EEXIST|ENOTDIR/)
       expect(leftovers(dir)).toEqual([])
-    })
+    }).pipe(Effect.provide(NodeServices.layer))
   )
 })
 
 describe("writeFileAtomic", () => {
-  it.scoped("replaces the content and leaves no temporary file, also when the rename fails", () =>
+  it.effect("replaces the content and leaves no temporary file, also when the rename fails", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const target = path.join(dir, "a.txt")
-      yield* Effect.promise(() => writeFileAtomic(target, "first"))
-      yield* Effect.promise(() => writeFileAtomic(target, Buffer.from("second")))
+      const files = yield* FileSystem.FileSystem
+      const encode = (s: string) => new TextEncoder().encode(s)
+      yield* writeFileAtomic(files, target, encode("first"))
+      yield* writeFileAtomic(files, target, encode("second"))
       expect(fs.readFileSync(target, "utf8")).toBe("second")
       expect(fs.statSync(target).mode & 0o777).toBe(0o666 & ~process.umask())
 
       // A non-empty directory cannot be replaced by a file: the rename fails after the temp file was written.
       writeFiles(dir, { "busy/inner.txt": "inner" })
-      const error = yield* Effect.flip(atomicWrite(path.join(dir, "busy"), "x", "Write", "busy"))
+      const error = yield* Effect.flip(atomicWrite(files, path.join(dir, "busy"), encode("x"), "Write", "busy"))
       expect(error.message).toMatch(/^Cannot write busy: /)
       expect(fs.readFileSync(path.join(dir, "busy/inner.txt"), "utf8")).toBe("inner")
       expect(leftovers(dir)).toEqual([])
-    })
+    }).pipe(Effect.provide(NodeServices.layer))
   )
 })

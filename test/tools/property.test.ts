@@ -6,14 +6,30 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import fc from "fast-check"
+import * as BackgroundShellsLive from "../../src/layers/BackgroundShellsLive.js"
+import * as FileStateLive from "../../src/layers/FileStateLive.js"
+import * as SandboxLive from "../../src/layers/SandboxLive.js"
+import * as WorkspaceLive from "../../src/layers/WorkspaceLive.js"
 import type { Tool } from "../../src/services/Tool.js"
 import { makeBuiltinTools } from "../../src/tools/index.js"
 import { runToolCall } from "../../src/tools/Tool.js"
-import { answer, ofType, reply, runTurn, tempDir } from "../agent/harness.js"
+import { answer, ofType, reply, runTurn } from "../agent/harness.js"
 import * as WireServer from "../support/WireServer.js"
+import { tempDir } from "./support.js"
+
+/** One session's services on `cwd` (commands unconfined, background shells included). */
+const session = (cwd: string) =>
+  Layer.mergeAll(
+    WorkspaceLive.layer({ cwd }),
+    FileStateLive.layer,
+    SandboxLive.layer({ mode: "off", writableRoots: [cwd], network: false, env: { PATH: process.env.PATH } }),
+    BackgroundShellsLive.layer({ killGrace: "300 millis" })
+  ).pipe(Layer.provideMerge(NodeServices.layer), Layer.orDie)
 
 const segment = fc.constantFrom(
   "a",
@@ -94,15 +110,13 @@ const inputFor = (name: string): fc.Arbitrary<unknown> => {
 const context = (cwd: string) => ({ callId: "p", sessionId: "s", cwd, progress: () => Effect.void })
 
 describe("property: malformed tool input", () => {
-  it.scopedLive("every built-in tool answers random input with a result, never a defect", () =>
+  it.live("every built-in tool answers random input with a result, never a defect", () =>
     Effect.gen(function* () {
       const cwd = yield* tempDir
       fs.writeFileSync(path.join(cwd, "b.txt"), "hello\nworld\n")
       const tools = yield* makeBuiltinTools({
-        workspace: { roots: [cwd] },
-        env: { PATH: process.env.PATH },
         webFetch: { lookup: async () => [{ address: "127.0.0.1", family: 4 }] }
-      })
+      }).pipe(Effect.provide(session(cwd)))
       for (const tool of tools) {
         const samples = fc.sample(inputFor(tool.name), { numRuns: 60, seed: 42 })
         for (const input of samples) {
@@ -119,7 +133,7 @@ describe("property: malformed tool input", () => {
     })
   )
 
-  it.scopedLive("a model turn full of malformed calls to every tool still ends normally", () =>
+  it.live("a model turn full of malformed calls to every tool still ends normally", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
       const cwd = yield* tempDir
@@ -130,7 +144,7 @@ describe("property: malformed tool input", () => {
         }))
       )
       wire.enqueue(reply({ stopReason: "tool_use", steps: calls }), answer("survived"))
-      const tools = yield* makeBuiltinTools({ workspace: { roots: [cwd] }, env: { PATH: process.env.PATH } })
+      const tools = yield* makeBuiltinTools().pipe(Effect.provide(session(cwd)))
       const events = yield* runTurn({ wire, cwd, tools, mode: "bypassPermissions" }, "chaos")
       expect(ofType(events, "tool.completed")).toHaveLength(calls.length)
       expect(ofType(events, "turn.ended")[0]).toMatchObject({ stopReason: "end_turn", text: "survived" })

@@ -5,15 +5,17 @@
  */
 import type * as AnthropicSdk from "@anthropic-ai/sdk"
 import type * as AnthropicStreaming from "@anthropic-ai/sdk/core/streaming"
-import * as Chunk from "effect/Chunk"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Pull from "effect/Pull"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import { ConfigError } from "../../errors/ConfigError.js"
 import { ConnectionError, type LLMError, ResponseDecodeError } from "../../errors/LLMError.js"
@@ -42,7 +44,7 @@ export interface AnthropicOptions {
   /** Retry policy applied by `layer` / `layerConfig`; fields left out come from `defaultRetryPolicy`. */
   readonly retry?: Partial<RetryPolicy>
   /** How long to wait for the response headers (the SDK's request timeout; default the SDK's, 10 minutes). */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
 }
 
 export const capabilities: Capabilities = {
@@ -78,6 +80,8 @@ const linkAbort = (signal: AbortSignal, controller: AbortController): void => {
   else signal.addEventListener("abort", () => controller.abort(), { once: true })
 }
 
+const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
+
 const describe = (cause: unknown): string => {
   if (!(cause instanceof Error)) return String(cause)
   const inner = cause.cause instanceof Error && cause.cause.message !== "" ? ` (${cause.cause.message})` : ""
@@ -97,7 +101,7 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
       baseURL,
       maxRetries: 0,
       logLevel: "off",
-      ...(options.timeout === undefined ? {} : { timeout: Duration.toMillis(Duration.decode(options.timeout)) })
+      ...(options.timeout === undefined ? {} : { timeout: Duration.toMillis(options.timeout) })
     })
     return client
   }
@@ -154,11 +158,12 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
   }
 
   const stream = (request: LLMRequest): Stream.Stream<StreamPart, LLMError> =>
-    Stream.unwrapScoped(
+    Stream.unwrap(
       Effect.gen(function* () {
         const sdk = yield* loadSdk
         const anthropic = clientFor(sdk)
         const params = toRequestParams(request, defaults)
+        // Aborted when the stream's scope closes: at the end, on failure, and on interruption.
         const controller = yield* Effect.acquireRelease(
           Effect.sync(() => new AbortController()),
           (c) => Effect.sync(() => c.abort())
@@ -170,7 +175,7 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
           },
           catch: (cause) => cause
         }).pipe(
-          Effect.catchAll((cause) =>
+          Effect.catch((cause) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(requestFailure(sdk, cause, params.model, now)))
           ),
           Effect.withSpan("AnthropicProvider.request", { attributes: { model: params.model } })
@@ -185,36 +190,36 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
             timeout: false,
             message: `the connection to ${PROVIDER} was lost mid-response: ${describe(cause)}; check the network`
           })
-        const pull: Effect.Effect<Chunk.Chunk<StreamPart>, Option.Option<LLMError>> = Effect.suspend(() => {
-          if (done) return Effect.fail(Option.none())
+        const failed = (failure: WireFailure) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.fail(streamFailure(failure, response, params.model, now))
+          )
+        // Reads SSE events until one yields parts (pings and other quiet events yield none).
+        const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
+          if (done) return Cause.done()
           // No per-read AbortSignal (allocating and linking one per event was the provider's main cost): an
           // interrupted read stops waiting at once, and closing the scope aborts `controller`, which ends the read
           // and the connection.
-          return Effect.tryPromise({
-            try: () => events.next(),
-            catch: (cause) => Option.some(lost(cause))
-          }).pipe(
+          return Effect.tryPromise({ try: () => events.next(), catch: lost }).pipe(
             Effect.tapError(() =>
               Effect.sync(() => {
                 done = true
               })
             ),
             Effect.flatMap((next) => {
-              if (next.done) done = true
-              const step = next.done ? decoder.end() : decoder.event(next.value.event, next.value.data)
-              return Either.match(step, {
-                onRight: (parts) => Effect.succeed(Chunk.fromIterable(parts)),
-                onLeft: (failure) => {
+              if (next.done === true) done = true
+              const step = next.done === true ? decoder.end() : decoder.event(next.value.event, next.value.data)
+              return Result.match(step, {
+                onSuccess: (parts) => (isNonEmpty(parts) ? Effect.succeed(parts) : pull),
+                onFailure: (failure) => {
                   done = true
-                  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                    Effect.fail(Option.some(streamFailure(failure, response, params.model, now)))
-                  )
+                  return failed(failure)
                 }
               })
             })
           )
         })
-        return Stream.repeatEffectChunkOption(pull)
+        return Stream.fromPull(Effect.succeed(pull))
       })
     )
 
@@ -236,9 +241,9 @@ export const optionsFromConfig: (
 ) => Effect.Effect<AnthropicOptions, ConfigError> = Effect.fn("AnthropicProvider.optionsFromConfig")(function* (
   overrides: Partial<AnthropicOptions> = {}
 ) {
-  const apiKey = overrides.apiKey ?? (yield* Config.redacted(API_KEY_VAR).pipe(Effect.mapError(() => missingKey)))
+  const apiKey = overrides.apiKey ?? (yield* Config.Redacted(API_KEY_VAR).pipe(Effect.mapError(() => missingKey)))
   if (Redacted.value(apiKey).trim() === "") return yield* Effect.fail(missingKey)
-  const baseURL = yield* Config.option(Config.string(BASE_URL_VAR)).pipe(
+  const baseURL = yield* Config.option(Config.String(BASE_URL_VAR)).pipe(
     Effect.mapError(
       (error) => new ConfigError({ message: `invalid ${BASE_URL_VAR}: ${error.toString()}`, source: BASE_URL_VAR })
     )
@@ -255,7 +260,7 @@ export const optionsFromConfig: (
 
 /** `layer` with options read from Effect `Config` (the environment by default), `overrides` taking precedence. */
 export const layerConfig = (overrides?: Partial<AnthropicOptions>): Layer.Layer<LLMClient, ConfigError> =>
-  Layer.unwrapEffect(Effect.map(optionsFromConfig(overrides), layer))
+  Layer.unwrap(Effect.map(optionsFromConfig(overrides), layer))
 
 export const AnthropicProvider: LLMProvider<AnthropicOptions> = {
   id: PROVIDER,

@@ -12,8 +12,7 @@ import type {
   Tool,
   ToolChoice as WireToolChoice
 } from "@anthropic-ai/sdk/resources/messages"
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
 import type { ContentBlock, ImageBlock, Message } from "../../streams/Message.js"
@@ -184,7 +183,9 @@ type WireUsage = typeof WireUsage.Type
 
 const Envelope = Schema.Struct({ type: Schema.String })
 /** A typed object whose other fields are kept for the decoder of its type. */
-const Open = Schema.Struct({ type: Schema.String }, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const Open = Schema.StructWithRest(Schema.Struct({ type: Schema.String }), [
+  Schema.Record(Schema.String, Schema.Unknown)
+])
 const MessageStart = Schema.Struct({
   message: Schema.Struct({
     id: Schema.optional(Schema.String),
@@ -223,7 +224,7 @@ export type WireFailure =
   /** The body ended before the response did. */
   | { readonly kind: "ended"; readonly message: string }
 
-export type WireStep = Either.Either<ReadonlyArray<StreamPart>, WireFailure>
+export type WireStep = Result.Result<ReadonlyArray<StreamPart>, WireFailure>
 
 type OpenBlock =
   | { readonly kind: "text" }
@@ -239,12 +240,12 @@ class ApiFailure {
   constructor(readonly failure: WireFailure) {}
 }
 
-const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decode = Schema.decodeUnknownEither(schema)
+const decoder = <A, I>(schema: Schema.Codec<A, I>, what: string) => {
+  const decode = Schema.decodeUnknownResult(schema)
   return (value: unknown): A => {
     const result = decode(value)
-    if (Either.isRight(result)) return result.right
-    throw new DecodeFailure(`${what}: ${ParseResult.TreeFormatter.formatErrorSync(result.left)}`)
+    if (Result.isSuccess(result)) return result.success
+    throw new DecodeFailure(`${what}: ${result.failure.message}`)
   }
 }
 
@@ -286,8 +287,8 @@ export class AnthropicStreamDecoder {
   }
 
   event(name: string | null, data: string): WireStep {
-    if (this.failed || name === "ping") return Either.right([])
-    if (data.trim() === "") return Either.right([])
+    if (this.failed || name === "ping") return Result.succeed([])
+    if (data.trim() === "") return Result.succeed([])
     let json: unknown
     try {
       json = JSON.parse(data)
@@ -299,7 +300,7 @@ export class AnthropicStreamDecoder {
     }
     try {
       const type = name === "error" ? "error" : decodeEnvelope(json).type
-      return Either.right(this.apply(type, json))
+      return Result.succeed(this.apply(type, json))
     } catch (error) {
       if (error instanceof ApiFailure) return this.fail(error.failure)
       if (error instanceof DecodeFailure) return this.fail({ kind: "decode", message: error.message })
@@ -309,13 +310,13 @@ export class AnthropicStreamDecoder {
 
   /** The body ended: fine after the stop reason arrived, otherwise the response was cut short. */
   end(): WireStep {
-    if (this.failed || this.finished) return Either.right([])
+    if (this.failed || this.finished) return Result.succeed([])
     return this.fail({ kind: "ended", message: "the response stream ended before the message was complete" })
   }
 
   private fail(failure: WireFailure): WireStep {
     this.failed = true
-    return Either.left(failure)
+    return Result.fail(failure)
   }
 
   private usagePart(): StreamPart {

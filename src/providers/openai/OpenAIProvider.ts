@@ -11,6 +11,8 @@
  * Mapping details (choice 0 only, usage, refusal, reasoning) are documented in OpenAIWire.ts.
  */
 import type OpenAI from "openai"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -18,6 +20,7 @@ import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Pull from "effect/Pull"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { ConfigError } from "../../errors/ConfigError.js"
@@ -50,7 +53,7 @@ export interface OpenAIOptions {
   /** Field for `maxTokens` (default `max_completion_tokens`; some compatible servers want `max_tokens`). */
   readonly maxTokensParam?: "max_completion_tokens" | "max_tokens"
   /** How long to wait for the response to start (default: the SDK's 10 minutes). */
-  readonly timeout?: Duration.DurationInput
+  readonly timeout?: Duration.Input
   /** Overrides the context window guessed from the model name. */
   readonly contextWindow?: number
 }
@@ -59,11 +62,16 @@ type OpenAIModule = typeof import("openai")
 
 let sdkModule: Promise<OpenAIModule> | undefined
 
-/** The SDK module, imported on first use and cached. */
+/** The SDK module, imported on first use and cached (a failed import is tried again next time). */
 const loadSdk: Effect.Effect<OpenAIModule> = Effect.promise(() => {
-  sdkModule ??= import("openai")
+  sdkModule ??= import("openai").catch((error: unknown) => {
+    sdkModule = undefined
+    throw error
+  })
   return sdkModule
 })
+
+const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
 
 const isReasoningModel = (model: string): boolean => /^(o\d|gpt-5)|reasoner|deepseek-r1/i.test(model)
 
@@ -153,13 +161,13 @@ export const make = (options: OpenAIOptions): LLMClient.Service => {
       maxRetries: 0,
       logLevel: "off",
       ...(options.headers === undefined ? {} : { defaultHeaders: options.headers }),
-      ...(options.timeout === undefined ? {} : { timeout: Duration.toMillis(Duration.decode(options.timeout)) })
+      ...(options.timeout === undefined ? {} : { timeout: Duration.toMillis(options.timeout) })
     })
     return { sdk, client }
   })
 
   const stream = (request: LLMRequest): Stream.Stream<StreamPart, LLMError> =>
-    Stream.unwrapScoped(
+    Stream.unwrap(
       Effect.gen(function* () {
         const { sdk, client } = yield* getClient
         const body = toChatRequest(request, {
@@ -181,17 +189,26 @@ export const make = (options: OpenAIOptions): LLMClient.Service => {
             return client.chat.completions.create(body, { signal: controller.signal })
           },
           catch: identity
-        }).pipe(Effect.catchAll(fail))
+        }).pipe(Effect.catch((cause) => fail(cause)))
         const iterator = chunks[Symbol.asyncIterator]()
-        const pull = Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
-          Effect.catchAll((cause) => Effect.mapError(fail(cause, true), Option.some)),
-          Effect.flatMap((result) => (result.done === true ? Effect.fail(Option.none()) : Effect.succeed(result.value)))
-        )
         const mapper = makeChunkMapper()
-        return Stream.repeatEffectOption(pull).pipe(
-          Stream.mapConcat(mapper.onChunk),
-          Stream.concat(Stream.suspend(() => Stream.fromIterable(mapper.onEnd())))
-        )
+        let done = false
+        // Reads chunks until one yields parts; at the end of the body, the parts `onEnd` completes (if any).
+        const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
+          if (done) return Cause.done()
+          return Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
+            Effect.catch((cause) => {
+              done = true
+              return fail(cause, true)
+            }),
+            Effect.flatMap((result) => {
+              if (result.done === true) done = true
+              const parts = result.done === true ? mapper.onEnd() : mapper.onChunk(result.value)
+              return isNonEmpty(parts) ? Effect.succeed(parts) : pull
+            })
+          )
+        })
+        return Stream.fromPull(Effect.succeed(pull))
       })
     ).pipe(Stream.withSpan("OpenAIProvider.stream", { attributes: { provider, model: request.model ?? model } }))
 
@@ -207,7 +224,7 @@ export const layer = (options: OpenAIOptions): Layer.Layer<LLMClient> =>
  * (optional), read through Effect `Config`. `overrides` win over the environment.
  */
 export const layerConfig = (overrides: Partial<OpenAIOptions> = {}): Layer.Layer<LLMClient, ConfigError> =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.gen(function* () {
       const apiKeyVar = overrides.apiKeyVar ?? "OPENAI_API_KEY"
       const provider = overrides.providerName ?? "openai"
@@ -215,9 +232,9 @@ export const layerConfig = (overrides: Partial<OpenAIOptions> = {}): Layer.Layer
         message: `no ${provider} API key: set ${apiKeyVar}`,
         source: apiKeyVar
       })
-      const apiKey = overrides.apiKey ?? (yield* Config.redacted(apiKeyVar).pipe(Effect.mapError(() => missing)))
+      const apiKey = overrides.apiKey ?? (yield* Config.Redacted(apiKeyVar).pipe(Effect.mapError(() => missing)))
       if (Redacted.value(apiKey).trim() === "") return yield* missing
-      const fromEnv = yield* Config.option(Config.string("OPENAI_BASE_URL")).pipe(
+      const fromEnv = yield* Config.option(Config.String("OPENAI_BASE_URL")).pipe(
         Effect.mapError(
           (error) => new ConfigError({ message: `invalid OPENAI_BASE_URL: ${error}`, source: "OPENAI_BASE_URL" })
         )

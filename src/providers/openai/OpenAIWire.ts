@@ -175,7 +175,7 @@ export interface WireUsage {
 export interface WireChunk {
   readonly id?: string | null
   readonly model?: string | null
-  readonly choices?: ReadonlyArray<WireChoice> | null
+  readonly choices?: ReadonlyArray<WireChoice | null> | null
   readonly usage?: WireUsage | null
 }
 

@@ -1,0 +1,305 @@
+/**
+ * The command line, parsed by hand: a dozen flags do not need a framework, and every mistake gets one line that
+ * names the flag, the bad value and what is accepted (exit 2). Pure: the file system is asked through `isDirectory`.
+ */
+import * as path from "node:path"
+
+export const PROVIDERS = ["anthropic", "openai"] as const
+export type ProviderName = (typeof PROVIDERS)[number]
+export const OUTPUT_FORMATS = ["text", "json", "stream-json"] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+export const MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as const
+export type Mode = (typeof MODES)[number]
+export const SANDBOX_MODES = ["auto", "require", "off"] as const
+export type SandboxChoice = (typeof SANDBOX_MODES)[number]
+
+/** `sage -p PROMPT ...`: one turn, printed. */
+export interface RunArgs {
+  readonly _tag: "Run"
+  readonly prompt: string | undefined
+  readonly provider: ProviderName
+  readonly model: string | undefined
+  readonly outputFormat: OutputFormat
+  readonly maxSteps: number | undefined
+  readonly permissionMode: Mode | undefined
+  readonly allowedTools: ReadonlyArray<string>
+  readonly disallowedTools: ReadonlyArray<string>
+  readonly cwd: string
+  readonly addDirs: ReadonlyArray<string>
+  readonly sandbox: SandboxChoice
+  readonly systemPrompt: string | undefined
+  readonly appendSystemPrompt: string | undefined
+}
+
+/** `sage permissions check TOOL [INPUT-JSON]`. */
+export interface CheckArgs {
+  readonly _tag: "Check"
+  readonly tool: string
+  readonly input: string
+  readonly cwd: string
+  readonly permissionMode: Mode
+  readonly allowedTools: ReadonlyArray<string>
+  readonly disallowedTools: ReadonlyArray<string>
+}
+
+export type Parsed =
+  | { readonly _tag: "Help"; readonly topic: "main" | "permissions" }
+  | { readonly _tag: "Version" }
+  | RunArgs
+  | CheckArgs
+
+/** A mistake on the command line: one line (without the `sage: ` prefix); exit code 2. */
+export class UsageError {
+  readonly _tag = "UsageError"
+  constructor(readonly message: string) {}
+}
+
+export interface ParseContext {
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly isDirectory: (dir: string) => boolean
+}
+
+type FlagKind = "boolean" | "value" | "repeated"
+interface FlagSpec {
+  readonly kind: FlagKind
+  readonly short?: string
+}
+
+const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  print: { kind: "boolean", short: "p" },
+  help: { kind: "boolean", short: "h" },
+  version: { kind: "boolean", short: "v" },
+  provider: { kind: "value" },
+  model: { kind: "value" },
+  "output-format": { kind: "value" },
+  "max-steps": { kind: "value" },
+  "permission-mode": { kind: "value" },
+  "allowed-tools": { kind: "repeated" },
+  "disallowed-tools": { kind: "repeated" },
+  cwd: { kind: "value" },
+  "add-dir": { kind: "repeated" },
+  sandbox: { kind: "value" },
+  "system-prompt": { kind: "value" },
+  "append-system-prompt": { kind: "value" }
+}
+
+const CHECK_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  help: { kind: "boolean", short: "h" },
+  cwd: { kind: "value" },
+  "permission-mode": { kind: "value" },
+  "allowed-tools": { kind: "repeated" },
+  "disallowed-tools": { kind: "repeated" }
+}
+
+interface Scanned {
+  readonly flags: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly positionals: ReadonlyArray<string>
+}
+
+const quote = (value: string): string => JSON.stringify(value)
+
+/** "a, b or c" */
+export const listChoices = (choices: ReadonlyArray<string>): string =>
+  choices.length <= 1
+    ? (choices[0] ?? "")
+    : `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1] ?? ""}`
+
+export const invalidValue = (flag: string, value: string, expected: string): UsageError =>
+  new UsageError(`invalid value for ${flag}: ${quote(value)} (expected ${expected})`)
+
+/** Splits argv into flags (by long name) and positionals; `--` ends the flags. */
+const scan = (argv: ReadonlyArray<string>, specs: Readonly<Record<string, FlagSpec>>): Scanned | UsageError => {
+  const flags = new Map<string, Array<string>>()
+  const positionals: Array<string> = []
+  const shorts = new Map(Object.entries(specs).flatMap(([name, spec]) => (spec.short ? [[spec.short, name]] : [])))
+  const known = (token: string): boolean =>
+    (token.startsWith("--") && token.slice(2).split("=")[0]! in specs) ||
+    (/^-[a-zA-Z]$/.test(token) && shorts.has(token.slice(1)))
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!
+    if (token === "--") {
+      positionals.push(...argv.slice(i + 1))
+      break
+    }
+    if (!token.startsWith("-") || token === "-") {
+      positionals.push(token)
+      continue
+    }
+    let name: string
+    let inline: string | undefined
+    if (token.startsWith("--")) {
+      const eq = token.indexOf("=")
+      name = eq === -1 ? token.slice(2) : token.slice(2, eq)
+      inline = eq === -1 ? undefined : token.slice(eq + 1)
+    } else {
+      const long = shorts.get(token.slice(1))
+      if (long === undefined) return new UsageError(`unknown option ${token} (see sage --help)`)
+      name = long
+    }
+    const spec = specs[name]
+    if (spec === undefined) return new UsageError(`unknown option --${name} (see sage --help)`)
+    const values = flags.get(name) ?? []
+    flags.set(name, values)
+    if (spec.kind === "boolean") {
+      if (inline !== undefined) return new UsageError(`option --${name} takes no value (got ${quote(inline)})`)
+      values.push("true")
+      continue
+    }
+    if (inline !== undefined) {
+      values.push(inline)
+      continue
+    }
+    const next = argv[i + 1]
+    if (next === undefined || known(next)) return new UsageError(`option --${name} needs a value`)
+    values.push(next)
+    i++
+  }
+  return { flags, positionals }
+}
+
+const single = (scanned: Scanned, name: string): string | undefined | UsageError => {
+  const values = scanned.flags.get(name)
+  if (values === undefined || values.length === 0) return undefined
+  if (values.length > 1) return new UsageError(`option --${name} was given ${values.length} times (give it once)`)
+  return values[0]
+}
+
+const choice = <const C extends string>(
+  label: string,
+  value: string | undefined,
+  choices: ReadonlyArray<C>
+): C | undefined | UsageError => {
+  if (value === undefined) return undefined
+  const found = choices.find((c) => c === value)
+  return found ?? invalidValue(label, value, listChoices(choices))
+}
+
+/** Rule lists stay as typed: the permission engine splits them (commas and spaces outside parentheses). */
+const rules = (scanned: Scanned, name: string): ReadonlyArray<string> => scanned.flags.get(name) ?? []
+
+const directory = (flag: string, value: string, context: ParseContext): string | UsageError => {
+  const resolved = path.resolve(context.cwd, value)
+  return context.isDirectory(resolved) ? resolved : invalidValue(flag, value, "an existing directory")
+}
+
+const isError = (u: unknown): u is UsageError => u instanceof UsageError
+
+/** Parse `argv` (without `node` and the script). */
+export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {
+  if (argv[0] === "permissions") return parsePermissions(argv.slice(1), context)
+  const scanned = scan(argv, RUN_FLAGS)
+  if (isError(scanned)) return scanned
+  if (scanned.flags.has("help")) return { _tag: "Help", topic: "main" }
+  if (scanned.flags.has("version")) return { _tag: "Version" }
+  if (scanned.positionals.length > 1) {
+    return new UsageError(
+      `unexpected argument ${quote(scanned.positionals[1] ?? "")}: give the prompt as one argument (quote it)`
+    )
+  }
+
+  const providerFlag = single(scanned, "provider")
+  if (isError(providerFlag)) return providerFlag
+  const envProvider = context.env.SAGE_PROVIDER === "" ? undefined : context.env.SAGE_PROVIDER
+  const provider =
+    providerFlag !== undefined
+      ? choice("--provider", providerFlag, PROVIDERS)
+      : choice("SAGE_PROVIDER", envProvider, PROVIDERS)
+  if (isError(provider)) return provider
+
+  const modelFlag = single(scanned, "model")
+  if (isError(modelFlag)) return modelFlag
+  if (modelFlag === "") return invalidValue("--model", "", "a model id")
+  const envModel = context.env.SAGE_MODEL === "" ? undefined : context.env.SAGE_MODEL
+
+  const format = single(scanned, "output-format")
+  if (isError(format)) return format
+  const outputFormat = choice("--output-format", format, OUTPUT_FORMATS)
+  if (isError(outputFormat)) return outputFormat
+
+  const steps = single(scanned, "max-steps")
+  if (isError(steps)) return steps
+  let maxSteps: number | undefined
+  if (steps !== undefined) {
+    if (!/^\+?\d+$/.test(steps.trim()) || Number(steps) < 1 || !Number.isSafeInteger(Number(steps))) {
+      return invalidValue("--max-steps", steps, "a whole number of at least 1")
+    }
+    maxSteps = Number(steps)
+  }
+
+  const mode = single(scanned, "permission-mode")
+  if (isError(mode)) return mode
+  const permissionMode = choice("--permission-mode", mode, MODES)
+  if (isError(permissionMode)) return permissionMode
+
+  const sandboxFlag = single(scanned, "sandbox")
+  if (isError(sandboxFlag)) return sandboxFlag
+  const sandbox = choice("--sandbox", sandboxFlag, SANDBOX_MODES)
+  if (isError(sandbox)) return sandbox
+
+  const cwdFlag = single(scanned, "cwd")
+  if (isError(cwdFlag)) return cwdFlag
+  const cwd = cwdFlag === undefined ? context.cwd : directory("--cwd", cwdFlag, context)
+  if (isError(cwd)) return cwd
+  const addDirs: Array<string> = []
+  for (const dir of scanned.flags.get("add-dir") ?? []) {
+    const resolved = directory("--add-dir", dir, { ...context, cwd })
+    if (isError(resolved)) return resolved
+    addDirs.push(resolved)
+  }
+
+  const systemPrompt = single(scanned, "system-prompt")
+  if (isError(systemPrompt)) return systemPrompt
+  const appendSystemPrompt = single(scanned, "append-system-prompt")
+  if (isError(appendSystemPrompt)) return appendSystemPrompt
+
+  return {
+    _tag: "Run",
+    prompt: scanned.positionals[0],
+    provider: provider ?? "anthropic",
+    model: modelFlag ?? envModel,
+    outputFormat: outputFormat ?? "text",
+    maxSteps,
+    permissionMode,
+    allowedTools: rules(scanned, "allowed-tools"),
+    disallowedTools: rules(scanned, "disallowed-tools"),
+    cwd,
+    addDirs,
+    sandbox: sandbox ?? "auto",
+    systemPrompt,
+    appendSystemPrompt
+  }
+}
+
+const parsePermissions = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === "--help" || sub === "-h") return { _tag: "Help", topic: "permissions" }
+  if (sub !== "check") {
+    return new UsageError(`unknown command ${quote(sub)} after "permissions" (expected check; see sage --help)`)
+  }
+  const scanned = scan(rest, CHECK_FLAGS)
+  if (isError(scanned)) return scanned
+  if (scanned.flags.has("help")) return { _tag: "Help", topic: "permissions" }
+  const [tool, input = "{}", extra] = scanned.positionals
+  if (tool === undefined || tool === "") {
+    return new UsageError('permissions check needs a tool name, e.g. sage permissions check Bash \'{"command":"ls"}\'')
+  }
+  if (extra !== undefined) return new UsageError(`unexpected argument ${quote(extra)} after the input JSON`)
+  const mode = single(scanned, "permission-mode")
+  if (isError(mode)) return mode
+  const permissionMode = choice("--permission-mode", mode, MODES)
+  if (isError(permissionMode)) return permissionMode
+  const cwdFlag = single(scanned, "cwd")
+  if (isError(cwdFlag)) return cwdFlag
+  const cwd = cwdFlag === undefined ? context.cwd : directory("--cwd", cwdFlag, context)
+  if (isError(cwd)) return cwd
+  return {
+    _tag: "Check",
+    tool,
+    input,
+    cwd,
+    permissionMode: permissionMode ?? "default",
+    allowedTools: rules(scanned, "allowed-tools"),
+    disallowedTools: rules(scanned, "disallowed-tools")
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The permission engine behind the `Permissions` service: one decision function, `checkPermission`, used by the
+ * agent (through the service) and by `sage permissions check`, so the two never disagree. It decides from the
+ * rules (deny beats ask beats allow), the mode, and the path policy of the built-in file tools (workspace roots,
+ * protected directories), and adds to every `ask` a hint of what would allow the call.
+ */
+import * as Effect from "effect/Effect"
+import type { PermissionError } from "../errors/PermissionError.js"
+import type { PermissionContext, PermissionDecision, PermissionMode, Permissions } from "../services/Permissions.js"
+import { Settings } from "../services/Settings.js"
+import type { ToolCall } from "../streams/ToolCall.js"
+import { decideToolCall } from "./Check.js"
+import { formatHint, permissionHint } from "./DenialHint.js"
+import type { RuleSet } from "./Settings.js"
+import type { ShellAnalysis } from "./ShellParser.js"
+
+export { decideToolCall, explicitlyAllowsEdit, PLAN_MODE_MESSAGE, PROTECTED_SOURCE, WORKSPACE_SOURCE } from "./Check.js"
+export { formatHint, headlessDenial, type PermissionHint, permissionHint } from "./DenialHint.js"
+
+/** The `hint` of an ask that no allow rule or mode would allow (an ask rule, a deny rule that may apply). */
+export const NOTHING_ALLOWS = "No allow rule or permission mode would allow it as the rules stand."
+
+/**
+ * Decides one tool call: `allow`, `deny`, or `ask` with the reason, the rule "allow always" would save
+ * (`suggestion`) and what would allow it without a question (`hint`). The one decision function of Sage.
+ */
+export const checkPermission = (
+  rules: RuleSet,
+  call: ToolCall,
+  context: PermissionContext
+): Effect.Effect<PermissionDecision, PermissionError> =>
+  Effect.suspend(() => {
+    const analyses = new Map<string, ShellAnalysis>()
+    return Effect.flatMap(
+      decideToolCall(rules, call, context, analyses),
+      (decision): Effect.Effect<PermissionDecision> =>
+        decision.type !== "ask"
+          ? Effect.succeed(decision)
+          : Effect.map(permissionHint(rules, call, context, decision, analyses), (hint) => ({
+              ...decision,
+              hint: hint === undefined ? NOTHING_ALLOWS : formatHint(hint)
+            }))
+    )
+  })
+
+/** The mode a session starts in: the explicit one, else the settings' `defaultMode`, else `default`. */
+export const startingMode = (
+  explicit: PermissionMode | undefined,
+  rules: Pick<RuleSet, "defaultMode">
+): PermissionMode => explicit ?? rules.defaultMode ?? "default"
+
+/** The rule-based `Permissions` service on the session's `Settings`. */
+export const makePermissions: Effect.Effect<Permissions.Service, never, Settings> = Effect.gen(function* () {
+  const settings = yield* Settings
+  const check = Effect.fn("Permissions.check")(function* (call: ToolCall, context: PermissionContext) {
+    return yield* checkPermission(yield* settings.ruleSet, call, context)
+  })
+  const allowAlways = Effect.fn("Permissions.allowAlways")(function* (rule: string) {
+    yield* settings.addAllowRule(rule)
+  })
+  return { check, allowAlways }
+})
