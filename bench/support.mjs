@@ -96,3 +96,12 @@ export const stats = (xs) => {
 }
 
 export const fmt = (ms) => `${ms.toFixed(2).padStart(8)} ms`
+
+/** `met` / `NOT MET`. */
+export const verdict = (ok) => (ok ? "met" : "NOT MET")
+
+/** "(target <text>): met" or "(target <text>): NOT MET". */
+export const target = (text, ok) => `(target ${text}): ${verdict(ok)}`
+
+/** The median of `xs` (numbers). */
+export const median = (xs) => stats(xs).median

@@ -5,13 +5,19 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
-import { Effect } from "effect"
-import { make as makePermissions } from "../dist/layers/PermissionsLive.js"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { Permissions, PermissionsLive, Settings, Tool, WorkspaceLive } from "../dist/index.js"
+import { findExecutable } from "../dist/process/Executable.js"
 import { makeGlobTool } from "../dist/tools/Glob.js"
-import { findExecutable, makeGrepTool } from "../dist/tools/Grep.js"
-import { runToolCall } from "../dist/tools/Tool.js"
-import { makeWorkspace } from "../dist/workspace/Workspace.js"
-import { fmt, stats } from "./support.mjs"
+import { makeGrepTool } from "../dist/tools/Grep.js"
+import { fmt, median, stats, target } from "./support.mjs"
+
+/** Run `effect` (a tool constructor) on the workspace rooted at `cwd` and Node's platform services. */
+const onWorkspace = (cwd, effect) =>
+  Effect.runPromise(
+    effect.pipe(Effect.provide(WorkspaceLive.layer({ cwd }).pipe(Layer.provideMerge(NodeServices.layer))))
+  )
 
 const DIRS_TOP = 10
 const DIRS_PER_TOP = 20
@@ -79,7 +85,7 @@ const fileContent = (ext, d, i) => {
 }
 
 /** 200 directories x 100 files under `root`, `pkg9/` gitignored; returns counts for the sanity checks. */
-const generateTree = (root) => {
+export const generateTree = (root) => {
   fs.writeFileSync(path.join(root, ".gitignore"), `pkg${IGNORED_TOP}/\n*.log\n!keep.log\n`)
   let files = 0
   let visibleTs = 0
@@ -126,7 +132,7 @@ const context = (cwd) => ({ callId: "bench", sessionId: "bench", cwd, progress: 
 const timeTool = async (tool, input, cwd) => {
   const t0 = performance.now()
   const result = await Effect.runPromise(
-    runToolCall(tool, { id: `bench-${++callCounter}`, name: tool.name, input }, context(cwd), {
+    Tool.run(tool, { id: `bench-${++callCounter}`, name: tool.name, input }, context(cwd), {
       defaultTimeout: "120 seconds"
     })
   )
@@ -168,12 +174,20 @@ const count = (n) => n.toLocaleString("en-US")
 
 const foundFiles = (text) => Number(/^Found (\d+) files?/.exec(text)?.[1] ?? 0)
 
+/** The row that compares `sage` with its floor `base` against `limit` (a ratio of medians). */
+const targetRow = (what, sage, base, limit) =>
+  console.log(
+    "    %s ratio %s   %s",
+    `=> ${what}`.padEnd(LABEL),
+    ratio(sage.median, base.median).padStart(6),
+    target(`<= ${limit}x`, sage.median <= limit * base.median)
+  )
+
 async function grepBench(tree, rg, runs, builtinRuns) {
-  const workspace = await Effect.runPromise(makeWorkspace([tree]))
   // No output cap and a head_limit above the number of results: Sage does the whole search, as rg does.
   const unbounded = { maxOutputChars: 1e9, timeout: "5 minutes" }
-  const withRg = rg === undefined ? undefined : makeGrepTool(workspace, { ...unbounded, rgPath: rg })
-  const builtin = makeGrepTool(workspace, { ...unbounded, rgPath: null })
+  const withRg = rg === undefined ? undefined : await onWorkspace(tree, makeGrepTool({ ...unbounded, rgPath: rg }))
+  const builtin = await onWorkspace(tree, makeGrepTool({ ...unbounded, rgPath: null }))
   const modes = [
     { mode: "files_with_matches", rgArgs: ["--files-with-matches"], records: foundFiles },
     { mode: "content", rgArgs: ["--line-number"], records: (text) => text.split("\n").length }
@@ -181,54 +195,53 @@ async function grepBench(tree, rg, runs, builtinRuns) {
   for (const { mode, rgArgs, records } of modes) {
     const input = { pattern: PATTERN, output_mode: mode, head_limit: 1_000_000 }
     const contenders = []
-    if (withRg !== undefined) {
+    if (rg !== undefined) {
+      // The floor. --no-require-git: honour the .gitignore outside a git repository, as Sage does.
+      const args = ["--no-require-git", "--no-config", ...rgArgs, "--", PATTERN, tree]
+      contenders.push({ label: `floor: rg ${rgArgs.join(" ")}`, runs, run: () => timeProcess(rg, args) })
       contenders.push({ label: `Sage Grep ${mode} (rg)`, runs, run: () => timeTool(withRg, input, tree) })
     }
     // The built-in search is slow: fewer runs, and the rg runs before it have warmed the page cache.
     const label = `Sage Grep ${mode} (built-in)`
     contenders.push({ label, runs: builtinRuns, warmup: false, run: () => timeTool(builtin, input, tree) })
-    if (rg !== undefined) {
-      // --no-require-git: honour the .gitignore outside a git repository, as Sage does.
-      const args = ["--no-require-git", "--no-config", ...rgArgs, "--", PATTERN, tree]
-      contenders.push({ label: `rg ${rgArgs.join(" ")}`, runs, run: () => timeProcess(rg, args) })
-    }
     const { samples, last } = await interleaved(contenders)
-    const base = rg === undefined ? undefined : samples[samples.length - 1]
     contenders.forEach((c, i) => {
-      const isRg = rg !== undefined && i === contenders.length - 1
+      const isRg = rg !== undefined && i === 0
       const results = isRg ? last[i].records : records(last[i].text)
-      const vs = base !== undefined && !isRg ? `  Sage/rg ${ratio(samples[i].median, base.median)}` : ""
+      const vs = rg !== undefined && !isRg ? `  Sage/rg ${ratio(samples[i].median, samples[0].median)}` : ""
       row(c.label, samples[i], `${count(results).padStart(6)} ${mode === "content" ? "lines" : "files"}${vs}`)
     })
+    if (rg !== undefined) {
+      targetRow(`Grep ${mode} vs rg`, samples[1], samples[0], 1.2)
+      const sage = records(last[1].text)
+      if (sage !== last[0].records) console.log("    !! Sage Grep found %d, rg %d", sage, last[0].records)
+    }
   }
 }
 
 async function globBench(tree, rg, runs, expected) {
-  const workspace = await Effect.runPromise(makeWorkspace([tree]))
-  const glob = makeGlobTool(workspace, { maxResults: 1_000_000 })
-  const contenders = [
-    { label: "Sage Glob **/*.ts", runs, run: () => timeTool(glob, { pattern: "**/*.ts" }, tree) },
-    { label: "find <dir> -name '*.ts'", runs, run: () => timeProcess("find", [tree, "-name", "*.ts"]) }
-  ]
+  const glob = await onWorkspace(tree, makeGlobTool({ maxResults: 1_000_000 }))
+  const contenders = []
   if (rg !== undefined) {
     const args = ["--no-require-git", "--no-config", "--files", "--glob", "*.ts", tree]
-    contenders.push({ label: "rg --files --glob '*.ts'", runs, run: () => timeProcess(rg, args) })
+    contenders.push({ label: "floor: rg --files --glob '*.ts'", runs, run: () => timeProcess(rg, args) })
   }
-  const { samples, last } = await interleaved(contenders)
-  const sageCount = last[0].text.split("\n").filter((l) => l.endsWith(".ts")).length
-  row(contenders[0].label, samples[0], `${count(sageCount).padStart(6)} files (gitignored pkg${IGNORED_TOP}/ skipped)`)
-  row(
-    contenders[1].label,
-    samples[1],
-    `${count(last[1].records).padStart(6)} files (no ignore files)  Sage/find ${ratio(samples[0].median, samples[1].median)}`
-  )
+  contenders.push({ label: "Sage Glob **/*.ts", runs, run: () => timeTool(glob, { pattern: "**/*.ts" }, tree) })
   if (rg !== undefined) {
-    row(
-      contenders[2].label,
-      samples[2],
-      `${count(last[2].records).padStart(6)} files                    Sage/rg ${ratio(samples[0].median, samples[2].median)}`
-    )
+    const args = ["--no-require-git", "--no-config", "--files", "--glob", "*.ts", "--sortr=modified", tree]
+    contenders.push({ label: "rg --files --glob '*.ts' --sortr=modified", runs, run: () => timeProcess(rg, args) })
   }
+  contenders.push({ label: "find <dir> -name '*.ts'", runs, run: () => timeProcess("find", [tree, "-name", "*.ts"]) })
+  const { samples, last } = await interleaved(contenders)
+  const sage = rg === undefined ? 0 : 1
+  const sageCount = last[sage].text.split("\n").filter((l) => l.endsWith(".ts")).length
+  contenders.forEach((c, i) => {
+    const n = i === sage ? sageCount : last[i].records
+    const note = i === sage ? `(gitignored pkg${IGNORED_TOP}/ skipped; newest first)` : c.label.startsWith("find") ? "(no ignore files)" : ""
+    const vs = i !== sage ? `  Sage/this ${ratio(samples[sage].median, samples[i].median)}` : ""
+    row(c.label, samples[i], `${count(n).padStart(6)} files ${note}${vs}`)
+  })
+  if (rg !== undefined) targetRow("Glob vs rg --files", samples[1], samples[0], 1.5)
   if (sageCount !== expected.visibleTs) {
     console.log("    !! Sage Glob returned %d files, expected %d", sageCount, expected.visibleTs)
   }
@@ -316,8 +329,12 @@ async function permissionBench(dir, rounds) {
   const lists = ruleLists()
   const ruleCount = lists.allow.length + lists.ask.length + lists.deny.length
   fs.writeFileSync(path.join(project, ".sage", "settings.json"), JSON.stringify({ permissions: lists }, null, 2))
-  const permissions = await Effect.runPromise(makePermissions({ cwd: project, homeDir: home }))
-  const loaded = (await Effect.runPromise(permissions.rules)).rules.length
+  const { permissions, settings } = await Effect.runPromise(
+    Effect.gen(function* () {
+      return { permissions: yield* Permissions, settings: yield* Settings }
+    }).pipe(Effect.provide(PermissionsLive.layerWithSettings({ cwd: project, homeDir: home })))
+  )
+  const loaded = (await Effect.runPromise(settings.ruleSet)).rules.length
   const { bash, other } = permissionCalls(project)
   const checks = (calls, n) =>
     Effect.forEach(
@@ -381,7 +398,7 @@ export async function toolBenches() {
     const t0 = performance.now()
     const expected = generateTree(tree)
     const generated = performance.now() - t0
-    const rg = await findExecutable("rg", process.env)
+    const rg = await Effect.runPromise(findExecutable("rg", process.env.PATH ?? ""))
     console.log(
       "\n(e) tools: %s files (%d dirs x %d, pkg%d/ gitignored: %s files), no .git; pattern /%s/; generated in %s",
       count(expected.files),
@@ -394,7 +411,7 @@ export async function toolBenches() {
     )
     if (rg === undefined) console.log("    rg is not on PATH: the rg rows and ratios are skipped")
     else console.log("    rg: %s (run with --no-require-git so that it reads the same .gitignore)", rg)
-    const runs = 7
+    const runs = 9
     const builtinRuns = 2
     console.log(
       "  Grep, %d interleaved runs each after a warm-up (built-in: %d runs); no head_limit or output cap",

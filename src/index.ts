@@ -16,7 +16,7 @@ export {
   type ShellStatus
 } from "./services/BackgroundShells.js"
 export { EventBus } from "./services/EventBus.js"
-export { type FileRecord, FileState, FileStateError } from "./services/FileState.js"
+export { type FileRecord, FileState } from "./services/FileState.js"
 export {
   type Capabilities,
   LLMClient,
@@ -37,7 +37,7 @@ export { Sandbox, type SandboxPolicy } from "./services/Sandbox.js"
 export { type Rule, type RuleBehavior, type RuleLists, type RuleSet, Settings } from "./services/Settings.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export { ToolRegistry } from "./services/ToolRegistry.js"
-export { Workspace, WorkspacePathError } from "./services/Workspace.js"
+export { Workspace } from "./services/Workspace.js"
 
 // Data and the event protocol
 export * from "./streams/AgentEvent.js"
@@ -49,7 +49,7 @@ export * from "./streams/ToolCall.js"
 export * from "./streams/Usage.js"
 
 // Tools
-export { type MakeOptions, type MakeTypedOptions, Tool, ToolInputError } from "./tools/Tool.js"
+export { type MakeOptions, type MakeTypedOptions, Tool } from "./tools/Tool.js"
 export { type BuiltinToolsOptions, builtinTools, makeBuiltinTools } from "./tools/index.js"
 
 // Layers

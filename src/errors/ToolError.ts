@@ -21,4 +21,15 @@ export class ToolExecutionError extends Schema.TaggedError<ToolExecutionError>()
   message: Schema.String
 }) {}
 
-export type ToolError = ToolRegistrationError | ToolNotFoundError | ToolExecutionError
+/**
+ * The model's input for a tool does not match the tool's input schema. Distinct from a permission denial and
+ * from a failure of the tool itself: the call never ran. `message` lists every problem, by field, for the model.
+ */
+export class ToolInputError extends Schema.TaggedError<ToolInputError>()("ToolInputError", {
+  tool: Schema.String,
+  message: Schema.String,
+  /** One entry per problem: the field path (`command`, `edits[0].old_string`; empty for the whole input) and what is wrong. */
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
+}) {}
+
+export type ToolError = ToolRegistrationError | ToolNotFoundError | ToolExecutionError | ToolInputError

@@ -6,7 +6,7 @@
 import * as fsp from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
-import { Language, type Node, Parser } from "web-tree-sitter"
+import type { Node, Parser } from "web-tree-sitter"
 import { PermissionError } from "../errors/PermissionError.js"
 import { type Expansion, expandCommand, isSafeEnvName, type Word } from "./ShellCommand.js"
 
@@ -57,7 +57,9 @@ export const findGrammar = async (base: string | URL = import.meta.url): Promise
   throw new Error(`tree-sitter-bash.wasm not found (looked at ${tried.join(", ")})`)
 }
 
+/** web-tree-sitter itself is imported here, on the first parse: start-up never loads it. */
 const loadParser = async (): Promise<Parser> => {
+  const { Language, Parser } = await import("web-tree-sitter")
   const [, grammar] = await Promise.all([Parser.init(), findGrammar()])
   const language = await Language.load(grammar)
   const parser = new Parser()

@@ -7,7 +7,9 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
+import { FileStateError } from "../errors/WorkspaceError.js"
+
+export { FileStateError }
 
 /** What was seen of one file (keyed by its real path). */
 export interface FileRecord {
@@ -16,17 +18,6 @@ export interface FileRecord {
   /** SHA-256 of the content, for files small enough to hash. */
   readonly hash?: string
 }
-
-/**
- * A file may not be written now. `reason`: `not-read` (it exists and was not read in this session), `modified`
- * (it changed on disk since it was read), `unreadable` (its current state cannot be checked). `message` is
- * written for the model.
- */
-export class FileStateError extends Schema.TaggedError<FileStateError>()("FileStateError", {
-  path: Schema.String,
-  reason: Schema.Literals(["not-read", "modified", "unreadable"]),
-  message: Schema.String
-}) {}
 
 export declare namespace FileState {
   interface Service {

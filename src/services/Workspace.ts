@@ -7,18 +7,9 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
+import { WorkspacePathError } from "../errors/WorkspaceError.js"
 
-/**
- * A path a tool was given cannot be used. `reason`: `invalid` (empty, NUL byte, too long, a symlink loop),
- * `outside` (it resolves outside every workspace root), `protected` (a file-changing tool aimed at `.git`/`.sage`),
- * `unresolvable` (the file system refused to resolve it). `message` is written for the model.
- */
-export class WorkspacePathError extends Schema.TaggedError<WorkspacePathError>()("WorkspacePathError", {
-  path: Schema.String,
-  reason: Schema.Literals(["invalid", "outside", "protected", "unresolvable"]),
-  message: Schema.String
-}) {}
+export { WorkspacePathError }
 
 export declare namespace Workspace {
   interface Service {

@@ -12,19 +12,11 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { Tool as ToolContract, ToolConcurrency, ToolContext, ToolKind, ToolReturn } from "../services/Tool.js"
 import type { ToolCall, ToolDefinition, ToolOutput, ToolResult } from "../streams/ToolCall.js"
+import { ToolInputError } from "../errors/ToolError.js"
+
+export { ToolInputError }
 
 export type { ToolConcurrency, ToolContext, ToolKind, ToolReturn } from "../services/Tool.js"
-
-/**
- * The model's input for a tool does not match the tool's input schema. Distinct from a permission denial and
- * from a failure of the tool itself: the call never ran. `message` lists every problem, by field, for the model.
- */
-export class ToolInputError extends Schema.TaggedError<ToolInputError>()("ToolInputError", {
-  tool: Schema.String,
-  message: Schema.String,
-  /** One entry per problem: the field path (`command`, `edits[0].old_string`; empty for the whole input) and what is wrong. */
-  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
-}) {}
 
 /** Tool names as every provider accepts them. */
 export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/
