@@ -27,7 +27,14 @@ class Inventory extends Context.Service<
     Inventory,
     Inventory.of({
       unitsInStock: (sku) =>
-        Effect.succeed(Option.fromNullishOr(new Map([["SKU-1001", 42], ["SKU-2002", 0]]).get(sku.toUpperCase())))
+        Effect.succeed(
+          Option.fromNullishOr(
+            new Map([
+              ["SKU-1001", 42],
+              ["SKU-2002", 0]
+            ]).get(sku.toUpperCase())
+          )
+        )
     })
   )
 }
@@ -101,13 +108,21 @@ const prompt = process.argv[2] ?? "How many units of SKU-1001 do we have?"
 
 const program = Effect.gen(function* () {
   const agent = yield* Agent
-  yield* agent.run(prompt).pipe(
-    Stream.runForEach((event) =>
-      event.type === "text.delta" ? Effect.sync(() => process.stdout.write(event.text)) : Effect.void
+  yield* agent
+    .run(prompt)
+    .pipe(
+      Stream.runForEach((event) =>
+        event.type === "text.delta" ? Effect.sync(() => process.stdout.write(event.text)) : Effect.void
+      )
     )
-  )
   yield* Effect.sync(() => process.stdout.write("\n"))
 })
 
-// Ctrl-C interrupts the turn (the model request is aborted) and exits with 130; an error exits with 1.
-program.pipe(Effect.provide(SageLayer), NodeRuntime.runMain)
+// Ctrl-C interrupts the turn (the model request is aborted) and exits with 130. Sage's errors are tagged classes
+// whose messages are written for people: show the message and exit with 1.
+program.pipe(
+  Effect.provide(SageLayer),
+  Effect.tapError((error) => Console.error(`${error._tag}: ${error.message}`)),
+  Effect.tapDefect((defect) => Console.error(defect)),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

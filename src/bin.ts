@@ -27,7 +27,7 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   }
   const [{ runCli }, NodeRuntime, Cause, Effect, Exit, { killDescendants }] = await Promise.all([
     import("./cli/main.js"),
-    import("@effect/platform-node/NodeRuntime"),
+    import("@effect/platform-node-shared/NodeRuntime"),
     import("effect/Cause"),
     import("effect/Effect"),
     import("effect/Exit"),

@@ -2,7 +2,7 @@
  * `layerNode(options)`: a complete agent for Node as a composition of Layers, one per service: Settings,
  * Workspace, FileState, Sandbox, BackgroundShells, ToolRegistry (the built-in tools plus the caller's),
  * Permissions, EventBus, LLMClient (the chosen provider, loaded on demand so only its SDK is imported), Agent,
- * and the Node platform services (`NodeServices.layer`).
+ * and the Node platform services (`FileSystem`, `Path`).
  *
  * Every piece can be replaced with `Layer.provide`: a piece the context already holds is used instead of the
  * default one (which is then never built), e.g. `layerNode(options).pipe(Layer.provide(mySandbox))` runs
@@ -10,7 +10,6 @@
  * exported (`pieces`) for a composition of one's own.
  */
 import * as os from "node:os"
-import { NodeServices } from "@effect/platform-node"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -38,6 +37,7 @@ import * as AgentLive from "./AgentLive.js"
 import * as BackgroundShellsLive from "./BackgroundShellsLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as FileStateLive from "./FileStateLive.js"
+import * as NodePlatform from "./NodePlatform.js"
 import * as PermissionsLive from "./PermissionsLive.js"
 import * as SandboxLive from "./SandboxLive.js"
 import * as SettingsLive from "./SettingsLive.js"
@@ -236,7 +236,7 @@ export const pieces = (options: SageOptions) => ({
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens })
   }),
-  platform: NodeServices.layer
+  platform: NodePlatform.layer
 })
 
 /**
