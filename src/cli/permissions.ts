@@ -4,27 +4,8 @@ import * as os from "node:os"
 import { checkPermission } from "../permissions/PermissionEngine.js"
 import { loadRuleSet } from "../permissions/Settings.js"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
-import type { ToolKind } from "../services/Tool.js"
+import { builtinToolSummaries } from "../tools/index.js"
 import type { CheckArgs } from "./Args.js"
-
-/**
- * What the permission engine needs to know of a built-in tool (as each tool declares it in `src/tools/`). Unknown
- * names (MCP and custom tools) are treated as neither read-only nor of a known kind, as the agent would.
- */
-const BUILTIN: Readonly<Record<string, { readonly readOnly: boolean; readonly kind: ToolKind }>> = {
-  Bash: { readOnly: false, kind: "execute" },
-  BashOutput: { readOnly: true, kind: "read" },
-  KillShell: { readOnly: false, kind: "execute" },
-  Read: { readOnly: true, kind: "read" },
-  Write: { readOnly: false, kind: "edit" },
-  Edit: { readOnly: false, kind: "edit" },
-  MultiEdit: { readOnly: false, kind: "edit" },
-  LS: { readOnly: true, kind: "read" },
-  Glob: { readOnly: true, kind: "read" },
-  Grep: { readOnly: true, kind: "read" },
-  WebFetch: { readOnly: true, kind: "network" },
-  TodoWrite: { readOnly: true, kind: "other" }
-}
 
 /** Prints `allow|ask|deny <source>[: reason]` on stdout; exit 0, or 1 for bad input JSON or a malformed settings file. */
 export const runPermissionsCheck = (
@@ -41,7 +22,9 @@ export const runPermissionsCheck = (
       yield* err(`sage: the input is not valid JSON: ${error instanceof Error ? error.message : String(error)}\n`)
       return 2
     }
-    const known = Object.hasOwn(BUILTIN, args.tool) ? BUILTIN[args.tool] : undefined
+    // What the engine needs of the tool (as the built-in declares it); unknown names (MCP, custom tools) are
+    // neither read-only nor of a known kind, as the agent would treat them.
+    const known = builtinToolSummaries.find((tool) => tool.name === args.tool)
     const rules = yield* loadRuleSet({
       cwd: args.cwd,
       homeDir: homeDir ?? os.homedir(),
