@@ -160,7 +160,11 @@ export async function fanOut() {
     (t.median / floor).toFixed(2),
     target("<= 1.5x", t.median <= 1.5 * floor)
   )
-  console.log("    last tool start -> last tool end    median %s   ratio %sx", fmt(a.median), (a.median / floor).toFixed(2))
+  console.log(
+    "    last tool start -> last tool end    median %s   ratio %sx",
+    fmt(a.median),
+    (a.median / floor).toFixed(2)
+  )
   console.log("    model streaming the 64 calls        median %s   (tools start as each call completes)", fmt(s.median))
   console.log("    whole turn (2 model requests)       median %s", fmt(w.median))
 }

@@ -102,6 +102,3 @@ export const verdict = (ok) => (ok ? "met" : "NOT MET")
 
 /** "(target <text>): met" or "(target <text>): NOT MET". */
 export const target = (text, ok) => `(target ${text}): ${verdict(ok)}`
-
-/** The median of `xs` (numbers). */
-export const median = (xs) => stats(xs).median

@@ -11,7 +11,7 @@ import { Permissions, PermissionsLive, Settings, Tool, WorkspaceLive } from "../
 import { findExecutable } from "../dist/process/Executable.js"
 import { makeGlobTool } from "../dist/tools/Glob.js"
 import { makeGrepTool } from "../dist/tools/Grep.js"
-import { fmt, median, stats, target } from "./support.mjs"
+import { fmt, stats, target } from "./support.mjs"
 
 /** Run `effect` (a tool constructor) on the workspace rooted at `cwd` and Node's platform services. */
 const onWorkspace = (cwd, effect) =>
@@ -183,7 +183,7 @@ const targetRow = (what, sage, base, limit) =>
     target(`<= ${limit}x`, sage.median <= limit * base.median)
   )
 
-async function grepBench(tree, rg, runs, builtinRuns) {
+export async function grepBench(tree, rg, runs, builtinRuns) {
   // No output cap and a head_limit above the number of results: Sage does the whole search, as rg does.
   const unbounded = { maxOutputChars: 1e9, timeout: "5 minutes" }
   const withRg = rg === undefined ? undefined : await onWorkspace(tree, makeGrepTool({ ...unbounded, rgPath: rg }))
@@ -219,7 +219,7 @@ async function grepBench(tree, rg, runs, builtinRuns) {
   }
 }
 
-async function globBench(tree, rg, runs, expected) {
+export async function globBench(tree, rg, runs, expected) {
   const glob = await onWorkspace(tree, makeGlobTool({ maxResults: 1_000_000 }))
   const contenders = []
   if (rg !== undefined) {
@@ -237,7 +237,12 @@ async function globBench(tree, rg, runs, expected) {
   const sageCount = last[sage].text.split("\n").filter((l) => l.endsWith(".ts")).length
   contenders.forEach((c, i) => {
     const n = i === sage ? sageCount : last[i].records
-    const note = i === sage ? `(gitignored pkg${IGNORED_TOP}/ skipped; newest first)` : c.label.startsWith("find") ? "(no ignore files)" : ""
+    const note =
+      i === sage
+        ? `(gitignored pkg${IGNORED_TOP}/ skipped; newest first)`
+        : c.label.startsWith("find")
+          ? "(no ignore files)"
+          : ""
     const vs = i !== sage ? `  Sage/this ${ratio(samples[sage].median, samples[i].median)}` : ""
     row(c.label, samples[i], `${count(n).padStart(6)} files ${note}${vs}`)
   })
@@ -419,8 +424,9 @@ export async function toolBenches() {
       builtinRuns
     )
     await grepBench(tree, rg, runs, builtinRuns)
-    console.log("  Glob, %d interleaved runs each after a warm-up", runs)
-    await globBench(tree, rg, runs, expected)
+    const globRuns = 15 // a Glob takes tens of milliseconds: more runs for a steadier median
+    console.log("  Glob, %d interleaved runs each after a warm-up", globRuns)
+    await globBench(tree, rg, globRuns, expected)
     console.log("  Permissions.check, 200-rule settings file")
     await permissionBench(dir, 5)
   } finally {

@@ -137,16 +137,28 @@ const fileFilter = (root: string, glob: string | undefined, type: GrepFileType |
     (globTest === undefined || globTest(file))
 }
 
-/** Path order as a sorted directory walk visits files (ripgrep's `--sort=path`): component by component. */
-const pathOrder = (a: string, b: string): number => {
-  const left = a.split(path.sep)
-  const right = b.split(path.sep)
-  const n = Math.min(left.length, right.length)
+const SEPARATOR = path.sep.charCodeAt(0)
+
+/**
+ * Path order as a sorted directory walk visits files (ripgrep's `--sort=path`): component by component, each by
+ * code point (`compareCodePoints`), a path before the paths below it. Compared in place: a separator sorts before
+ * any other character, which is where one component ends while the other goes on.
+ */
+export const pathOrder = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
-    const order = compareCodePoints(left[i] ?? "", right[i] ?? "")
-    if (order !== 0) return order
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x === y) continue
+    if (x === SEPARATOR) return -1
+    if (y === SEPARATOR) return 1
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000
+    }
+    return x - y
   }
-  return left.length - right.length
+  return a.length - b.length
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -250,6 +262,15 @@ const runRipgrep = (
     })
   )
 
+/** Whether an absolute POSIX path has no `.` or `..` segment, no empty one and no trailing `/`. */
+const isNormalized = (file: string): boolean =>
+  !file.endsWith("/") &&
+  !file.endsWith("/.") &&
+  !file.endsWith("/..") &&
+  !file.includes("//") &&
+  !file.includes("/./") &&
+  !file.includes("/../")
+
 /** A content-mode line from ripgrep, kept until the results are put in path order. */
 interface RgLine {
   readonly n: number
@@ -266,7 +287,10 @@ const ripgrepSearch = (
   killGrace: Duration.Duration,
   bounds: { readonly maxFiles: number; readonly maxLines: number }
 ): Effect.Effect<SearchEnd, ToolExecutionError> => {
-  const absolute = (file: string) => path.resolve(cwd, file)
+  // ripgrep joins entry names to the (resolved) target: such a path is already what `path.resolve` gives.
+  const below = query.target.endsWith("/") ? query.target : `${query.target}/`
+  const absolute = (file: string) =>
+    path.sep === "/" && file.startsWith(below) && isNormalized(file) ? file : path.resolve(cwd, file)
   const passes = (file: string) => query.targetIsFile || query.accept(file)
   const files: Array<string> = []
   const counts = new Map<string, number>()
@@ -568,6 +592,9 @@ class ContentCollector {
   truncated = false
   private lastFile: string | undefined
   private lastLine = 0
+  /** The last file displayed, and how (consecutive lines mostly share their file). */
+  private shownFile: string | undefined
+  private shownAs = ""
 
   constructor(
     private readonly limit: number,
@@ -594,7 +621,11 @@ class ContentCollector {
         ? `${text.slice(0, this.maxLineLength)} [... ${text.length - this.maxLineLength} more characters]`
         : text
     const mark = isMatch ? ":" : "-"
-    this.lines.push(`${this.display(file)}${mark}${this.lineNumbers ? `${n}${mark}` : ""}${shown}`)
+    if (file !== this.shownFile) {
+      this.shownFile = file
+      this.shownAs = this.display(file)
+    }
+    this.lines.push(`${this.shownAs}${mark}${this.lineNumbers ? `${n}${mark}` : ""}${shown}`)
     return true
   }
 }
@@ -648,7 +679,12 @@ export const makeGrepTool = Effect.fn("makeGrepTool")(function* (options: GrepOp
     })
   )
 
+  const cwdSlash = workspace.cwd.endsWith("/") ? workspace.cwd : `${workspace.cwd}/`
   const display = (file: string): string => {
+    // Files are normalized absolute paths: one below the working directory is its tail.
+    if (path.sep === "/" && file.startsWith(cwdSlash) && file.length > cwdSlash.length) {
+      return file.slice(cwdSlash.length)
+    }
     const relative = path.relative(workspace.cwd, file)
     if (relative === "") return path.basename(file)
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : toSlash(relative)

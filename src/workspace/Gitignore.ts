@@ -3,6 +3,7 @@
  * `ignore` package) and a sorted, ignore-aware walk of a directory tree on effect's `FileSystem`. Used by `Grep`'s
  * built-in search and by `Glob` so that they see exactly the files `rg` would.
  */
+import * as nodeFs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -48,6 +49,18 @@ export const parseIgnoreLine = (raw: string): IgnoreRule | undefined => {
 /** The rules of an ignore file's content, in order, with their compiled matcher. */
 export interface IgnoreRules extends ReadonlyArray<IgnoreRule> {
   readonly matcher: Ignore
+  /**
+   * Every rule has no `/` but a trailing one (git's `EXC_FLAG_NODIR`): each matches a path by its last component
+   * alone, so the rules give a path the verdict they give its name (unless a parent directory is excluded).
+   */
+  readonly basenameOnly: boolean
+}
+
+/** Whether a rule has no `/` in it but a trailing one (what `ignore` and git match against the last component). */
+const matchesBasename = (rule: IgnoreRule): boolean => {
+  const body = rule.negated ? rule.source.slice(1) : rule.source
+  const slash = body.indexOf("/")
+  return slash === -1 || slash === body.length - 1
 }
 
 /** Parse an ignore file's content. */
@@ -57,7 +70,7 @@ export const parseIgnoreFile = (content: string): IgnoreRules => {
     return rule === undefined ? [] : [rule]
   })
   const matcher = ignore({ allowRelativePaths: true }).add(rules.map((rule) => rule.source))
-  return Object.assign(rules, { matcher })
+  return Object.assign(rules, { matcher, basenameOnly: rules.every(matchesBasename) })
 }
 
 const EMPTY: IgnoreRules = parseIgnoreFile("")
@@ -118,6 +131,28 @@ export const readIgnoreLevel = (
         : names.has(GIT)
     return { directory, rules, hasGit }
   })
+
+/**
+ * Which of the ignore files and `.git` exist in `directory` (`.git` as `FileSystem.exists` finds it, following a
+ * link), from a synchronous stat each: most directories above a walk hold none of them, and a read or an
+ * `exists` that misses costs an error object each, several times a stat that says nothing is there.
+ */
+const presentEntryNames = (directory: string): ReadonlySet<string> => {
+  const found = new Set<string>()
+  for (const name of [...IGNORE_FILE_NAMES, GIT]) {
+    try {
+      const file = path.join(directory, name)
+      const stats =
+        name === GIT
+          ? nodeFs.statSync(file, { throwIfNoEntry: false })
+          : nodeFs.lstatSync(file, { throwIfNoEntry: false })
+      if (stats !== undefined) found.add(name)
+    } catch {
+      // not reachable: as if absent
+    }
+  }
+  return found
+}
 
 const toSlash = (p: string): string => (path.sep === "/" ? p : p.split(path.sep).join("/"))
 
@@ -192,7 +227,9 @@ export class IgnoreStack {
     }
     const root = chain[chain.length - 1] ?? directory
     return Effect.map(
-      Effect.forEach(chain, (dir) => readIgnoreLevel(dir), { concurrency: 8 }),
+      Effect.forEach(chain, (dir) => Effect.suspend(() => readIgnoreLevel(dir, presentEntryNames(dir))), {
+        concurrency: 8
+      }),
       (levels) => new IgnoreStack(levels.map((level) => rebaseIfExcluding(level, root)))
     )
   }
@@ -207,6 +244,60 @@ export class IgnoreStack {
     return level.hasGit || level.rules.some((rules) => rules.length > 0)
       ? new IgnoreStack([...this.levels, level])
       : this
+  }
+
+  /**
+   * `isIgnored` for the entries of `directory` (a directory at or under the deepest level that this stack does not
+   * ignore), given by name: what does not depend on the name (each level's path to `directory`, and whether the
+   * level excludes `directory` itself, after which it excludes everything inside) is worked out once. A level
+   * whose rules are all `basenameOnly` is asked about the name alone, which `ignore` caches across directories.
+   */
+  entries(directory: string): (name: string, isDirectory: boolean) => boolean {
+    interface Check {
+      readonly rules: IgnoreRules
+      /** `directory` relative to the level's, `/`-terminated (`""` for the level's own directory). */
+      readonly prefix: string
+      /** The rules exclude `directory` (or a directory above it, below the level). */
+      readonly excluded: boolean
+      /** The level holds `.git`: for `.gitignore`, levels above it do not apply. */
+      readonly stop: boolean
+    }
+    const kinds: Array<ReadonlyArray<Check>> = IGNORE_FILE_NAMES.map((name, kind) => {
+      const git = name === ".gitignore"
+      const checks: Array<Check> = []
+      for (let i = this.levels.length - 1; i >= 0; i--) {
+        const level = this.levels[i]
+        if (level === undefined) continue
+        const rules = level.rules[kind]
+        const stop = git && level.hasGit
+        if (rules !== undefined && rules.length > 0) {
+          const relative = level.directory === directory ? "" : relativeSlash(level.directory, directory)
+          const excluded = relative !== "" && matchIgnoreRules(rules, relative, true) === "ignore"
+          checks.push({ rules, prefix: relative === "" ? "" : `${relative}/`, excluded, stop })
+        } else if (stop) {
+          checks.push({ rules: EMPTY, prefix: "", excluded: false, stop })
+        }
+        if (stop) break
+      }
+      return checks
+    })
+    return (name, isDirectory) => {
+      for (const checks of kinds) {
+        for (const check of checks) {
+          if (check.rules.length > 0) {
+            if (check.excluded) return true
+            const decision = matchIgnoreRules(
+              check.rules,
+              check.rules.basenameOnly ? name : check.prefix + name,
+              isDirectory
+            )
+            if (decision !== undefined) return decision === "ignore"
+          }
+          if (check.stop) break
+        }
+      }
+      return false
+    }
   }
 
   /** Whether `absolutePath` (a file or directory lying under the deepest level) is ignored. */
@@ -232,6 +323,8 @@ export class IgnoreStack {
 export const ignoreEntryNames = (names: Iterable<string>): ReadonlySet<string> => {
   const found = new Set<string>()
   for (const name of names) {
+    // Every one of them starts with a dot: most names are settled by their first character.
+    if (name.charCodeAt(0) !== 46) continue
     if (name === GIT || (IGNORE_FILE_NAMES as ReadonlyArray<string>).includes(name)) found.add(name)
   }
   return found
@@ -266,6 +359,13 @@ export const compareCodePoints = (a: string, b: string): number => {
   }
   return a.length - b.length
 }
+
+/**
+ * `path.join(directory, name)` for a normalized `directory` (resolved, or built by this from one) and an entry
+ * name, without normalizing again (a walk joins every entry).
+ */
+export const childPath = (directory: string, name: string): string =>
+  directory.endsWith(path.sep) ? directory + name : directory + path.sep + name
 
 interface Listing {
   readonly directory: string
@@ -316,17 +416,17 @@ export const walkFiles = (
         // Runs of files as one segment, each subdirectory as its own.
         const segments: Array<ReadonlyArray<string> | string> = []
         let files: Array<string> = []
+        const isIgnored = stack.entries(directory)
         for (const entry of entries) {
           if (skip.has(entry.name)) continue
-          const full = path.join(directory, entry.name)
           if (entry.type === "Directory") {
-            if (!stack.isIgnored(full, true)) {
+            if (!isIgnored(entry.name, true)) {
               if (files.length > 0) segments.push(files)
               files = []
-              segments.push(full)
+              segments.push(childPath(directory, entry.name))
             }
-          } else if (entry.type === "File" && !stack.isIgnored(full, false)) {
-            files.push(full)
+          } else if (entry.type === "File" && !isIgnored(entry.name, false)) {
+            files.push(childPath(directory, entry.name))
           }
         }
         if (files.length > 0) segments.push(files)

@@ -67,3 +67,37 @@ export const globMatcher = (pattern: string): ((relativePath: string) => boolean
 
 /** Whether `relativePath` (with `/` separators) matches `pattern`. */
 export const matchGlob = (pattern: string, relativePath: string): boolean => globToRegExp(pattern).test(relativePath)
+
+/**
+ * A test on the last component of a path that every path matching `pattern` passes (the pattern's last segment,
+ * matched alone), and whether its verdict is the pattern's (`exact`: for `**` followed by one segment, such as
+ * `**\/*.ts`, a path matches exactly when its last component matches the segment). `undefined` when the pattern
+ * gives none: no `/`, an empty last segment or one holding `**`, or a pattern whose segments are not simply its
+ * `/`-separated parts (a `/` inside braces or after a backslash, or a bracket expression before the last `/`). A
+ * walk can skip a name that fails it without building the path.
+ */
+export const nameMatcher = (
+  pattern: string
+): { readonly test: (name: string) => boolean; readonly exact: boolean } | undefined => {
+  let depth = 0
+  let lastSlash = -1
+  let bracket = -1
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]
+    if (c === "\\") {
+      if (pattern[i + 1] === "/") return undefined
+      i++
+    } else if (c === "[") {
+      if (bracket === -1) bracket = i
+    } else if (c === "{") depth++
+    else if (c === "}") depth = Math.max(0, depth - 1)
+    else if (c === "/") {
+      if (depth > 0) return undefined
+      lastSlash = i
+    }
+  }
+  if (lastSlash === -1 || (bracket !== -1 && bracket < lastSlash)) return undefined
+  const last = pattern.slice(lastSlash + 1)
+  if (last === "" || last.includes("**")) return undefined
+  return { test: globMatcher(last), exact: lastSlash === 2 && pattern.startsWith("**/") }
+}

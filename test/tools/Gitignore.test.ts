@@ -4,7 +4,9 @@ import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import fc from "fast-check"
 import {
+  type IgnoreLevel,
   IgnoreStack,
   matchIgnoreRules,
   parseIgnoreFile,
@@ -129,4 +131,87 @@ layer(NodeServices.layer)("IgnoreStack and walkFiles", (it) => {
       expect(serial).toEqual(yield* collect(walkFiles(dir, { concurrency: 64 })))
     })
   )
+})
+
+describe("IgnoreStack.entries", () => {
+  const rulePool = [
+    "*.log",
+    "!keep.log",
+    "build/",
+    "/root.txt",
+    "a/b",
+    "b",
+    "!b",
+    "**/x",
+    "x/**",
+    "*.md",
+    "!*.md",
+    "a",
+    "a/",
+    "[ab]*",
+    "#comment",
+    "\\!bang",
+    "c?",
+    "sub/*.ts",
+    "!sub/keep.ts",
+    "sub/",
+    "!build/",
+    "**/sub/k.ts",
+    "k*",
+    "!k.ts"
+  ]
+  const names = [
+    "a",
+    "b",
+    "build",
+    "keep.log",
+    "x.log",
+    "root.txt",
+    "x",
+    "c1",
+    "sub",
+    "k.ts",
+    "keep.ts",
+    "!bang",
+    "R.md"
+  ]
+  const levelDirectories = ["/r", "/r/a", "/r/a/sub"]
+  const directories = ["/r", "/r/a", "/r/a/sub", "/r/a/sub/build", "/r/a/sub/x/b", "/r/a/sub/a/b"]
+  const rules = fc
+    .array(fc.constantFrom(...rulePool), { maxLength: 5 })
+    .map((lines) => parseIgnoreFile(lines.join("\n")))
+  const level = (directory: string) =>
+    fc
+      .record({ rules: fc.tuple(rules, rules, rules), hasGit: fc.boolean() })
+      .map((l): IgnoreLevel => ({ directory, rules: l.rules, hasGit: l.hasGit }))
+
+  it("decides every entry as isIgnored decides its path", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(...levelDirectories.map(level)),
+        fc.integer({ min: 1, max: levelDirectories.length }),
+        fc.constantFrom(...directories),
+        (levels, depth, candidate) => {
+          const stack = IgnoreStack.of(levels.slice(0, depth))
+          // A directory at or below the deepest level.
+          const deepest = levelDirectories[depth - 1] ?? "/r"
+          const directory = candidate.startsWith(deepest) ? candidate : path.join(deepest, path.basename(candidate))
+          const isIgnored = stack.entries(directory)
+          for (const name of names) {
+            for (const isDirectory of [false, true]) {
+              expect(isIgnored(name, isDirectory)).toBe(stack.isIgnored(path.join(directory, name), isDirectory))
+            }
+          }
+        }
+      ),
+      { numRuns: 400 }
+    )
+  })
+
+  it("marks files of only basename rules", () => {
+    expect(parseIgnoreFile("*.log\n!keep.log\nbuild/\n").basenameOnly).toBe(true)
+    expect(parseIgnoreFile("*.log\n/dist\n").basenameOnly).toBe(false)
+    expect(parseIgnoreFile("!a/b\n").basenameOnly).toBe(false)
+    expect(parseIgnoreFile("").basenameOnly).toBe(true)
+  })
 })

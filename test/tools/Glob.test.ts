@@ -6,7 +6,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
+import fc from "fast-check"
 import { type GlobOptions, globToRegExp, makeGlobTool, matchGlob, splitGlobBase } from "../../src/tools/Glob.js"
+import { nameMatcher } from "../../src/workspace/GlobPattern.js"
 import { onWorkspace } from "./fileSupport.js"
 import { call, context, tempDir, text, writeFiles } from "./support.js"
 
@@ -73,6 +75,45 @@ describe("glob matching", () => {
     expect(splitGlobBase("/abs/dir/*.ts")).toEqual({ base: "/abs/dir", rest: "*.ts" })
     expect(splitGlobBase("/*.ts")).toEqual({ base: "/", rest: "*.ts" })
     expect(splitGlobBase("src/a.ts")).toEqual({ base: "src", rest: "a.ts" })
+  })
+})
+
+describe("the last-segment test", () => {
+  it("passes every name whose path matches, and decides for **/<segment>", () => {
+    const piece = fc.constantFrom(
+      "*",
+      "**",
+      "?",
+      "a",
+      "b",
+      ".x",
+      "*.ts",
+      "{a,b}",
+      "{a,b/c}",
+      "[ab]",
+      "[/]",
+      "\\/",
+      "x}",
+      "{"
+    )
+    const pattern = fc.array(piece, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"))
+    const part = fc.constantFrom("a", "b", "c", ".x", "f.ts", "a.ts", "ab", "x}", "{", "*")
+    const file = fc.array(part, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"))
+    fc.assert(
+      fc.property(pattern, file, (p, f) => {
+        const byName = nameMatcher(p)
+        if (byName === undefined) return
+        const name = f.slice(f.lastIndexOf("/") + 1)
+        if (matchGlob(p, f)) expect(byName.test(name)).toBe(true)
+        if (byName.exact) expect(byName.test(name)).toBe(matchGlob(p, f))
+      }),
+      { numRuns: 3000 }
+    )
+    expect(nameMatcher("**/*.ts")?.exact).toBe(true)
+    expect(nameMatcher("src/**/*.ts")?.exact).toBe(false)
+    expect(nameMatcher("*.ts")).toBeUndefined()
+    expect(nameMatcher("src/**")).toBeUndefined()
+    expect(nameMatcher("{a,b/c}.ts")).toBeUndefined()
   })
 })
 

@@ -4,9 +4,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import fc from "fast-check"
 import { findExecutable } from "../../src/process/Executable.js"
 import { Workspace } from "../../src/services/Workspace.js"
-import { type GrepOptions, makeGrepTool } from "../../src/tools/Grep.js"
+import { type GrepOptions, makeGrepTool, pathOrder } from "../../src/tools/Grep.js"
+import { compareCodePoints } from "../../src/workspace/Gitignore.js"
 import { call, isAlive, tempDir, text, workspaceOf, writeFiles } from "./support.js"
 
 const rgOnPath = fs.existsSync("/usr/bin/rg") ? "/usr/bin/rg" : undefined
@@ -390,4 +392,29 @@ describe("Grep", () => {
       expect(text(yield* call(tool, { pattern: "kept" }))).toBe("Found 1 file\nkeep.log")
     })
   )
+})
+
+describe("pathOrder", () => {
+  /** The definition: component by component, by code point; a path before the paths below it. */
+  const reference = (a: string, b: string): number => {
+    const left = a.split(path.sep)
+    const right = b.split(path.sep)
+    for (let i = 0; i < Math.min(left.length, right.length); i++) {
+      const order = compareCodePoints(left[i] ?? "", right[i] ?? "")
+      if (order !== 0) return order
+    }
+    return left.length - right.length
+  }
+
+  it("orders paths as a sorted walk visits them", () => {
+    const name = fc.constantFrom("a", "a.b", "a-b", "ab", "A", "\u00e9", "\ud83d\ude00", "\uffff", " ", "b")
+    const file = fc.array(name, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join(path.sep)}`)
+    fc.assert(
+      fc.property(file, file, (a, b) => {
+        expect(Math.sign(pathOrder(a, b))).toBe(Math.sign(reference(a, b)))
+      }),
+      { numRuns: 2000 }
+    )
+    expect(["/a.b/c", "/a/z", "/a-b", "/a"].sort(pathOrder)).toEqual(["/a", "/a/z", "/a-b", "/a.b/c"])
+  })
 })
