@@ -366,14 +366,12 @@ export const appendAllowRule = (
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`)
     const fail = (error: unknown) =>
       new PermissionError({ message: `cannot write ${file}: ${String(error)}`, source: file })
-    yield* Effect.tryPromise({
-      try: async () => {
-        await fsp.mkdir(path.dirname(file), { recursive: true })
-        await fsp.writeFile(temp, updated, { mode: 0o600 })
-        await fsp.rename(temp, file)
-      },
-      catch: fail
-    }).pipe(Effect.tapError(() => Effect.ignore(Effect.tryPromise(() => fsp.rm(temp, { force: true })))))
+    // Atomic: write a temporary file beside it, then rename over it.
+    yield* Effect.tryPromise({ try: () => fsp.mkdir(path.dirname(file), { recursive: true }), catch: fail }).pipe(
+      Effect.andThen(Effect.tryPromise({ try: () => fsp.writeFile(temp, updated, { mode: 0o600 }), catch: fail })),
+      Effect.andThen(Effect.tryPromise({ try: () => fsp.rename(temp, file), catch: fail })),
+      Effect.tapError(() => Effect.ignore(Effect.tryPromise(() => fsp.rm(temp, { force: true }))))
+    )
     return saved
   })
 
