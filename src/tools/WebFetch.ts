@@ -168,8 +168,6 @@ export const htmlToText = (html: string, baseUrl?: string): string => {
 // ---------------------------------------------------------------------------------------------------------------
 // Fetching
 
-class FetchRefused extends Error {}
-
 interface HopResult {
   readonly status: number
   readonly statusText: string
@@ -179,10 +177,10 @@ interface HopResult {
   readonly truncated: boolean
 }
 
-const defaultLookup: HostLookup = async (hostname) => {
-  const found = await dns.promises.lookup(hostname, { all: true, verbatim: true })
-  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))
-}
+const defaultLookup: HostLookup = (hostname) =>
+  dns.promises
+    .lookup(hostname, { all: true, verbatim: true })
+    .then((found) => found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })))
 
 /** A `lookup` for the request that answers with the address already checked: no second DNS query. */
 const fixedLookup =
@@ -206,19 +204,23 @@ const decompress = (encoding: string | undefined): zlib.Gunzip | zlib.Inflate | 
   }
 }
 
-/** One GET to `url`, connecting to `resolved`; reads at most `maxBytes` of the (decoded) body. */
-// node:http/https (and TLS) load on the first fetch, not at start-up.
-const loadHttp = async () => ({ http: await import("node:http"), https: await import("node:https") })
+/** node:http/https (and TLS) load on the first fetch, not at start-up. */
+const loadHttp = Effect.promise(() => Promise.all([import("node:http"), import("node:https")]))
 
-const request = async (
+/**
+ * One GET to `url`, connecting to `resolved`; reads at most `maxBytes` of the (decoded) body. The Node boundary:
+ * a Promise over `http.request`, aborted through `signal`.
+ */
+const request = (
+  httpModule: typeof http,
+  httpsModule: typeof https,
   url: URL,
   resolved: ResolvedAddress,
   maxBytes: number,
   userAgent: string,
   signal: AbortSignal
-): Promise<HopResult> => {
-  const { http: httpModule, https: httpsModule } = await loadHttp()
-  return new Promise<HopResult>((resolve, reject) => {
+): Promise<HopResult> =>
+  new Promise<HopResult>((resolve, reject) => {
     const secure = url.protocol === "https:"
     const hostname = url.hostname.replace(/^\[|\]$/g, "")
     const options: https.RequestOptions = {
@@ -291,6 +293,11 @@ const request = async (
     req.once("error", reject)
     req.end()
   })
+
+/** A URL that may be fetched, and the checked address to connect to. */
+interface Admitted {
+  readonly url: URL
+  readonly resolved: ResolvedAddress
 }
 
 const TEXT_TYPES =
@@ -333,68 +340,69 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
   const allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase().replace(/^\[|\]$/g, "")))
   const fail = (message: string) => new ToolExecutionError({ tool: "WebFetch", message })
 
-  /** Validate one URL and resolve its host to an address that may be contacted. */
-  const admit = async (raw: string | URL): Promise<{ readonly url: URL; readonly resolved: ResolvedAddress }> => {
-    let url: URL
-    try {
-      url = new URL(raw)
-    } catch {
-      throw new FetchRefused(`${JSON.stringify(String(raw))} is not a valid absolute URL.`)
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new FetchRefused(`Only http and https URLs can be fetched, not ${url.protocol.slice(0, -1)}: URLs.`)
-    }
-    if (url.username !== "" || url.password !== "") {
-      throw new FetchRefused("URLs with credentials (user:password@host) are not fetched.")
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase()
-    const literal = net.isIP(host)
-    let addresses: ReadonlyArray<ResolvedAddress>
-    if (literal !== 0) addresses = [{ address: host, family: literal === 6 ? 6 : 4 }]
-    else {
-      try {
-        addresses = await lookup(host)
-      } catch (error) {
-        throw new FetchRefused(`Could not resolve ${host}: ${errorText(error)}`)
+  /** Validate one URL and resolve its host to an address that may be contacted; a refusal is a typed failure. */
+  const admit = (raw: string | URL): Effect.Effect<Admitted, ToolExecutionError> =>
+    Effect.gen(function* () {
+      const url = URL.canParse(String(raw)) ? new URL(raw) : undefined
+      if (url === undefined) return yield* fail(`${JSON.stringify(String(raw))} is not a valid absolute URL.`)
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return yield* fail(`Only http and https URLs can be fetched, not ${url.protocol.slice(0, -1)}: URLs.`)
       }
-      if (addresses.length === 0) throw new FetchRefused(`Could not resolve ${host}: no addresses.`)
-    }
-    const trusted = options.allowPrivate === true || allowedHosts.has(host) || allowedHosts.has(url.host.toLowerCase())
-    if (!trusted) {
-      const blocked = addresses.find((a) => isBlockedAddress(a.address))
-      if (blocked !== undefined) {
-        throw new FetchRefused(
-          `Refusing to fetch ${url.href}: ${host === blocked.address ? "it is" : `${host} resolves to`} ${blocked.address}, a private, loopback, link-local or otherwise non-public address.`
-        )
+      if (url.username !== "" || url.password !== "") {
+        return yield* fail("URLs with credentials (user:password@host) are not fetched.")
       }
-    }
-    const [resolved] = addresses
-    if (resolved === undefined) throw new FetchRefused(`Could not resolve ${host}: no addresses.`)
-    return { url, resolved }
-  }
+      const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase()
+      const literal = net.isIP(host)
+      const addresses: ReadonlyArray<ResolvedAddress> =
+        literal !== 0
+          ? [{ address: host, family: literal === 6 ? 6 : 4 }]
+          : yield* Effect.tryPromise({
+              try: () => lookup(host),
+              catch: (error) => fail(`Could not resolve ${host}: ${errorText(error)}`)
+            })
+      const trusted =
+        options.allowPrivate === true || allowedHosts.has(host) || allowedHosts.has(url.host.toLowerCase())
+      if (!trusted) {
+        const blocked = addresses.find((a) => isBlockedAddress(a.address))
+        if (blocked !== undefined) {
+          return yield* fail(
+            `Refusing to fetch ${url.href}: ${host === blocked.address ? "it is" : `${host} resolves to`} ${blocked.address}, a private, loopback, link-local or otherwise non-public address.`
+          )
+        }
+      }
+      const [resolved] = addresses
+      if (resolved === undefined) return yield* fail(`Could not resolve ${host}: no addresses.`)
+      return { url, resolved }
+    })
 
-  const fetchText = async (start: string, signal: AbortSignal) => {
-    let target: string | URL = start
-    const chain: Array<string> = []
-    for (let hop = 0; ; hop++) {
-      const { url, resolved } = await admit(target)
-      const result = await request(url, resolved, maxBytes, userAgent, signal)
-      const location = result.headers.location
-      if (result.status >= 300 && result.status < 400 && location !== undefined) {
+  /** Follows redirects (each hop admitted again) up to `maxRedirects`; interruption aborts the request in flight. */
+  const fetchText = (
+    start: string
+  ): Effect.Effect<
+    { readonly url: URL; readonly result: HopResult; readonly chain: ReadonlyArray<string> },
+    ToolExecutionError
+  > =>
+    Effect.gen(function* () {
+      const [httpModule, httpsModule] = yield* loadHttp
+      let target: string | URL = start
+      const chain: Array<string> = []
+      for (let hop = 0; ; hop++) {
+        const { url, resolved }: Admitted = yield* admit(target)
+        const result: HopResult = yield* Effect.tryPromise({
+          try: (signal) => request(httpModule, httpsModule, url, resolved, maxBytes, userAgent, signal),
+          catch: (error) => fail(`Fetching ${start} failed: ${errorText(error)}`)
+        })
+        const location = result.headers.location
+        if (result.status < 300 || result.status >= 400 || location === undefined) return { url, result, chain }
         if (hop >= maxRedirects) {
-          throw new FetchRefused(`Too many redirects (more than ${maxRedirects}); the last one pointed to ${location}.`)
+          return yield* fail(`Too many redirects (more than ${maxRedirects}); the last one pointed to ${location}.`)
         }
         chain.push(url.href)
-        try {
-          target = new URL(location, url)
-        } catch {
-          throw new FetchRefused(`${url.href} redirected to an invalid URL: ${location}`)
-        }
-        continue
+        if (!URL.canParse(location, url.href))
+          return yield* fail(`${url.href} redirected to an invalid URL: ${location}`)
+        target = new URL(location, url)
       }
-      return { url, result, chain }
-    }
-  }
+    })
 
   return Tool.make({
     name: "WebFetch",
@@ -415,11 +423,7 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
     timeout: Duration.sum(timeout, Duration.seconds(5)),
     execute: ({ url: rawUrl, prompt }) =>
       Effect.gen(function* () {
-        const { url, result, chain } = yield* Effect.tryPromise({
-          try: (signal) => fetchText(rawUrl, signal),
-          catch: (error) =>
-            error instanceof FetchRefused ? fail(error.message) : fail(`Fetching ${rawUrl} failed: ${errorText(error)}`)
-        }).pipe(
+        const { url, result, chain } = yield* fetchText(rawUrl).pipe(
           Effect.timeoutOrElse({
             duration: timeout,
             orElse: () => Effect.fail(fail(`Fetching ${rawUrl} timed out after ${Duration.format(timeout)}.`))
