@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Sessions the tests save (SDK runs persist by default) go to a scratch SAGE_HOME, never the user's ~/.sage.
+    globalSetup: ["test/support/sessionHome.ts"],
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],

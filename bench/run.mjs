@@ -8,6 +8,8 @@
 //   (d) CLI start-up: `sage -p` to the first request vs a bare `node:http` client, `sage --version` vs `node -e 0`
 //   (e) tools: Grep and Glob on a generated 20,000-file tree vs rg / find, and permission checks per second
 //   (f) the package: npm pack + a fresh consumer install, size besides effect (bench/package.mjs)
+//   (g) the REPL: its prompt ready vs `sage -p` to the first request (bench/repl.mjs)
+//   (h) sessions: `sage -r` of a 10,000-event session to the first request; a 500-turn session's RSS (bench/sessions.mjs)
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -16,6 +18,8 @@ import { fileURLToPath } from "node:url"
 import { performance } from "node:perf_hooks"
 import { fanOut, firstToken } from "./agent.mjs"
 import { anthropicStream, fmt, startServer, stats, writeStream } from "./support.mjs"
+import { replStartup } from "./repl.mjs"
+import { sessionBenches } from "./sessions.mjs"
 import { toolBenches } from "./tools.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -196,6 +200,8 @@ if (want("fan-out")) await fanOut()
 if (want("rss")) await rss()
 if (want("cli")) await cliStartup()
 if (want("tools")) await toolBenches()
+if (want("repl")) await replStartup(bin)
+if (want("sessions")) await sessionBenches(bin)
 if (want("package")) {
   const { status } = await import("node:child_process").then((cp) =>
     cp.spawnSync(process.execPath, [path.join(here, "package.mjs")], { stdio: "inherit" })

@@ -12,6 +12,8 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
 } else {
   // Keep V8's compiled code between runs (Node >= 22.1).
   nodeModule.enableCompileCache?.()
+  // The CLI works on a copy of the environment; credentials leave the process's own (see cli/Credentials.ts).
+  const env = (await import("./cli/Credentials.js")).withdrawCredentials(process.env)
   // A run needs the agent's wiring: start loading it together with the CLI.
   const isRun =
     !argv.some((a) => a === "--help" || a === "-h" || a === "--version" || a === "-v") && argv[0] !== "permissions"
@@ -41,7 +43,7 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
       stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
-      env: process.env,
+      env,
       cwd: process.cwd(),
       onSignal: (handler) => {
         for (const signal of signals) process.on(signal, handler)

@@ -25,6 +25,14 @@ export {
   type ToolChoice
 } from "./services/LLMClient.js"
 export {
+  ModelCatalog,
+  type ModelCapabilities,
+  type ModelInfo,
+  type ModelOverride,
+  type ModelOverrides,
+  type ModelPricing
+} from "./services/ModelCatalog.js"
+export {
   type ApprovalAnswer,
   Approver,
   PERMISSION_MODES,
@@ -34,6 +42,20 @@ export {
   Permissions
 } from "./services/Permissions.js"
 export { Sandbox, type SandboxPolicy } from "./services/Sandbox.js"
+export {
+  type LoadedSession,
+  type LogRecord,
+  type NewSession,
+  type PermissionGranted,
+  SESSION_FORMAT,
+  type SessionHeader,
+  type SessionRecord,
+  type SessionRepaired,
+  SessionStore,
+  type SessionSummary,
+  type SessionWriter,
+  type TodoItem as SessionTodoItem
+} from "./services/SessionStore.js"
 export { type Rule, type RuleBehavior, type RuleLists, type RuleSet, Settings } from "./services/Settings.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export { ToolRegistry } from "./services/ToolRegistry.js"
@@ -52,13 +74,18 @@ export * from "./streams/Usage.js"
 export { type MakeOptions, type MakeTypedOptions, Tool } from "./tools/Tool.js"
 export { type BuiltinToolsOptions, builtinTools, makeBuiltinTools } from "./tools/index.js"
 
+// Sessions: a conversation of turns recorded in a session (resume, continue, fork)
+export * as Conversation from "./session/Conversation.js"
+
 // Layers
 export * as AgentLive from "./layers/AgentLive.js"
 export * as BackgroundShellsLive from "./layers/BackgroundShellsLive.js"
 export * as EventBusLive from "./layers/EventBusLive.js"
 export * as FileStateLive from "./layers/FileStateLive.js"
+export * as ModelCatalogLive from "./layers/ModelCatalogLive.js"
 export * as PermissionsLive from "./layers/PermissionsLive.js"
 export * as SandboxLive from "./layers/SandboxLive.js"
+export * as SessionStoreLive from "./layers/SessionStoreLive.js"
 export * as SettingsLive from "./layers/SettingsLive.js"
 export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
 export * as WorkspaceLive from "./layers/WorkspaceLive.js"
@@ -74,7 +101,19 @@ export {
   type SageServices
 } from "./layers/SageLive.js"
 
+// Compaction (a manual `/compact`: `compactConversation(messages, { instructions })`)
+export {
+  COMPACTION_PROMPT,
+  type CompactOptions,
+  type CompactionResult,
+  compactConversation,
+  compactionEventBody,
+  rebuild as rebuildCompacted,
+  summaryMessage
+} from "./agent/Compaction.js"
+
 // Providers
+export { BUILTIN_MODELS, costOf, lookupModel } from "./providers/ModelCatalog.js"
 export { type AnthropicOptions, AnthropicProvider } from "./providers/anthropic/AnthropicProvider.js"
 export { type OpenAIOptions, OpenAIProvider } from "./providers/openai/OpenAIProvider.js"
 export { makeLLMClient } from "./providers/ProviderSupport.js"

@@ -53,7 +53,13 @@ export const turnStarted = (turnId: string, prompt: string): AgentEventBodyOf<"t
 
 export const turnEnded = (
   turnId: string,
-  ended: { readonly stopReason: StopReason; readonly steps: number; readonly usage: Usage; readonly text: string }
+  ended: {
+    readonly stopReason: StopReason
+    readonly steps: number
+    readonly usage: Usage
+    readonly text: string
+    readonly costUsd?: number
+  }
 ): AgentEventBodyOf<"turn.ended"> => ({ type: "turn.ended", turnId, ...ended })
 
 export const stepStarted = (turnId: string, step: number): AgentEventBodyOf<"step.started"> => ({
@@ -68,11 +74,18 @@ export const stateChanged = (from: AgentState, to: AgentState): AgentEventBodyOf
   to
 })
 
-export const usageReported = (turnId: string, step: Usage, total: Usage): AgentEventBodyOf<"usage"> => ({
+/** `costUsd` (of `total`) when the model's price is known. */
+export const usageReported = (
+  turnId: string,
+  step: Usage,
+  total: Usage,
+  costUsd?: number
+): AgentEventBodyOf<"usage"> => ({
   type: "usage",
   turnId,
   step,
-  total
+  total,
+  ...(costUsd === undefined ? {} : { costUsd })
 })
 
 export const messageAppended = (turnId: string, message: Message): AgentEventBodyOf<"message"> => ({
@@ -90,14 +103,20 @@ export const permissionRequested = (
 export const permissionResolved = (
   turnId: string,
   callId: string,
-  decision: { readonly type: "allow" | "deny"; readonly source: string; readonly reason?: string }
+  decision: {
+    readonly type: "allow" | "deny"
+    readonly source: string
+    readonly reason?: string
+    readonly rule?: string | undefined
+  }
 ): AgentEventBodyOf<"permission.resolved"> => ({
   type: "permission.resolved",
   turnId,
   callId,
   decision: decision.type,
   source: decision.source,
-  ...(decision.reason === undefined ? {} : { reason: decision.reason })
+  ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+  ...(decision.rule === undefined ? {} : { rule: decision.rule })
 })
 
 export const toolStarted = (turnId: string, call: ToolCall): AgentEventBodyOf<"tool.started"> => ({

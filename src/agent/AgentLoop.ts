@@ -21,6 +21,7 @@ import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import * as Path from "effect/Path"
 import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
@@ -30,17 +31,20 @@ import { ConfigError } from "../errors/ConfigError.js"
 import { Agent, type AgentExecution, type RunOptions, type RunResult } from "../services/Agent.js"
 import { EventBus } from "../services/EventBus.js"
 import { LLMClient } from "../services/LLMClient.js"
+import { ModelCatalog } from "../services/ModelCatalog.js"
 import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "../services/Permissions.js"
-import { Settings } from "../services/Settings.js"
+import { type CompactionSettings, Settings } from "../services/Settings.js"
 import { ToolRegistry } from "../services/ToolRegistry.js"
 import { Workspace } from "../services/Workspace.js"
 import type { AgentEvent } from "../streams/AgentEvent.js"
 import type { Message } from "../streams/Message.js"
+import { Usage } from "../streams/Usage.js"
 import * as AgentEvents from "./AgentEvents.js"
+import * as Compaction from "./Compaction.js"
 import * as Step from "./Step.js"
 import * as SystemPrompt from "./SystemPrompt.js"
 import { makeDispatcher } from "./ToolDispatch.js"
-import { initialTranscript } from "./TranscriptRepair.js"
+import { initialTranscript, type TurnTranscript } from "./TranscriptRepair.js"
 import * as Turn from "./Turn.js"
 
 export interface AgentOptions {
@@ -67,6 +71,18 @@ export interface AgentOptions {
   readonly maxToolOutputChars?: number
   /** How many of a turn's latest events a new subscriber of `AgentExecution.events` also sees; default 64. */
   readonly eventReplay?: number
+  /**
+   * Stop a turn (stop reason `max_budget`) after the step whose cost reaches this many USD (a number > 0); the model's
+   * price must be known (`ModelCatalog`). A run's `maxBudgetUsd` overrides it.
+   */
+  readonly maxBudgetUsd?: number
+  /**
+   * Compact the conversation automatically when it nears the model's context window (default: the settings'
+   * `compaction.auto`, else true).
+   */
+  readonly autoCompact?: boolean
+  /** The fraction of the model's input budget at which to compact, in (0, 1] (default: the settings', else 0.8). */
+  readonly compactThreshold?: number
   /** Id of this agent in events; default `main`. */
   readonly agentId?: string
   readonly parentAgentId?: string
@@ -85,6 +101,13 @@ const positiveInt = (name: string, value: number | undefined): Effect.Effect<num
   value === undefined || (Number.isInteger(value) && value >= 1)
     ? Effect.succeed(value)
     : Effect.fail(new ConfigError({ message: `${name} must be an integer >= 1, got ${String(value)}`, source: name }))
+
+const budget = (name: string, value: number | undefined): Effect.Effect<number | undefined, ConfigError> =>
+  value === undefined || (typeof value === "number" && Number.isFinite(value) && value > 0)
+    ? Effect.succeed(value)
+    : Effect.fail(
+        new ConfigError({ message: `${name} must be a number of USD > 0, got ${String(value)}`, source: name })
+      )
 
 const permissionMode = (
   name: string,
@@ -135,6 +158,14 @@ export const checkOptions = (options: AgentOptions): Effect.Effect<AgentOptions,
     yield* checkRun(options, {})
     yield* positiveInt("maxToolOutputChars", options.maxToolOutputChars)
     yield* positiveInt("eventReplay", options.eventReplay)
+    yield* budget("maxBudgetUsd", options.maxBudgetUsd)
+    const threshold = options.compactThreshold
+    if (threshold !== undefined && !(typeof threshold === "number" && threshold > 0 && threshold <= 1)) {
+      return yield* new ConfigError({
+        message: `compactThreshold must be a fraction in (0, 1], got ${String(threshold)}`,
+        source: "compactThreshold"
+      })
+    }
     if (options.toolTimeout !== undefined && Option.isNone(Duration.fromInput(options.toolTimeout))) {
       return yield* new ConfigError({
         message: `toolTimeout is not a duration: ${String(options.toolTimeout)}`,
@@ -143,6 +174,28 @@ export const checkOptions = (options: AgentOptions): Effect.Effect<AgentOptions,
     }
     return options
   })
+
+/**
+ * Steering at a step boundary: what waits in the queue becomes one user message at the end of the conversation
+ * (taken, appended and announced together, so an interrupt sees all of it or none).
+ */
+const deliverSteering = (
+  steering: Queue.Dequeue<string> | undefined,
+  turnId: string,
+  transcript: Ref.Ref<TurnTranscript>,
+  emit: AgentEvents.Emit
+): Effect.Effect<void> =>
+  steering === undefined
+    ? Effect.void
+    : Effect.uninterruptible(
+        Effect.gen(function* () {
+          const waiting = (yield* Effect.orElseSucceed(Queue.clear(steering), () => [])).filter((t) => t.trim() !== "")
+          if (waiting.length === 0) return
+          const message: Message = { role: "user", content: waiting.map((text) => ({ type: "text", text })) }
+          yield* Ref.update(transcript, (t) => ({ ...t, messages: [...t.messages, message] }))
+          yield* emit(AgentEvents.messageAppended(turnId, message))
+        })
+      )
 
 /** Builds the `Agent` service from its options and the services it runs on. */
 export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptions) {
@@ -156,6 +209,11 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
   const approver = yield* Effect.serviceOption(Approver)
   const workspace = yield* Effect.serviceOption(Workspace)
   const settingsService = yield* Effect.serviceOption(Settings)
+  const catalog = yield* Effect.serviceOption(ModelCatalog)
+  const settingsCompaction = Option.match(settingsService, {
+    onNone: () => Effect.succeed<CompactionSettings>({}),
+    onSome: (s) => Effect.map(s.ruleSet, (rules) => rules.compaction ?? {})
+  })
   const settingsMode = Option.match(settingsService, {
     onNone: () => Effect.undefined,
     onSome: (s) => Effect.map(s.ruleSet, (rules) => rules.defaultMode)
@@ -202,6 +260,9 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
     const state = yield* AgentEvents.makeStateCell(emit)
     const userMessage: Message = { role: "user", content: [{ type: "text", text: prompt }] }
     const transcript = yield* Ref.make(initialTranscript([...(options.history ?? []), userMessage]))
+    const model = options.model ?? llm.model
+    const cost = (usage: Usage): number | undefined =>
+      Option.match(catalog, { onNone: () => undefined, onSome: (c) => c.costUsd(model, usage) })
 
     const turn = Effect.gen(function* () {
       yield* emit(AgentEvents.turnStarted(turnId, prompt))
@@ -230,12 +291,53 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
         ...(options.model === undefined ? {} : { model: options.model }),
         ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens })
       }
-      return yield* Turn.runSteps({ maxSteps: settings.maxSteps }, (n) =>
-        Step.runStep({ turnId, llm, request, transcript, emit, state, dispatch }, n)
+      const maxBudgetUsd = yield* budget("maxBudgetUsd", options.maxBudgetUsd ?? defaults.maxBudgetUsd)
+      if (maxBudgetUsd !== undefined && cost(Usage.empty) === undefined) {
+        return yield* new ConfigError({
+          message: `maxBudgetUsd needs the price of model ${model}, which is not known; set it in the settings' "models"`,
+          source: "maxBudgetUsd"
+        })
+      }
+      const overBudget =
+        maxBudgetUsd === undefined
+          ? undefined
+          : Effect.map(Ref.get(transcript), (t) => (cost(t.usage) ?? 0) >= maxBudgetUsd)
+      const compaction = yield* settingsCompaction
+      const info = Option.match(catalog, { onNone: () => undefined, onSome: (c) => c.lookup(model) })
+      const compact =
+        (defaults.autoCompact ?? compaction.auto ?? true)
+          ? yield* Compaction.makeAutoCompactor({
+              turnId,
+              llm,
+              request,
+              transcript,
+              emit,
+              inputBudget:
+                info === undefined ? llm.capabilities.contextWindow : (info.maxInputTokens ?? info.contextWindow),
+              threshold: defaults.compactThreshold ?? compaction.threshold ?? Compaction.DEFAULT_THRESHOLD,
+              maxOutputTokens: info?.maxOutputTokens ?? Compaction.DEFAULT_SUMMARY_TOKENS,
+              cost
+            })
+          : Effect.void
+      // A compaction is a model request too: when it used up the budget, the step's request is not made.
+      const step = (n: number) => Step.runStep({ turnId, llm, request, transcript, emit, state, dispatch, cost }, n)
+      const stepWithinBudget = (n: number) =>
+        overBudget === undefined
+          ? step(n)
+          : Effect.flatMap(overBudget, (over) =>
+              over ? Effect.succeed<Step.StepOutcome>({ done: true, stopReason: "max_budget" }) : step(n)
+            )
+      return yield* Turn.runSteps(
+        { maxSteps: settings.maxSteps, ...(overBudget === undefined ? {} : { overBudget }) },
+        (n) =>
+          Effect.andThen(
+            deliverSteering(options.steering, turnId, transcript, emit),
+            Effect.andThen(compact, stepWithinBudget(n))
+          )
       )
     })
 
-    const context: Turn.TurnContext = { sessionId, turnId, transcript, emit, state }
+    const context: Turn.TurnContext = { sessionId, turnId, transcript, emit, state, cost }
     const fiber = yield* turn.pipe(
       Effect.onExit((exit) =>
         Effect.flatMap(Turn.conclude(context, exit), (final) =>

@@ -29,6 +29,8 @@ export interface StepContext {
   readonly state: AgentEvents.StateCell
   /** Runs one tool call to its result (and records the result in the transcript). */
   readonly dispatch: Dispatch
+  /** The cost of a usage in USD, when the model's price is known. */
+  readonly cost?: (usage: Usage) => number | undefined
 }
 
 export interface StepOutcome {
@@ -79,7 +81,7 @@ export const runStep = (context: StepContext, n: number): Effect.Effect<StepOutc
             const usage = t.usage.add(response.usage)
             return [usage, { ...t, usage, partial: emptyResponse, messages: [...t.messages, response.message] }]
           })
-          yield* emit(AgentEvents.usageReported(turnId, response.usage, total))
+          yield* emit(AgentEvents.usageReported(turnId, response.usage, total, context.cost?.(total)))
           yield* emit(AgentEvents.messageAppended(turnId, response.message))
           return response
         })

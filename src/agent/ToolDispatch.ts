@@ -14,7 +14,7 @@ import type { Approver, PermissionDecision, PermissionMode, Permissions } from "
 import { headlessDenial } from "../permissions/DenialHint.js"
 import type { Tool } from "../services/Tool.js"
 import type { ToolRegistry } from "../services/ToolRegistry.js"
-import { capText, redactSecrets } from "../streams/Redact.js"
+import { capText, redactJson, redactSecrets } from "../streams/Redact.js"
 import type { ResponseToolCall } from "../streams/Response.js"
 import type { ToolCall, ToolResult } from "../streams/ToolCall.js"
 import { decodeToolInput, runToolCall } from "../tools/Tool.js"
@@ -48,14 +48,18 @@ export interface DispatchSettings {
 }
 
 type Decision =
-  | { readonly type: "allow"; readonly source: string; readonly input: unknown }
+  | { readonly type: "allow"; readonly source: string; readonly input: unknown; readonly rule?: string }
   | { readonly type: "deny"; readonly source: string; readonly reason: string }
 
-/** What the model and the events see of a result: secrets redacted, text bounded. */
+/** What the model and the events see of a result: secrets redacted (JSON values too), text bounded. */
 const hygiene = (result: ToolResult, maxChars: number): ToolResult => ({
   ...result,
   output: result.output.map((o) =>
-    o.type === "text" ? { type: "text", text: capText(redactSecrets(o.text), maxChars) } : o
+    o.type === "text"
+      ? { type: "text", text: capText(redactSecrets(o.text), maxChars) }
+      : o.type === "json"
+        ? { type: "json", value: redactJson(o.value) }
+        : o
   )
 })
 
@@ -114,10 +118,20 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
           .allowAlways(asked.suggestion)
           .pipe(Effect.catch((error) => Effect.logWarning("could not save the permission rule", error.message)))
       }
+      // "For this session": the rule holds until the session ends (and again when it is resumed: the session log
+      // keeps it through the `permission.resolved` event's `rule`).
+      const forSession = answer.always !== true && answer.session === true && asked.suggestion !== undefined
+      if (forSession && asked.suggestion !== undefined && permissions.allowForSession !== undefined) {
+        yield* permissions
+          .allowForSession(asked.suggestion)
+          .pipe(Effect.catch((error) => Effect.logWarning("could not add the permission rule", error.message)))
+      }
+      const granted = answer.always === true || forSession ? asked.suggestion : undefined
       return {
         type: "allow",
-        source: answer.always === true ? "user:always" : "user",
-        input: answer.updatedInput ?? call.input
+        source: answer.always === true ? "user:always" : forSession ? "user:session" : "user",
+        input: answer.updatedInput ?? call.input,
+        ...(granted === undefined ? {} : { rule: granted })
       } satisfies Decision
     })
 
@@ -155,7 +169,7 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
         AgentEvents.permissionResolved(
           turnId,
           call.id,
-          decision.type === "deny" ? decision : { type: "allow", source: decision.source }
+          decision.type === "deny" ? decision : { type: "allow", source: decision.source, rule: decision.rule }
         )
       )
       if (decision.type === "deny") return syntheticResult(call, "denied", decision.reason)

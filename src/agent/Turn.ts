@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { AgentError } from "../errors/AgentError.js"
 import type { RunResult } from "../services/Agent.js"
-import type { StopReason } from "../streams/Usage.js"
+import type { StopReason, Usage } from "../streams/Usage.js"
 import * as AgentEvents from "./AgentEvents.js"
 import type { StepOutcome } from "./Step.js"
 import { finalText, repairAfterInterrupt, type TurnTranscript } from "./TranscriptRepair.js"
@@ -23,30 +23,41 @@ export interface TurnContext {
   readonly transcript: Ref.Ref<TurnTranscript>
   readonly emit: AgentEvents.Emit
   readonly state: AgentEvents.StateCell
+  /** The cost of a usage in USD, when the model's price is known. */
+  readonly cost?: (usage: Usage) => number | undefined
 }
 
-/** The steps of the turn (`step(n)` runs step `n`, see `Step.runStep`); succeeds with the turn's stop reason. */
+/**
+ * The steps of the turn (`step(n)` runs step `n`, see `Step.runStep`); succeeds with the turn's stop reason.
+ * `overBudget` is asked before every step after the first: when it says so, the turn stops with `max_budget`
+ * (no further model request).
+ */
 export const runSteps = <E>(
-  limits: { readonly maxSteps: number },
+  limits: { readonly maxSteps: number; readonly overBudget?: Effect.Effect<boolean> },
   step: (n: number) => Effect.Effect<StepOutcome, E>
 ): Effect.Effect<StopReason, E> =>
   Effect.gen(function* () {
     for (let n = 1; n <= limits.maxSteps; n++) {
+      if (n > 1 && limits.overBudget !== undefined && (yield* limits.overBudget)) return "max_budget" as const
       const outcome = yield* step(n)
       if (outcome.done) return outcome.stopReason
     }
     return "max_steps" as const
   })
 
-const resultOf = (context: TurnContext, transcript: TurnTranscript, stopReason: StopReason): RunResult => ({
-  sessionId: context.sessionId,
-  turnId: context.turnId,
-  text: finalText(transcript.messages),
-  stopReason,
-  steps: transcript.steps,
-  usage: transcript.usage,
-  messages: transcript.messages
-})
+const resultOf = (context: TurnContext, transcript: TurnTranscript, stopReason: StopReason): RunResult => {
+  const costUsd = context.cost?.(transcript.usage)
+  return {
+    sessionId: context.sessionId,
+    turnId: context.turnId,
+    text: finalText(transcript.messages),
+    stopReason,
+    steps: transcript.steps,
+    usage: transcript.usage,
+    ...(costUsd === undefined ? {} : { costUsd }),
+    messages: transcript.messages
+  }
+}
 
 /** What the `failed` event says about an error (never a secret: errors carry none). */
 const describe = (cause: Cause.Cause<AgentError>) =>
@@ -76,7 +87,8 @@ export const conclude = (
           stopReason: done.stopReason,
           steps: done.steps,
           usage: done.usage,
-          text: done.text
+          text: done.text,
+          ...(done.costUsd === undefined ? {} : { costUsd: done.costUsd })
         })
       )
       yield* state.set("completed")

@@ -17,10 +17,14 @@ export type SandboxChoice = (typeof SANDBOX_MODES)[number]
 export interface RunArgs {
   readonly _tag: "Run"
   readonly prompt: string | undefined
+  /** `-p/--print` was given (without it, no prompt and a terminal mean the interactive REPL). */
+  readonly print: boolean
   readonly provider: ProviderName
   readonly model: string | undefined
   readonly outputFormat: OutputFormat
   readonly maxSteps: number | undefined
+  /** `--max-budget-usd N`: stop the turn after the step whose cost reaches N USD. */
+  readonly maxBudgetUsd: number | undefined
   readonly permissionMode: Mode | undefined
   readonly allowedTools: ReadonlyArray<string>
   readonly disallowedTools: ReadonlyArray<string>
@@ -29,6 +33,24 @@ export interface RunArgs {
   readonly sandbox: SandboxChoice
   readonly systemPrompt: string | undefined
   readonly appendSystemPrompt: string | undefined
+  /** `-c`: continue the latest session of `cwd`. */
+  readonly continue: boolean
+  /** `-r ID` (a string), `-r` alone (true: pick one), or absent. */
+  readonly resume: string | true | undefined
+  readonly forkSession: boolean
+  readonly sessionId: string | undefined
+  /** False with `--no-session-persistence`. */
+  readonly persistSession: boolean
+}
+
+/** `sage sessions list|show|export|delete`. */
+export interface SessionsArgs {
+  readonly _tag: "Sessions"
+  readonly action: "list" | "show" | "export" | "delete"
+  readonly id: string | undefined
+  readonly format: "jsonl" | "markdown"
+  /** `list --cwd DIR`: only the sessions of DIR. */
+  readonly cwd: string | undefined
 }
 
 /** `sage permissions check TOOL [INPUT-JSON]`. */
@@ -43,10 +65,11 @@ export interface CheckArgs {
 }
 
 export type Parsed =
-  | { readonly _tag: "Help"; readonly topic: "main" | "permissions" }
+  | { readonly _tag: "Help"; readonly topic: "main" | "permissions" | "sessions" }
   | { readonly _tag: "Version" }
   | RunArgs
   | CheckArgs
+  | SessionsArgs
 
 /** A mistake on the command line: one line (without the `sage: ` prefix); exit code 2. */
 export class UsageError {
@@ -60,7 +83,8 @@ export interface ParseContext {
   readonly isDirectory: (dir: string) => boolean
 }
 
-type FlagKind = "boolean" | "value" | "repeated"
+/** `optional`: a value when the next word is one (for `--resume`, a session id), else none. */
+type FlagKind = "boolean" | "value" | "repeated" | "optional"
 interface FlagSpec {
   readonly kind: FlagKind
   readonly short?: string
@@ -68,12 +92,18 @@ interface FlagSpec {
 
 const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   print: { kind: "boolean", short: "p" },
+  continue: { kind: "boolean", short: "c" },
+  resume: { kind: "optional", short: "r" },
+  "fork-session": { kind: "boolean" },
+  "session-id": { kind: "value" },
+  "no-session-persistence": { kind: "boolean" },
   help: { kind: "boolean", short: "h" },
   version: { kind: "boolean", short: "v" },
   provider: { kind: "value" },
   model: { kind: "value" },
   "output-format": { kind: "value" },
   "max-steps": { kind: "value" },
+  "max-budget-usd": { kind: "value" },
   "permission-mode": { kind: "value" },
   "allowed-tools": { kind: "repeated" },
   "disallowed-tools": { kind: "repeated" },
@@ -150,6 +180,15 @@ const scan = (argv: ReadonlyArray<string>, specs: Readonly<Record<string, FlagSp
       values.push(inline)
       continue
     }
+    if (spec.kind === "optional") {
+      const next = argv[i + 1]
+      // Only a word that can be a session id is taken (a prompt has spaces; a flag starts with "-").
+      if (next !== undefined && !next.startsWith("-") && SESSION_ID.test(next)) {
+        values.push(next)
+        i++
+      } else values.push("")
+      continue
+    }
     const next = argv[i + 1]
     if (next === undefined || known(next)) return new UsageError(`option --${name} needs a value`)
     values.push(next)
@@ -188,6 +227,7 @@ const isError = (u: unknown): u is UsageError => u instanceof UsageError
 /** Parse `argv` (without `node` and the script). */
 export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {
   if (argv[0] === "permissions") return parsePermissions(argv.slice(1), context)
+  if (argv[0] === "sessions") return parseSessions(argv.slice(1), context)
   const scanned = scan(argv, RUN_FLAGS)
   if (isError(scanned)) return scanned
   if (scanned.flags.has("help")) return { _tag: "Help", topic: "main" }
@@ -227,6 +267,17 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
     maxSteps = Number(steps)
   }
 
+  const budget = single(scanned, "max-budget-usd")
+  if (isError(budget)) return budget
+  let maxBudgetUsd: number | undefined
+  if (budget !== undefined) {
+    const usd = Number(budget.trim().replace(/^\$/, ""))
+    if (budget.trim() === "" || !Number.isFinite(usd) || usd <= 0) {
+      return invalidValue("--max-budget-usd", budget, "an amount of US dollars above 0, e.g. 0.50")
+    }
+    maxBudgetUsd = usd
+  }
+
   const mode = single(scanned, "permission-mode")
   if (isError(mode)) return mode
   const permissionMode = choice("--permission-mode", mode, MODES)
@@ -253,13 +304,18 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
   const appendSystemPrompt = single(scanned, "append-system-prompt")
   if (isError(appendSystemPrompt)) return appendSystemPrompt
 
+  const session = sessionFlags(scanned)
+  if (isError(session)) return session
+
   return {
     _tag: "Run",
     prompt: scanned.positionals[0],
+    print: scanned.flags.has("print"),
     provider: provider ?? "anthropic",
     model: modelFlag ?? envModel,
     outputFormat: outputFormat ?? "text",
     maxSteps,
+    maxBudgetUsd,
     permissionMode,
     allowedTools: rules(scanned, "allowed-tools"),
     disallowedTools: rules(scanned, "disallowed-tools"),
@@ -267,8 +323,82 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
     addDirs,
     sandbox: sandbox ?? "auto",
     systemPrompt,
-    appendSystemPrompt
+    appendSystemPrompt,
+    ...session
   }
+}
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/
+
+/** `-c`, `-r [ID]`, `--fork-session`, `--session-id ID`, `--no-session-persistence`. */
+const sessionFlags = (
+  scanned: Scanned
+): Pick<RunArgs, "continue" | "resume" | "forkSession" | "sessionId" | "persistSession"> | UsageError => {
+  const resumeFlag = single(scanned, "resume")
+  if (isError(resumeFlag)) return resumeFlag
+  const resume = resumeFlag === undefined ? undefined : resumeFlag === "" ? true : resumeFlag
+  if (typeof resume === "string" && !SESSION_ID.test(resume)) {
+    return invalidValue("--resume", resume, "a session id (see sage sessions list)")
+  }
+  const sessionId = single(scanned, "session-id")
+  if (isError(sessionId)) return sessionId
+  if (sessionId !== undefined && !SESSION_ID.test(sessionId)) {
+    return invalidValue("--session-id", sessionId, "1-128 letters, digits, _ or -")
+  }
+  const continueFlag = scanned.flags.has("continue")
+  const forkSession = scanned.flags.has("fork-session")
+  if (continueFlag && resume !== undefined) return new UsageError("--continue and --resume cannot be used together")
+  if (forkSession && !continueFlag && resume === undefined) {
+    return new UsageError("--fork-session needs --continue or --resume ID (the session to fork)")
+  }
+  return {
+    continue: continueFlag,
+    resume,
+    forkSession,
+    sessionId,
+    persistSession: !scanned.flags.has("no-session-persistence")
+  }
+}
+
+const SESSIONS_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  help: { kind: "boolean", short: "h" },
+  format: { kind: "value" },
+  cwd: { kind: "value" }
+}
+
+const SESSION_ACTIONS = ["list", "show", "export", "delete"] as const
+const EXPORT_FORMATS = ["jsonl", "markdown"] as const
+
+const parseSessions = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === "--help" || sub === "-h") return { _tag: "Help", topic: "sessions" }
+  const action = SESSION_ACTIONS.find((a) => a === sub)
+  if (action === undefined) {
+    return new UsageError(
+      `unknown command ${quote(sub)} after "sessions" (expected ${listChoices(SESSION_ACTIONS)}; see sage sessions --help)`
+    )
+  }
+  const scanned = scan(rest, SESSIONS_FLAGS)
+  if (isError(scanned)) return scanned
+  if (scanned.flags.has("help")) return { _tag: "Help", topic: "sessions" }
+  const [id, extra] = scanned.positionals
+  if (action === "list" ? id !== undefined : extra !== undefined) {
+    return new UsageError(`unexpected argument ${quote((action === "list" ? id : extra) ?? "")}`)
+  }
+  if (action !== "list" && (id === undefined || id === "")) {
+    return new UsageError(`sessions ${action} needs a session id (see sage sessions list)`)
+  }
+  const formatFlag = single(scanned, "format")
+  if (isError(formatFlag)) return formatFlag
+  if (formatFlag !== undefined && action !== "export") return new UsageError("--format is for sessions export")
+  const format = choice("--format", formatFlag, EXPORT_FORMATS)
+  if (isError(format)) return format
+  const cwdFlag = single(scanned, "cwd")
+  if (isError(cwdFlag)) return cwdFlag
+  if (cwdFlag !== undefined && action !== "list") return new UsageError("--cwd is for sessions list")
+  const cwd = cwdFlag === undefined ? undefined : directory("--cwd", cwdFlag, context)
+  if (isError(cwd)) return cwd
+  return { _tag: "Sessions", action, id, format: format ?? "jsonl", cwd }
 }
 
 const parsePermissions = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {

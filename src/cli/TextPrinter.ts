@@ -107,6 +107,20 @@ export const makeTextPrinter = (): ((event: AgentEvent) => ReadonlyArray<Line>) 
         return atLineStart ? [] : [{ to: "stdout", text: "\n" }]
       case "interrupted":
         return [{ to: "stderr", text: "\nsage: interrupted\n" }]
+      case "compaction":
+        return [
+          {
+            to: "stderr",
+            text: `\nsage: compacted the conversation (${plural(event.messagesBefore - event.messagesKept, "message")} summarized, about ${event.tokensBefore} -> ${event.tokensAfter} tokens)\n`
+          }
+        ]
+      case "compaction.failed":
+        return [
+          {
+            to: "stderr",
+            text: `\nsage: ${sanitizeForTerminal(event.error.message).split("\n")[0] ?? ""}\n`
+          }
+        ]
       default:
         return []
     }

@@ -1,6 +1,7 @@
 /**
  * The terminal approver: when the CLI runs on a terminal, a permission `ask` becomes an inline question.
- * Answers: `y` allow once, `a` allow always (saves the suggested rule to .sage/settings.local.json), `n` deny
+ * Answers: `y` allow once, `s` allow for this session (the suggested rule, kept in the session log and applied again
+ * when the session is resumed), `a` allow always (saves the suggested rule to .sage/settings.local.json), `n` deny
  * (optionally followed by a reason the model sees, e.g. `n use the test script instead`).
  */
 import * as readline from "node:readline"
@@ -16,6 +17,7 @@ export const parseAnswer = (line: string, canAlways: boolean): ApprovalAnswer =>
   const choice = word.toLowerCase()
   if (choice === "y" || choice === "yes") return { type: "allow" }
   if ((choice === "a" || choice === "always") && canAlways) return { type: "allow", always: true }
+  if ((choice === "s" || choice === "session") && canAlways) return { type: "allow", session: true }
   const reason = choice === "n" || choice === "no" ? rest.join(" ") : trimmed
   return { type: "deny", reason: reason === "" ? "the user said no" : reason }
 }
@@ -33,7 +35,9 @@ export const makeTerminalApprover = (
     Effect.callback<ApprovalAnswer>((resume) => {
       const rl = readline.createInterface({ input, output, terminal: false })
       const always =
-        request.suggestion === undefined ? "" : `, [a]lways allow ${sanitizeForTerminal(request.suggestion)}`
+        request.suggestion === undefined
+          ? ""
+          : `, [s]ession or [a]lways allow ${sanitizeForTerminal(request.suggestion)}`
       output.write(
         `\nsage: ${call.name} ${describeInput(call.input)}\n  ${sanitizeForTerminal(request.reason)}\n  Allow? [y]es once${always}, [n]o (add a reason after n): `
       )

@@ -14,18 +14,20 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import { type ErrorInfo, errorInfo, fromCause, fromExit, type Outcome } from "../agent/Outcome.js"
-import type { SageOptions } from "../layers/SageLive.js"
-import { Agent, type AgentExecution, type RunResult } from "../services/Agent.js"
+import type { AgentExecution, RunResult } from "../services/Agent.js"
+import { SessionStore } from "../services/SessionStore.js"
 import { type AgentEvent, agentEventToJson, PROTOCOL_VERSION } from "../streams/AgentEvent.js"
 import { sanitizeForTerminal } from "../streams/Sanitize.js"
 import { parseArgs, type RunArgs, UsageError } from "./Args.js"
 import { makeTerminalApprover } from "./approver.js"
-import { mainHelp, permissionsHelp, useColor } from "./Help.js"
+import { mainHelp, permissionsHelp, sessionsHelp, useColor } from "./Help.js"
 import { preloadAgent } from "./preload.js"
+import { sageOptions } from "./options.js"
 import { makeTextPrinter } from "./TextPrinter.js"
 import { VERSION } from "./version.js"
 
@@ -186,7 +188,8 @@ const resultJson = (outcome: Outcome<RunResult>, sessionId: string | undefined):
           stopReason: result.stopReason,
           steps: result.steps,
           text: result.text,
-          usage: result.usage
+          usage: result.usage,
+          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd })
         }),
     ...(outcome.status === "failed" ? { error: outcome.error } : {})
   })
@@ -203,26 +206,14 @@ const runTurn = (
   stop: Deferred.Deferred<Stop>
 ) =>
   Effect.gen(function* () {
-    const { layerNode } = yield* Effect.promise(() => wiring)
+    const [{ layerNode }, sessions] = yield* Effect.promise(() => Promise.all([wiring, import("./sessions.js")]))
     io.onLoaded?.()
+    // The session is chosen before the agent loads (`-r` without an id asks which one on a terminal).
+    const store = yield* Effect.provide(SessionStore.use(Effect.succeed), sessions.storeLayer(io.env.HOME))
+    const plan = yield* sessions.planRun(args, io.stdin, io.stderr).pipe(Effect.provideService(SessionStore, store))
     const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true && args.prompt !== undefined
-    const options: SageOptions = {
-      provider: args.provider,
-      cwd: args.cwd,
-      additionalDirectories: args.addDirs,
-      allowedTools: args.allowedTools,
-      disallowedTools: args.disallowedTools,
-      env: io.env,
-      sandbox: args.sandbox,
-      ...(io.env.HOME === undefined ? {} : { homeDir: io.env.HOME }),
-      ...(args.permissionMode === undefined ? {} : { permissionMode: args.permissionMode }),
-      ...(args.model === undefined ? {} : { model: args.model }),
-      ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
-      systemPrompt: args.systemPrompt,
-      appendSystemPrompt: args.appendSystemPrompt,
-      // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
-      ...(interactive ? { approver: makeTerminalApprover(io.stdin, io.stderr) } : {})
-    }
+    // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
+    const options = sageOptions(args, io.env, interactive ? makeTerminalApprover(io.stdin, io.stderr) : undefined)
     const text = makeTextPrinter()
     const print = (event: AgentEvent): Effect.Effect<void> => {
       // Once the reader of stdout is gone the run ends quietly: nothing more on stderr either.
@@ -240,8 +231,8 @@ const runTurn = (
     }
     return yield* Effect.scoped(
       Effect.gen(function* () {
-        const agent = yield* Agent
-        const execution = yield* agent.start(prompt)
+        const conversation = yield* sessions.openConversation({ cwd: args.cwd, plan, persist: args.persistSession })
+        const execution = yield* conversation.start(prompt)
         control.execution = execution
         yield* Effect.forkScoped(Deferred.await(stop).pipe(Effect.andThen(execution.interrupt)))
         const printer = yield* Effect.forkScoped(Stream.runForEach(execution.events, print))
@@ -250,7 +241,7 @@ const runTurn = (
         yield* Effect.ignore(Fiber.join(printer))
         return { exit, sessionId: execution.sessionId }
       })
-    ).pipe(Effect.provide(layerNode(options)))
+    ).pipe(Effect.provide(layerNode(options).pipe(Layer.provide(Layer.succeed(SessionStore, store)))))
   })
 
 const runPrint = (args: RunArgs, io: CliIO, out: Output, err: Output) =>
@@ -304,6 +295,11 @@ const runPrint = (args: RunArgs, io: CliIO, out: Output, err: Output) =>
         case "done":
           if (outcome.result.stopReason === "max_steps")
             yield* err.write(`sage: stopped after ${outcome.result.steps} steps (--max-steps)\n`)
+          if (outcome.result.stopReason === "max_budget")
+            yield* err.write(
+              `sage: stopped after ${outcome.result.steps} steps: the turn cost $${(outcome.result.costUsd ?? 0).toFixed(4)}, ` +
+                `reaching the budget of $${args.maxBudgetUsd ?? 0} (--max-budget-usd)\n`
+            )
           return 0
         case "interrupted":
           if (outcome.result === undefined && args.outputFormat === "text") yield* err.write("\nsage: interrupted\n")
@@ -341,20 +337,48 @@ export const runCli = (io: CliIO): Effect.Effect<number> =>
         yield* out.write(`${VERSION}\n`)
         return 0
       case "Help":
-        yield* out.write(parsed.topic === "main" ? mainHelp(style) : permissionsHelp(style))
+        yield* out.write(
+          parsed.topic === "main"
+            ? mainHelp(style)
+            : parsed.topic === "sessions"
+              ? sessionsHelp(style)
+              : permissionsHelp(style)
+        )
         return 0
+      case "Sessions": {
+        const sessions = yield* Effect.promise(() => import("./sessions.js"))
+        return yield* sessions.runSessions(parsed, out.write, err.write).pipe(
+          Effect.provide(sessions.storeLayer(io.env.HOME)),
+          Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedEnv(io.env) }))),
+          Effect.catch((error) => Effect.as(err.write(`sage: ${describeError(error)}\n`), 1))
+        )
+      }
       case "Check": {
         // The permission engine (and its shell parser) loads only for this command.
         const { runPermissionsCheck } = yield* Effect.promise(() => import("./permissions.js"))
         return yield* runPermissionsCheck(parsed, io.env.HOME, out.write, err.write)
       }
-      case "Run":
-        return yield* runPrint(parsed, io, out, err).pipe(
+      case "Run": {
+        // `sage` on a terminal without -p and a prompt: the interactive REPL.
+        const repl =
+          !parsed.print &&
+          parsed.prompt === undefined &&
+          parsed.outputFormat === "text" &&
+          io.stdin.isTTY === true &&
+          io.stdout.isTTY === true
+        const session = repl
+          ? Effect.flatMap(
+              Effect.promise(() => import("./repl/Repl.js")),
+              ({ runRepl }) => runRepl(parsed, io)
+            )
+          : runPrint(parsed, io, out, err)
+        return yield* session.pipe(
           Effect.provide([
             terminalLogger(err),
             ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedEnv(io.env) }))
           ])
         )
+      }
     }
   }).pipe(
     Effect.catchCause((cause) =>

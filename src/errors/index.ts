@@ -1,4 +1,5 @@
 export * from "./AgentError.js"
+export * from "./CompactionError.js"
 export * from "./ConfigError.js"
 export * from "./LLMError.js"
 export * from "./PermissionError.js"

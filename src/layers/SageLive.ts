@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import { ConfigError } from "../errors/ConfigError.js"
 import type { PermissionError } from "../errors/PermissionError.js"
 import type { ToolRegistrationError } from "../errors/ToolError.js"
-import { explicitlyAllowsEdit } from "../permissions/Check.js"
+import { explicitlyAllowsEdit, readAccessBy } from "../permissions/Check.js"
 import type { SandboxMode } from "../process/SandboxBubblewrap.js"
 import type { RetryPolicy } from "../providers/Retry.js"
 import { Agent } from "../services/Agent.js"
@@ -26,8 +26,10 @@ import { BackgroundShells } from "../services/BackgroundShells.js"
 import { EventBus } from "../services/EventBus.js"
 import { FileState } from "../services/FileState.js"
 import { LLMClient } from "../services/LLMClient.js"
+import { ModelCatalog, type ModelOverrides } from "../services/ModelCatalog.js"
 import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "../services/Permissions.js"
 import { Sandbox } from "../services/Sandbox.js"
+import { SessionStore } from "../services/SessionStore.js"
 import { Settings } from "../services/Settings.js"
 import type { Tool } from "../services/Tool.js"
 import { ToolRegistry } from "../services/ToolRegistry.js"
@@ -37,9 +39,11 @@ import * as AgentLive from "./AgentLive.js"
 import * as BackgroundShellsLive from "./BackgroundShellsLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as FileStateLive from "./FileStateLive.js"
+import * as ModelCatalogLive from "./ModelCatalogLive.js"
 import * as NodePlatform from "./NodePlatform.js"
 import * as PermissionsLive from "./PermissionsLive.js"
 import * as SandboxLive from "./SandboxLive.js"
+import * as SessionStoreLive from "./SessionStoreLive.js"
 import * as SettingsLive from "./SettingsLive.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 import * as WorkspaceLive from "./WorkspaceLive.js"
@@ -76,6 +80,14 @@ export interface SageOptions extends ProviderOptions {
   readonly maxConcurrency?: number
   /** Output tokens per model response at most (an integer >= 1). */
   readonly maxTokens?: number
+  /** Stop a turn (stop reason `max_budget`) after the step whose cost reaches this many USD (a number > 0). */
+  readonly maxBudgetUsd?: number
+  /** Compact the conversation when it nears the model's context window (default: settings `compaction.auto`, else true). */
+  readonly autoCompact?: boolean
+  /** The fraction of the context window at which to compact, in (0, 1] (default: settings, else 0.8). */
+  readonly compactThreshold?: number
+  /** Model catalog entries (context window, prices...) by model id, on top of the built-in ones and the settings'. */
+  readonly models?: ModelOverrides
   /** Replaces Sage's system prompt (environment, tool guidance, instruction files) entirely. */
   readonly systemPrompt?: string
   /** Appended to the system prompt (Sage's, or `systemPrompt`). */
@@ -98,6 +110,8 @@ export interface SageOptions extends ProviderOptions {
   readonly sandboxNetwork?: boolean
   /** The user's home directory (for `~/.sage/settings.json` and `~/.sage/AGENTS.md`); default the OS's. */
   readonly homeDir?: string
+  /** Where session logs are kept; default `$SAGE_HOME/sessions`, else `<homeDir>/.sage/sessions`. */
+  readonly sessionsDir?: string
 }
 
 /** What `layerNode` provides. */
@@ -112,6 +126,8 @@ export type SageServices =
   | FileState
   | Sandbox
   | BackgroundShells
+  | ModelCatalog
+  | SessionStore
 
 export type SageError = ConfigError | PermissionError | ToolRegistrationError
 
@@ -141,6 +157,14 @@ export const checkOptions = (options: SageOptions): Effect.Effect<SageOptions, C
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
         return yield* invalid(name, value, "an integer >= 1")
       }
+    }
+    const budget = options.maxBudgetUsd
+    if (budget !== undefined && !(typeof budget === "number" && Number.isFinite(budget) && budget > 0)) {
+      return yield* invalid("maxBudgetUsd", budget, "a number of USD > 0")
+    }
+    const threshold = options.compactThreshold
+    if (threshold !== undefined && !(typeof threshold === "number" && threshold > 0 && threshold <= 1)) {
+      return yield* invalid("compactThreshold", threshold, "a fraction in (0, 1]")
     }
     return options
   })
@@ -201,21 +225,26 @@ export const pieces = (options: SageOptions) => ({
       return WorkspaceLive.layer({
         cwd: options.cwd,
         additionalDirectories: rules.additionalDirectories,
-        allowProtected: explicitlyAllowsEdit(rules)
+        allowProtected: explicitlyAllowsEdit(rules),
+        readAccess: readAccessBy(rules)
       })
     })
   ),
   fileState: FileStateLive.layer,
   /** Commands may write inside the workspace roots. */
   sandbox: Layer.unwrap(
-    Effect.map(Workspace, (workspace) =>
-      SandboxLive.layer({
+    Effect.gen(function* () {
+      const workspace = yield* Workspace
+      const rules = yield* (yield* Settings).ruleSet
+      return SandboxLive.layer({
         mode: options.sandbox ?? "auto",
         writableRoots: workspace.roots,
         network: options.sandboxNetwork ?? false,
-        env: options.env ?? {}
+        env: options.env ?? {},
+        envPassthrough: rules.sandbox?.envPassthrough ?? [],
+        homeDir: options.homeDir ?? os.homedir()
       })
-    )
+    })
   ),
   backgroundShells: BackgroundShellsLive.layer(),
   toolRegistry: ToolRegistryLive.layerWithBuiltins({
@@ -224,6 +253,8 @@ export const pieces = (options: SageOptions) => ({
   }),
   permissions: PermissionsLive.layer,
   eventBus: EventBusLive.layer(),
+  /** Built-in model entries, then the settings' `models`, then `options.models`. */
+  modelCatalog: ModelCatalogLive.layer(options.models),
   llmClient: providerLayer(options),
   approver: options.approver === undefined ? Layer.empty : Layer.succeed(Approver, options.approver),
   agent: AgentLive.layer({
@@ -234,7 +265,15 @@ export const pieces = (options: SageOptions) => ({
     ...(options.appendSystemPrompt === undefined ? {} : { appendSystemPrompt: options.appendSystemPrompt }),
     ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
-    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens })
+    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+    ...(options.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: options.maxBudgetUsd }),
+    ...(options.autoCompact === undefined ? {} : { autoCompact: options.autoCompact }),
+    ...(options.compactThreshold === undefined ? {} : { compactThreshold: options.compactThreshold })
+  }),
+  /** Session logs: JSONL files (see `SessionStoreLive`). */
+  sessionStore: SessionStoreLive.layerJsonl({
+    ...(options.sessionsDir === undefined ? {} : { dir: options.sessionsDir }),
+    ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
   }),
   platform: NodePlatform.layer
 })
@@ -262,6 +301,8 @@ export const layerNode = (options: SageOptions): Layer.Layer<SageServices, SageE
         tools,
         unlessProvided(EventBus, p.eventBus),
         unlessProvided(LLMClient, p.llmClient),
+        unlessProvided(ModelCatalog, p.modelCatalog).pipe(Layer.provide(settings)),
+        unlessProvided(SessionStore, p.sessionStore),
         p.approver
       )
       return unlessProvided(Agent, p.agent).pipe(Layer.provideMerge(services), Layer.provide(p.platform))

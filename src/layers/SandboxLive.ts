@@ -12,5 +12,9 @@ export interface SandboxLiveOptions extends BubblewrapOptions {
   readonly mode: SandboxMode
 }
 
-/** `Sandbox` for `options`: `mode`, the `writableRoots`, `network`, and the environment commands start from. */
+/**
+ * `Sandbox` for `options`: `mode`, the `writableRoots`, `network`, the environment commands start from (scrubbed of
+ * credentials, except the names on `envPassthrough`) and the home directory (its start-up files stay read-only
+ * when it lies in a root).
+ */
 export const layer = (options: SandboxLiveOptions): Layer.Layer<Sandbox> => Layer.effect(Sandbox, make(options))

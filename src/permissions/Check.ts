@@ -6,12 +6,19 @@
  */
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import { isProtected, PROTECTED_DIRECTORIES } from "../workspace/Workspace.js"
+import { isProtected, isProtectedSegments, PROTECTED_DESCRIPTION } from "../workspace/Workspace.js"
 import type { PermissionError } from "../errors/PermissionError.js"
 import type { PermissionContext, PermissionDecision, PermissionMode } from "../services/Permissions.js"
 import type { ToolKind } from "../services/Tool.js"
 import type { ToolCall } from "../streams/ToolCall.js"
-import { makePathMemo, matchPathPattern, type PathBases, type PathMemo, realpathLoose } from "./PathRule.js"
+import {
+  makePathMemo,
+  matchPathPattern,
+  type PathBases,
+  type PathMemo,
+  type PathPattern,
+  realpathLoose
+} from "./PathRule.js"
 import {
   type Match,
   matchCommand,
@@ -23,15 +30,19 @@ import {
   urlHost
 } from "./Rule.js"
 import type { RuleSet } from "./Settings.js"
-import { analyzeShell, type ShellAnalysis } from "./ShellParser.js"
-import type { Word } from "./ShellCommand.js"
+import { analyzeShell, type ParsedCommand, type ShellAnalysis } from "./ShellParser.js"
+import { commandBase, type Word } from "./ShellCommand.js"
+import { recursiveProtectedReason, shellProtectedReason, untrustedGitDir } from "./ShellProtected.js"
 import { CONFINED_FILE_TOOLS, FILE_CHANGING_TOOLS } from "./ToolNames.js"
 
 export const PLAN_MODE_MESSAGE = "plan mode: only read-only tools may run; present your plan instead"
 
 /** The decision's `source` when a path lies outside the workspace roots (the tool would refuse it). */
 export const WORKSPACE_SOURCE = "workspace"
-/** The decision's `source` when a file-changing tool targets `.git/` or `.sage/` without an explicit allow rule. */
+/**
+ * The decision's `source` when a file-changing tool targets a protected path (`.git`, `.sage`, git and shell
+ * configuration files: see `isProtected`) without an explicit allow rule.
+ */
 export const PROTECTED_SOURCE = "protected-path"
 
 /** One thing a call does that needs permission. */
@@ -42,6 +53,13 @@ type Part =
       readonly words: ReadonlyArray<Word>
       readonly text: string
       readonly opaque: boolean
+      /**
+       * Needs no rule in default, acceptEdits and plan mode: read-only by its program spec (see `Programs.ts`),
+       * with every file it reads resolved inside the workspace.
+       */
+      readonly readOnly?: boolean
+      /** The program has no spec: deny/ask rules may name the command it runs further along its words. */
+      readonly unknownProgram?: boolean
     }
   /**
    * A file access: every candidate spelling of the path (lexical, real, `~`-expanded). `role` is `access` for
@@ -52,9 +70,18 @@ type Part =
   | {
       readonly _tag: "Path"
       readonly kind: "read" | "edit"
-      readonly role: "access" | "read-redirect" | "mention"
+      /**
+       * Shell commands also have `read-arg` (a file operand a known program reads: deny/ask Read rules match it
+       * exactly) and `write-arg` (a file operand a known program writes, `tee f`, `cp a f`: Edit rules match it;
+       * inside the workspace the command's own allow covers it, protected places and outside the workspace do not).
+       */
+      readonly role: "access" | "read-redirect" | "mention" | "read-arg" | "write-arg"
       readonly input: string
       readonly candidates: ReadonlyArray<string>
+      /** The path cannot be resolved (`cat $F`, `cat < .e*`): every deny/ask path rule may match it. */
+      readonly unresolved?: boolean
+      /** A write that may change everything under the path (`rm -r`, `find -delete`). */
+      readonly recursive?: boolean
     }
   | { readonly _tag: "Url"; readonly url: unknown; readonly host: UrlHost }
   /** A path the tool touches that cannot be told from the input (edit tools without a path). */
@@ -219,13 +246,31 @@ const matchPart = (rule: Rule, part: Part, env: Env): Match => {
     case "Command": {
       const match = content._tag === "Command" ? matchCommand(content, rule.behavior, part.words) : "none"
       // Code we cannot see may run anything a deny/ask rule names.
-      return match === "none" && part.opaque && conservative ? "maybe" : match
+      if (match === "none" && part.opaque && conservative) return "maybe"
+      // A program without a spec may be a wrapper we do not know (`valgrind rm x`): a deny/ask rule naming a later
+      // word as its command may apply.
+      if (match === "none" && conservative && part.unknownProgram === true && content._tag === "Command") {
+        for (let i = 1; i < part.words.length; i++) {
+          if (matchCommand(content, rule.behavior, part.words.slice(i)) === "match") return "maybe"
+        }
+      }
+      return match
     }
     case "Path": {
       if (content._tag !== "Path") return conservative && content._tag === "Raw" ? "maybe" : "none"
+      if (part.unresolved === true) return conservative ? "maybe" : "none"
+      // A command that reads or writes a whole tree (`grep -r x dir`, `rm -r dir`) touches what the rule names
+      // when the rule's path may lie under the directory.
       const options = conservative ? CONSERVATIVE : EXACT
       const test = (candidate: string) => matchPathPattern(content.pattern, candidate, env.bases, options, env.memo)
       const match = (conservative ? part.candidates.some(test) : part.candidates.every(test)) ? "match" : "none"
+      if (
+        match === "none" &&
+        part.recursive === true &&
+        conservative &&
+        part.candidates.some((c) => mayContain(content.pattern, c, env))
+      )
+        return "maybe"
       return match === "match" && part.role === "mention" ? "maybe" : match
     }
     case "Url":
@@ -238,6 +283,27 @@ const matchPart = (rule: Rule, part: Part, env: Env): Match => {
     case "Opaque":
       return conservative ? "maybe" : "none"
   }
+}
+
+/** Whether something a path pattern names may lie under the directory `dir` (or be `dir` itself). */
+const mayContain = (pattern: PathPattern, dir: string, env: Env): boolean => {
+  if (!pattern.anchored) return true
+  const bases = pattern.base === "absolute" ? ["/"] : pattern.base === "home" ? env.bases.homes : env.bases.roots
+  const literal: Array<string> = []
+  for (const segment of pattern.segments) {
+    if (/[*?[{\\]/.test(segment)) break
+    literal.push(segment)
+  }
+  const globbed = literal.length < pattern.segments.length
+  const lowerDir = dir.toLowerCase()
+  return bases.some((base) => {
+    const prefix = path.resolve(base, ...Array.from({ length: pattern.up }, () => ".."), ...literal).toLowerCase()
+    // The directory holds the pattern's literal prefix, or lies inside it while the rest of the pattern is a glob.
+    return (
+      env.memo.segments(lowerDir, prefix) !== undefined ||
+      (globbed && env.memo.segments(prefix, lowerDir) !== undefined)
+    )
+  })
 }
 
 /** The rules that apply to a part: command parts to the shell tool, redirect targets to edit rules. */
@@ -264,8 +330,10 @@ const rulesFor = (part: Part, env: Env): ReadonlyArray<Rule> => {
     }
     switch (part.role) {
       case "access":
+      case "write-arg":
         return lists.access
       case "read-redirect":
+      case "read-arg":
         return lists.readRedirect
       case "mention":
         return lists.mention
@@ -321,8 +389,6 @@ const describePart = (part: Part): string => {
   }
 }
 
-const DIRECTORY_CHANGERS = new Set(["cd", "pushd", "popd"])
-
 const commandName = (words: ReadonlyArray<Word>): string | undefined => {
   const first = words[0]
   return first?.literal ? first.text : undefined
@@ -346,9 +412,15 @@ const mentionedPaths = (words: ReadonlyArray<Word>): ReadonlyArray<string> =>
     return text === "" || text.includes("://") ? [] : [text]
   })
 
-/** Whether the mode alone allows a part (after no rule decided it). */
+/**
+ * Whether the mode alone allows a part (after no rule decided it). No mode allows, without a rule, a write outside
+ * the workspace roots (bypassPermissions included: it asks) nor a network read (WebFetch, any `network` tool, a
+ * URL): a fetch can carry workspace data out, so it needs a `WebFetch(domain:...)` rule or an answer, except in
+ * bypassPermissions.
+ */
 const modeAllows = (part: Part, env: Env): boolean => {
   const { mode } = env.context
+  if (part._tag === "Path" && part.kind === "edit" && !isInsideRoots(part, env)) return false
   if (mode === "bypassPermissions") return true
   if (part._tag === "Path") {
     if (!isInsideRoots(part, env)) return false
@@ -356,14 +428,24 @@ const modeAllows = (part: Part, env: Env): boolean => {
     return mode === "acceptEdits"
   }
   if (part._tag === "Command") return false
+  if (part._tag === "Url" || env.tool.kind === "network") return false
   if (env.context.tool.readOnly) return true
   return mode === "acceptEdits" && env.tool.kind === "edit"
 }
 
 /**
+ * Whether an allow rule names a protected place itself (`Edit(.git/hooks/**)`, `Write(**\/.bashrc)`): its pattern
+ * has the protected name as a segment of its own. `Edit(src/**)` matches `src/.git/config` through its wildcard,
+ * and does not name it.
+ */
+const namesProtected = (rule: Rule): boolean =>
+  rule.content._tag === "Path" && isProtectedSegments(rule.content.pattern.segments)
+
+/**
  * Whether an explicit allow rule for a file-changing tool (`Edit(...)`, `Write(...)`, `MultiEdit(...)` with a
- * path) covers `realPath`: what lets Write/Edit/MultiEdit touch a protected directory (`.git/`, `.sage/`). A mode
- * (even bypassPermissions) or a bare `Edit` rule never does.
+ * path that names the protected place: see `namesProtected`) covers `realPath`: what lets Write/Edit/MultiEdit
+ * change a protected path (`.git`, `.sage`, git and shell configuration). A mode (even bypassPermissions), a bare
+ * `Edit` rule or a wildcard (`Edit(src/**)`) never does.
  */
 export const explicitlyAllowsEdit =
   (rules: RuleSet) =>
@@ -374,17 +456,18 @@ export const explicitlyAllowsEdit =
         rule.behavior === "allow" &&
         FILE_CHANGING_TOOLS.has(rule.tool) &&
         rule.content._tag === "Path" &&
+        namesProtected(rule) &&
         matchPathPattern(rule.content.pattern, realPath, bases, EXACT)
     )
   }
 
-/** The spellings of a path part that lie in a protected directory (`.git/`, `.sage/`). */
+/** The spellings of a path part that are protected (`.git/`, `.sage/`, git and shell configuration files). */
 const protectedCandidates = (part: Extract<Part, { _tag: "Path" }>, env: Env): ReadonlyArray<string> => {
   const workspace = { roots: env.roots }
   return part.candidates.filter((c) => isProtected(c, workspace))
 }
 
-/** Whether a path part lies in a protected directory. */
+/** Whether a path part is protected. */
 const isGuarded = (part: Extract<Part, { _tag: "Path" }>, env: Env): boolean =>
   protectedCandidates(part, env).length > 0
 
@@ -401,14 +484,16 @@ const explicitRule = (part: Extract<Part, { _tag: "Path" }>, env: Env): Rule | u
       rule.behavior === "allow" &&
       FILE_CHANGING_TOOLS.has(rule.tool) &&
       rule.content._tag === "Path" &&
+      namesProtected(rule) &&
       blocked.some((c) => rule.content._tag === "Path" && matchPathPattern(rule.content.pattern, c, env.bases, EXACT))
   )
 }
 
 /**
  * What the built-in file tools refuse whatever the rules and mode say, decided here so that the decision never
- * disagrees with the tool: a path outside the workspace roots (symlinks resolved), and a change inside a protected
- * directory (`.git/`, `.sage/`) without an explicit allow rule for that path.
+ * disagrees with the tool: a path outside the workspace roots (symlinks resolved, dangling ones followed), and a
+ * change to a protected path (`.git`, `.sage`, git and shell configuration files) without an explicit allow rule
+ * for that path.
  */
 const pathPolicy = (env: Env, parts: ReadonlyArray<Part>): PermissionDecision | undefined => {
   if (env.tool.isShell) return undefined
@@ -426,7 +511,7 @@ const pathPolicy = (env: Env, parts: ReadonlyArray<Part>): PermissionDecision | 
       if (isGuarded(part, env) && !explicitlyAllowsAll(part, env)) {
         return {
           type: "deny",
-          reason: `${part.input} is inside a protected directory (${PROTECTED_DIRECTORIES.join(", ")}); changing files there requires an explicit allow rule for this path, such as ${name}(${displayPath(env, path.resolve(env.context.cwd, part.input))})`,
+          reason: `${part.input} is protected: it is in or names ${PROTECTED_DESCRIPTION}; changing it requires an explicit allow rule for this path, such as ${name}(${displayPath(env, path.resolve(env.context.cwd, part.input))})`,
           source: PROTECTED_SOURCE
         }
       }
@@ -435,7 +520,33 @@ const pathPolicy = (env: Env, parts: ReadonlyArray<Part>): PermissionDecision | 
   return undefined
 }
 
-const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<string>): PermissionDecision => {
+/** A shell part that plan mode lets run: a read-only command, a `cd` inside the workspace, a file it reads. */
+const isShellReadPart = (part: Part, env: Env): boolean =>
+  (part._tag === "Command" && (part.readOnly === true || isCdInsideRoots(part, env))) ||
+  (part._tag === "Path" && part.kind === "read")
+
+/**
+ * Whether a shell write part is protected (`.git`, `.sage`, configuration and start-up files, see `isProtected`
+ * and `shellProtectedReason`); for a recursive write, whether a protected place lies under it.
+ */
+const shellGuardReason = (part: Extract<Part, { _tag: "Path" }>, env: Env): string | undefined => {
+  if (isGuarded(part, env)) return PROTECTED_DESCRIPTION
+  const bases = { roots: env.roots, homes: env.bases.homes }
+  for (const candidate of part.candidates) {
+    const reason =
+      part.recursive === true ? recursiveProtectedReason(candidate, bases) : shellProtectedReason(candidate, bases)
+    if (reason !== undefined) return reason
+  }
+  return undefined
+}
+
+const decide = (
+  env: Env,
+  parts: ReadonlyArray<Part>,
+  unknown: ReadonlyArray<string>,
+  /** Reasons to ask in every mode whatever allow rules say (shell commands: privilege changes, unresolved writes). */
+  always: ReadonlyArray<string> = []
+): PermissionDecision => {
   const { mode } = env.context
   // Every applicable rule is matched against every part, in order; the first of each kind is remembered.
   const firsts = new Map<string, { readonly part: Part; readonly rule: Rule }>()
@@ -461,7 +572,10 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
   }
   const policy = pathPolicy(env, parts)
   if (policy !== undefined) return policy
-  if (mode === "plan" && !env.context.tool.readOnly) {
+  // Plan mode runs read-only shell commands too (`git log`, `ls`): nothing else.
+  const shellReadOnly =
+    env.tool.isShell && unknown.length === 0 && always.length === 0 && parts.every((p) => isShellReadPart(p, env))
+  if (mode === "plan" && !env.context.tool.readOnly && !shellReadOnly) {
     return { type: "deny", reason: PLAN_MODE_MESSAGE, source: modeSource(mode) }
   }
   const asked = found("ask", "match") ?? found("ask", "maybe")
@@ -478,6 +592,13 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       type: "ask",
       reason: `${describePart(maybeDenied.part)} may fall under the deny rule ${maybeDenied.rule.text} (${maybeDenied.rule.source}) and cannot be checked exactly`,
       source: sourceOf(maybeDenied.rule)
+    }
+  }
+  if (always.length > 0) {
+    return {
+      type: "ask",
+      reason: `the command needs approval in every mode (${unique(always).join("; ")})`,
+      source: "shell-parser"
     }
   }
   const shellRules = rulesApplyingTo(env.rules, env.compiled, env.tool)
@@ -498,14 +619,19 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
     ? shellRules.find((r) => r.behavior === "allow" && r.content._tag === "Any")
     : undefined
   for (const part of parts) {
-    if (part._tag === "Path" && part.role !== "access") continue
+    if (part._tag === "Path" && part.role !== "access" && part.role !== "write-arg") continue
     if (part._tag === "Command" && isCdInsideRoots(part, env)) {
       sources.push("builtin:cd")
       continue
     }
-    // A write into `.git/` or `.sage/` (a shell redirection, a custom edit tool) needs an explicit allow rule for
-    // its path, as the file tools do: a bare rule, the whole shell tool or acceptEdits do not cover it.
-    const guarded = part._tag === "Path" && part.kind === "edit" && mode !== "bypassPermissions" && isGuarded(part, env)
+    // A write to a protected path (a shell redirection, a custom edit tool) needs an explicit allow rule for its
+    // path, as the file tools do: a bare rule, the whole shell tool or a mode (bypassPermissions too) do not cover it.
+    const guarded =
+      part._tag === "Path" &&
+      part.kind === "edit" &&
+      (env.tool.isShell ? shellGuardReason(part, env) !== undefined : isGuarded(part, env))
+    // A file a known program writes (`tee f`, `cp a f`) inside the workspace is covered by the command's own allow.
+    if (part._tag === "Path" && part.role === "write-arg" && !guarded && isInsideRoots(part, env)) continue
     const allowed = guarded
       ? undefined
       : (allowedParts.get(part) ??
@@ -520,16 +646,22 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
       sources.push(sourceOf(explicit))
       continue
     }
+    // A read-only command (by its program spec, reading only workspace files) needs no rule.
+    if (part._tag === "Command" && part.readOnly === true && mode !== "bypassPermissions") {
+      sources.push("builtin:read-only")
+      continue
+    }
     if (!guarded && modeAllows(part, env)) {
       sources.push(modeSource(mode))
       continue
     }
     const suggestion = suggestionFor(part, env)
     const outside = part._tag === "Path" && !isInsideRoots(part, env)
+    const guardReason = part._tag === "Path" && guarded && env.tool.isShell ? shellGuardReason(part, env) : undefined
     const where = outside
       ? " (outside the workspace)"
       : guarded
-        ? ` (a protected directory: ${PROTECTED_DIRECTORIES.join(", ")})`
+        ? ` (protected: ${guardReason ?? PROTECTED_DESCRIPTION})`
         : ""
     return {
       type: "ask",
@@ -541,12 +673,225 @@ const decide = (env: Env, parts: ReadonlyArray<Part>, unknown: ReadonlyArray<str
   return { type: "allow", source: sources.length === 0 ? modeSource(mode) : unique(sources).join("; ") }
 }
 
+/** Directories a command line may run its commands in: the working directory and every literal `cd` target. */
+const shellDirectories = (
+  env: Env,
+  commands: ReadonlyArray<ParsedCommand>
+): { readonly dirs: ReadonlyArray<string>; readonly lost: boolean } => {
+  const targets: Array<string> = []
+  let lost = false
+  for (const c of commands) {
+    const name = commandName(c.words)
+    if (name === "popd") lost = true
+    if (name !== "cd" && name !== "pushd") continue
+    const args = c.words.slice(1).filter((w) => !(w.literal && (w.text === "--" || /^-[LPe@]+$/.test(w.text))))
+    const target = args[0]
+    if (args.length === 0) targets.push(env.rules.homeDir)
+    else if (args.length === 1 && target !== undefined && target.literal && target.text !== "-")
+      targets.push(target.text)
+    else lost = true
+  }
+  const dirs = new Set([env.context.cwd])
+  for (let round = 0; round < 3 && targets.length > 0 && dirs.size < 64; round++) {
+    for (const dir of [...dirs]) for (const t of targets) dirs.add(path.resolve(dir, t))
+  }
+  return { dirs: [...dirs], lost }
+}
+
+/** Every spelling of a shell path as seen from each directory the command may run in. */
+const shellCandidates = (env: Env, dirs: ReadonlyArray<string>, p: string): ReadonlyArray<string> => {
+  if (path.isAbsolute(p) || p === "~" || p.startsWith("~/")) return pathCandidates(env, p)
+  return unique(
+    dirs.flatMap((dir) => {
+      const absolute = path.resolve(dir, p)
+      return [absolute, realpathOnce(env, absolute)]
+    })
+  )
+}
+
+const insideAll = (env: Env, candidates: ReadonlyArray<string>) =>
+  candidates.every((c) => env.roots.some((root) => env.memo.segments(root, c) !== undefined))
+
+/**
+ * The parts of a shell command: every command (read-only when its program spec says so and every file it reads
+ * lies in the workspace), the files it redirects into or writes through its arguments, the files it reads, and
+ * the path-like words it mentions. Also why it cannot be checked exactly (`unknown`) and why it must be asked
+ * about in every mode (`always`).
+ */
+const shellParts = (
+  env: Env,
+  analysis: ShellAnalysis
+): { readonly parts: Array<Part>; readonly unknown: Array<string>; readonly always: Array<string> } => {
+  const unknown = [...analysis.unknown]
+  const always = [...analysis.alwaysAsk]
+  const { dirs, lost } = shellDirectories(env, analysis.commands)
+  const isRelative = (p: string) => !path.isAbsolute(p) && p !== "~" && !p.startsWith("~/")
+  if (lost && analysis.writes.some(isRelative)) unknown.push("a relative redirection after a change of directory")
+  const pathPart = (
+    kind: "read" | "edit",
+    role: Extract<Part, { _tag: "Path" }>["role"],
+    p: string,
+    base: ReadonlyArray<string> = dirs,
+    recursive = false
+  ): Extract<Part, { _tag: "Path" }> => ({
+    _tag: "Path",
+    kind,
+    role,
+    input: p,
+    candidates: shellCandidates(env, base, p),
+    ...(recursive ? { recursive } : {})
+  })
+  const unresolvedPart = (role: "read-arg" | "read-redirect" | "mention", text: string): Part => ({
+    _tag: "Path",
+    kind: "read",
+    role,
+    input: text,
+    candidates: [],
+    unresolved: true
+  })
+  const parts: Array<Part> = []
+  const fileParts: Array<Part> = []
+  const mentions = new Set<string>()
+  // Input redirections read for the command line as a whole: one outside the workspace (`cat < /etc/passwd`,
+  // `< /dev/tcp/host/port`) or unresolved makes no command of it read-only.
+  const redirectsInside =
+    analysis.unresolvedReads.length === 0 &&
+    analysis.reads.every((target) => insideAll(env, shellCandidates(env, dirs, target)))
+  for (const c of analysis.commands) {
+    // The directories this command runs in (`git -C dir`).
+    let base = dirs
+    let readOnly = c.readOnly && redirectsInside
+    for (const dir of c.chdir) {
+      if (!dir.literal) {
+        unknown.push(`a command runs in a directory the checker cannot resolve: ${dir.text}`)
+        readOnly = false
+        continue
+      }
+      base = unique(base.map((d) => path.resolve(d, dir.text)))
+      if (
+        !insideAll(
+          env,
+          base.flatMap((d) => [d, realpathOnce(env, d)])
+        )
+      )
+        readOnly = false
+    }
+    if (commandBase(commandName(c.words) ?? "") === "git") {
+      for (const dir of base) {
+        const suspicious = untrustedGitDir(dir, env.roots)
+        if (suspicious !== undefined) {
+          unknown.push(
+            `git would use ${suspicious} as its repository (it looks like a bare repository the model may have written, whose configuration can run programs)`
+          )
+          readOnly = false
+        }
+      }
+    }
+    const readWords = new Set<string>()
+    const recursiveReads = new Set(c.recursiveReads.map((w) => w.text))
+    for (const read of c.reads) {
+      readWords.add(read.text)
+      if (!read.literal || (lost && isRelative(read.text))) {
+        fileParts.push(unresolvedPart("read-arg", read.text))
+        readOnly = false
+        continue
+      }
+      const part = pathPart("read", "read-arg", read.text, base, recursiveReads.has(read.text))
+      if (!insideAll(env, part.candidates)) readOnly = false
+      fileParts.push(part)
+    }
+    for (const write of c.writes) {
+      if (!write.path.literal) continue // asked about in every mode by the analysis
+      if (lost && isRelative(write.path.text)) {
+        always.push(`a relative write after a change of directory the checker cannot follow: ${write.path.text}`)
+        continue
+      }
+      fileParts.push(pathPart("edit", "write-arg", write.path.text, base, write.recursive))
+    }
+    for (const mention of mentionedPaths(c.words)) if (!readWords.has(mention)) mentions.add(mention)
+    if (!c.known) {
+      for (const w of c.words.slice(1)) if (!w.literal) fileParts.push(unresolvedPart("mention", w.text))
+    }
+    parts.push({
+      _tag: "Command",
+      words: c.words,
+      opaque: c.opaque,
+      text: describeWords(c.words),
+      ...(readOnly ? { readOnly: true } : {}),
+      ...(c.known ? {} : { unknownProgram: true })
+    })
+  }
+  for (const target of analysis.writes) parts.push(pathPart("edit", "access", target))
+  for (const target of analysis.reads) parts.push(pathPart("read", "read-redirect", target))
+  for (const target of analysis.unresolvedReads) parts.push(unresolvedPart("read-redirect", target))
+  parts.push(...fileParts)
+  for (const target of mentions) parts.push(pathPart("read", "mention", target))
+  return { parts, unknown, always }
+}
+
 const toolIdentity = (name: string, kind: ToolKind, input: Record<string, unknown>): ToolIdentity => ({
   name,
   kind,
-  hasPath: PATH_FIELDS.some((field) => typeof input[field] === "string"),
+  hasPath: PATH_FIELDS.some((field) => typeof input[field] === "string") || SEARCH_TOOLS.has(name),
   isShell: name === "Bash" || (kind === "execute" && typeof input.command === "string")
 })
+
+/** The built-in tools that search or list a directory: their search root is a path even when the input has none. */
+const SEARCH_TOOLS: ReadonlySet<string> = new Set(["Grep", "Glob", "LS"])
+
+/** Glob syntax in a pattern segment (as the Glob tool reads it). */
+const GLOB_MAGIC = /[*?[{\\]/
+
+/**
+ * The paths a call of a built-in file tool uses, as the tool itself resolves them: its path fields, and for
+ * Grep and Glob the directory searched (the working directory by default; for Glob also the pattern's leading
+ * segments without glob syntax, so `/etc/*` searches `/etc`).
+ */
+const callPaths = (name: string, input: Record<string, unknown>): ReadonlyArray<string> => {
+  const paths = PATH_FIELDS.flatMap((field) => {
+    const value = input[field]
+    return typeof value === "string" ? [value] : []
+  })
+  if (!SEARCH_TOOLS.has(name) || name === "LS") return paths
+  const dir = paths[0] ?? "."
+  if (name !== "Glob" || typeof input.pattern !== "string") return [dir]
+  const segments = input.pattern.split("/")
+  const fixed: Array<string> = []
+  while (segments.length > 1 && !GLOB_MAGIC.test(segments[0] ?? "")) fixed.push(segments.shift() ?? "")
+  const base = input.pattern.startsWith("/") && fixed.join("/") === "" ? "/" : fixed.join("/")
+  return [base === "" ? dir : path.isAbsolute(base) ? base : path.join(dir, base)]
+}
+
+/** What the `Read` rules say about reading a path: allowed, needs approval (an ask rule), or denied. */
+export type ReadAccess = "allowed" | "ask" | "denied"
+
+/**
+ * What `Read` deny and ask rules say about `realPath` (matched as for a Read call of it). Grep, Glob and LS leave
+ * out of their results what is not `allowed` (a search cannot ask about each file it finds) and refuse a search
+ * root that is `denied`. Wire it to the workspace's `readAccess`.
+ */
+export const readAccessBy = (rules: RuleSet): ((realPath: string) => ReadAccess) => {
+  const guarding = rules.rules.filter(
+    (rule) =>
+      rule.behavior !== "allow" &&
+      (rule.content._tag === "Path" || rule.content._tag === "Any") &&
+      ruleAppliesTo(rule, READ_TOOL)
+  )
+  if (guarding.length === 0) return () => "allowed"
+  const { bases } = compile(rules)
+  const covers = (rule: Rule, realPath: string) =>
+    rule.content._tag === "Any" ||
+    (rule.content._tag === "Path" && matchPathPattern(rule.content.pattern, realPath, bases, CONSERVATIVE))
+  return (realPath) => {
+    let access: ReadAccess = "allowed"
+    for (const rule of guarding) {
+      if (!covers(rule, realPath)) continue
+      if (rule.behavior === "deny") return "denied"
+      access = "ask"
+    }
+    return access
+  }
+}
 
 /**
  * Decides one tool call from rules, mode and path policy, without the `hint` of an ask (see
@@ -595,35 +940,13 @@ export const decideToolCall = (
       }
       const analysis = analyses?.get(command) ?? (yield* analyzeShell(command))
       analyses?.set(command, analysis)
-      const unknown = [...analysis.unknown]
-      const changesDirectory = analysis.commands.some((c) => DIRECTORY_CHANGERS.has(commandName(c.words) ?? ""))
-      const isRelative = (p: string) => !path.isAbsolute(p) && p !== "~" && !p.startsWith("~/")
-      if (changesDirectory && analysis.writes.some(isRelative)) {
-        unknown.push("a relative redirection after a change of directory")
-      }
-      const pathPart = (kind: "read" | "edit", role: "access" | "read-redirect" | "mention", p: string): Part => ({
-        _tag: "Path",
-        kind,
-        role,
-        input: p,
-        candidates: pathCandidates(env, p)
-      })
-      const mentions = unique(analysis.commands.flatMap((c) => mentionedPaths(c.words)))
-      const parts: Array<Part> = [
-        ...analysis.commands.map(
-          (c): Part => ({ _tag: "Command", words: c.words, opaque: c.opaque, text: describeWords(c.words) })
-        ),
-        ...analysis.writes.map((target) => pathPart("edit", "access", target)),
-        ...analysis.reads.map((target) => pathPart("read", "read-redirect", target)),
-        ...mentions.map((target) => pathPart("read", "mention", target))
-      ]
-      const runs = parts.some((p) => p._tag === "Command" || (p._tag === "Path" && p.role === "access"))
-      return decide(env, runs ? parts : [{ _tag: "Tool" }, ...parts], unknown)
+      const { parts, unknown, always } = shellParts(env, analysis)
+      const runs = parts.some(
+        (p) => p._tag === "Command" || (p._tag === "Path" && (p.role === "access" || p.role === "write-arg"))
+      )
+      return decide(env, runs ? parts : [{ _tag: "Tool" }, ...parts], unknown, always)
     }
-    const paths = PATH_FIELDS.flatMap((field) => {
-      const value = input[field]
-      return typeof value === "string" ? [value] : []
-    })
+    const paths = callPaths(context.tool.name, input)
     if (paths.length > 0 && (tool.kind === "read" || tool.kind === "edit")) {
       const kind = tool.kind
       return decide(

@@ -14,7 +14,15 @@ import { formatHint, permissionHint } from "./DenialHint.js"
 import type { RuleSet } from "./Settings.js"
 import type { ShellAnalysis } from "./ShellParser.js"
 
-export { decideToolCall, explicitlyAllowsEdit, PLAN_MODE_MESSAGE, PROTECTED_SOURCE, WORKSPACE_SOURCE } from "./Check.js"
+export {
+  decideToolCall,
+  explicitlyAllowsEdit,
+  PLAN_MODE_MESSAGE,
+  PROTECTED_SOURCE,
+  type ReadAccess,
+  readAccessBy,
+  WORKSPACE_SOURCE
+} from "./Check.js"
 export { formatHint, headlessDenial, type PermissionHint, permissionHint } from "./DenialHint.js"
 
 /** The `hint` of an ask that no allow rule or mode would allow (an ask rule, a deny rule that may apply). */
@@ -58,5 +66,8 @@ export const makePermissions: Effect.Effect<Permissions.Service, never, Settings
   const allowAlways = Effect.fn("Permissions.allowAlways")(function* (rule: string) {
     yield* settings.addAllowRule(rule)
   })
-  return { check, allowAlways }
+  const allowForSession = Effect.fn("Permissions.allowForSession")(function* (rule: string) {
+    if (settings.addSessionRule !== undefined) yield* settings.addSessionRule(rule)
+  })
+  return { check, allowAlways, allowForSession }
 })

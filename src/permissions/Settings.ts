@@ -26,15 +26,37 @@ import {
   printParseErrorCode
 } from "jsonc-parser"
 import { PermissionError } from "../errors/PermissionError.js"
+import type { ModelOverrides } from "../services/ModelCatalog.js"
 import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
-import type { Rule, RuleBehavior, RuleLists, RuleSet, Settings } from "../services/Settings.js"
+import type {
+  CompactionSettings,
+  Rule,
+  RuleBehavior,
+  RuleLists,
+  RuleSet,
+  SandboxSettings,
+  Settings
+} from "../services/Settings.js"
+import { mergeOverrides, parseCompaction, parseModels } from "./ModelSettings.js"
 import { parseRule } from "./Rule.js"
+import { parseSandbox } from "./SandboxSettings.js"
 import { didYouMean } from "./ToolNames.js"
 
 export type { RuleLists, RuleSet }
 
-/** The keys a settings file may have at the top level (`model` and `env` are accepted and not used by Sage). */
-export const SETTINGS_KEYS: ReadonlyArray<string> = ["$schema", "permissions", "model", "env"]
+/**
+ * The keys a settings file may have at the top level (`model` and `env` are accepted and not used by Sage; `models`
+ * and `compaction` are checked in `ModelSettings.ts`, `sandbox` in `SandboxSettings.ts`).
+ */
+export const SETTINGS_KEYS: ReadonlyArray<string> = [
+  "$schema",
+  "permissions",
+  "model",
+  "env",
+  "models",
+  "compaction",
+  "sandbox"
+]
 
 /** The keys of the `permissions` section. */
 export const PERMISSIONS_KEYS: ReadonlyArray<string> = ["allow", "ask", "deny", "additionalDirectories", "defaultMode"]
@@ -45,6 +67,9 @@ export interface SettingsRules {
   readonly rules: ReadonlyArray<Rule>
   readonly additionalDirectories: ReadonlyArray<string>
   readonly defaultMode?: PermissionMode
+  readonly models?: ModelOverrides
+  readonly compaction?: CompactionSettings
+  readonly sandbox?: SandboxSettings
 }
 
 /** Where relative paths in a settings file start, and the tool names its rules may use beside the built-ins. */
@@ -179,9 +204,27 @@ export const parseSettings = (
   }
   if (root.type !== "object") return wrongType(root, [], "an object at the top level")
   let section: JsonNode | undefined
+  let models: ModelOverrides | undefined
+  let compaction: CompactionSettings | undefined
+  let sandbox: SandboxSettings | undefined
   for (const [key, value] of properties(root)) {
     if (!SETTINGS_KEYS.includes(String(key.value))) return unknownKey(key, "at the top level", SETTINGS_KEYS)
     if (key.value === "permissions") section = value
+    if (key.value === "models") {
+      const checked = parseModels(value)
+      if (Result.isFailure(checked)) return fail(checked.failure.node, checked.failure.message)
+      models = checked.success
+    }
+    if (key.value === "compaction") {
+      const checked = parseCompaction(value)
+      if (Result.isFailure(checked)) return fail(checked.failure.node, checked.failure.message)
+      compaction = checked.success
+    }
+    if (key.value === "sandbox") {
+      const checked = parseSandbox(value)
+      if (Result.isFailure(checked)) return fail(checked.failure.node, checked.failure.message)
+      sandbox = checked.success
+    }
   }
   const rules: Array<Rule> = []
   const additionalDirectories: Array<string> = []
@@ -221,7 +264,15 @@ export const parseSettings = (
       }
     }
   }
-  return Result.succeed({ file, rules, additionalDirectories, ...(defaultMode === undefined ? {} : { defaultMode }) })
+  return Result.succeed({
+    file,
+    rules,
+    additionalDirectories,
+    ...(defaultMode === undefined ? {} : { defaultMode }),
+    ...(models === undefined ? {} : { models }),
+    ...(compaction === undefined ? {} : { compaction }),
+    ...(sandbox === undefined ? {} : { sandbox })
+  })
 }
 
 const errorCode = (error: unknown): unknown =>
@@ -290,6 +341,14 @@ const parseList = (
       )
   )
 
+/** The `compaction` keys of the loaded files, the highest precedence winning field by field. */
+const mergeCompaction = (loaded: ReadonlyArray<SettingsRules>): CompactionSettings => {
+  const latest = [...loaded].reverse()
+  const auto = latest.find((s) => s.compaction?.auto !== undefined)?.compaction?.auto
+  const threshold = latest.find((s) => s.compaction?.threshold !== undefined)?.compaction?.threshold
+  return { ...(auto === undefined ? {} : { auto }), ...(threshold === undefined ? {} : { threshold }) }
+}
+
 /** Loads every settings file, the rules given in code and the flags into one rule set. */
 export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, PermissionError> =>
   Effect.gen(function* () {
@@ -325,7 +384,12 @@ export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, Permis
         ...(options.additionalDirectories ?? []).map((dir) => path.resolve(projectRoot, dir))
       ],
       files: loaded.map((s) => s.file),
-      ...(defaultMode === undefined ? {} : { defaultMode })
+      ...(defaultMode === undefined ? {} : { defaultMode }),
+      ...(loaded.some((s) => s.models !== undefined) ? { models: mergeOverrides(...loaded.map((s) => s.models)) } : {}),
+      ...(loaded.some((s) => s.compaction !== undefined) ? { compaction: mergeCompaction(loaded) } : {}),
+      ...(loaded.some((s) => s.sandbox !== undefined)
+        ? { sandbox: { envPassthrough: loaded.flatMap((s) => s.sandbox?.envPassthrough ?? []) } }
+        : {})
     }
   })
 
@@ -414,6 +478,19 @@ export const makeSettings = Effect.fn("Settings.make")(function* (options: Setti
     )
   })
 
-  const service: Settings.Service = { ruleSet: Ref.get(ref), addAllowRule }
+  /** An allow rule for this session only ("allow for this session"; a resumed session adds its grants again). */
+  const addSessionRule = Effect.fn("Settings.addSessionRule")(function* (rule: string) {
+    const parsed = parseRule(rule, "allow", "session", { custom: bases.toolNames ?? [] })
+    if (Result.isFailure(parsed)) return yield* new PermissionError({ message: parsed.failure, source: "session" })
+    const added = parsed.success
+    yield* Ref.update(ref, (current) =>
+      current.rules.some((r) => r.behavior === "allow" && r.text === added.text && r.source === added.source)
+        ? current
+        : { ...current, rules: [...current.rules, added] }
+    )
+    return added
+  })
+
+  const service: Settings.Service = { ruleSet: Ref.get(ref), addAllowRule, addSessionRule }
   return service
 })

@@ -5,6 +5,8 @@
  * produces the words lives in `ShellParser.ts`.
  */
 
+import { type ProgramFacts, programFacts } from "./Programs.js"
+
 /** One shell word after quote removal. `literal` is false when the shell would expand it (variables, globs, `~`). */
 export interface Word {
   readonly text: string
@@ -17,24 +19,40 @@ export type Expansion =
    * A command that runs (words after unwrapping and normalization). `opaque` commands run code the analysis
    * cannot see (a shell reading stdin, `source`, `python -c`): deny rules may hide inside them.
    */
-  | { readonly _tag: "Command"; readonly words: ReadonlyArray<Word>; readonly opaque: boolean }
+  | {
+      readonly _tag: "Command"
+      readonly words: ReadonlyArray<Word>
+      readonly opaque: boolean
+      /** What the program does with its arguments (absent for wrappers that could not be unwrapped). */
+      readonly facts?: ProgramFacts
+    }
   /** Shell source that runs (`sh -c '...'`, `eval ...`); `trusted` is false for non-bash dialects. */
   | { readonly _tag: "Script"; readonly source: string; readonly via: string; readonly trusted: boolean }
   /** Something the analysis cannot vouch for: the whole command needs a question. */
   | { readonly _tag: "Unknown"; readonly reason: string }
-  /** A file the command writes (for example `time -o file`, `find -fprint file`). */
+  /** A file the command writes like a redirection (for example `time -o file`). */
   | { readonly _tag: "Write"; readonly path: Word }
+  /** Something that needs a question in every mode, even with allow rules (a change of privilege, a write the checker cannot resolve). */
+  | { readonly _tag: "AlwaysAsk"; readonly reason: string }
+  /** A shell variable the command line assigns (any syntax); `exported` when programs see it. */
+  | { readonly _tag: "Assign"; readonly name: string; readonly exported: boolean }
 
 const command = (words: ReadonlyArray<Word>, opaque = false): Expansion => ({ _tag: "Command", words, opaque })
 const unknown = (reason: string): Expansion => ({ _tag: "Unknown", reason })
+const alwaysAsk = (reason: string): Expansion => ({ _tag: "AlwaysAsk", reason })
 
-/** Environment names that are safe to set in front of a command (`NODE_ENV=test npm test`). */
+/**
+ * Environment names that are harmless to give a program (`NODE_ENV=test npm test`, `export CI=1`): an allowlist.
+ * PATH, HOME, LD_*, GIT_*, BASH_ENV, ENV, IFS, PS4, PROMPT_COMMAND, NODE_OPTIONS, PYTHON*, npm_config_* and every
+ * other name not listed can make an allowed command run other code, so assigning them asks.
+ */
 const SAFE_ENV = new Set([
   "NODE_ENV",
   "CI",
   "DEBUG",
   "FORCE_COLOR",
   "NO_COLOR",
+  "CLICOLOR",
   "TERM",
   "COLUMNS",
   "LINES",
@@ -49,18 +67,32 @@ const SAFE_ENV = new Set([
   "PYTHONUNBUFFERED",
   "PYTHONDONTWRITEBYTECODE",
   "PORT",
-  "HOST"
+  "HOST",
+  "GOFLAGS_VERBOSE",
+  "TIMING"
 ])
 
+/** Variables bash itself sets for its builtins (`read` without a name sets REPLY): harmless to assign. */
+const SHELL_SCRATCH = new Set(["REPLY", "MAPFILE", "OPTARG", "OPTIND", "COPROC"])
+
 /**
- * Whether assigning `name` cannot change which program runs or what it executes. Upper-case names are
- * allowed only from a short list (PATH, LD_PRELOAD, GIT_*, PAGER, NODE_OPTIONS, HOME and many more can make
- * an allowed command run arbitrary code); lower-case shell variables are fine except the ones tools read.
+ * Whether a program may be given `name` in its environment (prefix assignments, `export`, `env NAME=`,
+ * `declare -x`): only names on the allowlist, plus `LC_*`.
  */
-export const isSafeEnvName = (name: string): boolean =>
-  SAFE_ENV.has(name) ||
-  /^LC_[A-Z]+$/.test(name) ||
-  (/^[a-z_][a-z0-9_]*$/.test(name) && !/^(npm_|yarn_|pnpm_|bun_|git_)|proxy$/.test(name))
+export const isSafeEnvName = (name: string): boolean => SAFE_ENV.has(name) || /^LC_[A-Z]+$/.test(name)
+
+/**
+ * Whether a plain shell variable (not exported: `x=1`, `for f in`, `read line`) may be assigned. Bash reads no
+ * lower-case variable in a non-interactive shell and programs only see a variable when it is exported, so
+ * lower-case names are harmless except the few that programs read from an inherited environment (proxies,
+ * npm/yarn configuration); upper-case names only from the environment allowlist.
+ */
+export const isSafeShellName = (name: string): boolean =>
+  isSafeEnvName(name) ||
+  SHELL_SCRATCH.has(name) ||
+  (/^[a-z_][a-z0-9_]*$/.test(name) &&
+    !/^(npm_|yarn_|pnpm_|bun_|git_|histchars$|auto_resume$)|proxy$/.test(name) &&
+    !/^_+$/.test(name))
 
 const STANDARD_DIR = /^\/(?:usr\/)?(?:local\/)?s?bin\/([^/]+)$/
 
@@ -279,6 +311,16 @@ const envWrapper: Wrapper = (args, all) => {
   })
   if (result._tag !== "Ok") return fromOptions(result, all)
   const extra: Array<Expansion> = []
+  // Clearing the environment or removing a variable also removes what Sage sets for commands (git hardening).
+  if (args[0]?.literal === true && args[0].text === "-") extra.push(unknown("env - clears the environment"))
+  for (const [opt, value] of result.seen) {
+    if (opt === "i" || opt === "ignore-environment") extra.push(unknown("env -i clears the environment"))
+    if (opt === "u" || opt === "unset") {
+      const name = value ?? ""
+      extra.push({ _tag: "Assign", name, exported: true })
+      if (!isSafeEnvName(name)) extra.push(unknown(`env -u removes ${name}`))
+    }
+  }
   let i = 0
   for (; i < result.rest.length; i++) {
     const word = result.rest[i]!
@@ -288,11 +330,14 @@ const envWrapper: Wrapper = (args, all) => {
       return { _tag: "Done", expansions: [unknown(`env: argument is not literal: ${word.text}`), command(all)] }
     }
     const name = word.text.slice(0, eq)
+    extra.push({ _tag: "Assign", name, exported: true })
     if (!isSafeEnvName(name)) extra.push(unknown(`env sets ${name}`))
   }
   const words = result.rest.slice(i)
   if (words.length === 0) return { _tag: "Self" }
   if (!words[0]!.literal) return { _tag: "Done", expansions: [unknown("env: command is not literal"), command(all)] }
+  const chdir = result.seen.filter(([opt]) => opt === "C" || opt === "chdir")
+  if (chdir.length > 0) extra.push(unknown("env -C runs the command in another directory"))
   return { _tag: "Inner", words, extra }
 }
 
@@ -377,6 +422,235 @@ const evalWrapper: Wrapper = (args, all) => {
   }
 }
 
+/** Wrappers that run their command as another user or in another root or namespace: always a question. */
+const privileged =
+  (name: string, inner: Wrapper): Wrapper =>
+  (args, all) => {
+    const reason = alwaysAsk(`${name} runs a command with other privileges or in another root or namespace`)
+    const result = inner(args, all)
+    if (result._tag === "Self") return { _tag: "Done", expansions: [reason, command(all)] }
+    if (result._tag === "Done") return { _tag: "Done", expansions: [reason, ...result.expansions] }
+    return { ...result, extra: [reason, ...(result.extra ?? [])] }
+  }
+
+/** A wrapper whose command is given as one shell string by an option (`su -c`, `script -c`, `flock -c`). */
+const scriptOption = (
+  name: string,
+  result: OptionsResult,
+  options: ReadonlyArray<string>,
+  all: ReadonlyArray<Word>
+) => {
+  if (result._tag !== "Ok") return undefined
+  const script = result.seen.find(([opt]) => options.includes(opt))
+  if (script === undefined) return undefined
+  const source = script[1]
+  if (source === undefined) return { _tag: "Done", expansions: [unknown(`${name}: no command`), command(all)] } as const
+  return {
+    _tag: "Done",
+    expansions: [{ _tag: "Script", source, via: `${name} -c`, trusted: true }]
+  } as const
+}
+
+const suWrapper =
+  (name: string): Wrapper =>
+  (args, all) => {
+    const result = parseOptions(name, args, {
+      flags: ["l", "m", "p", "f", "P", "login", "preserve-environment", "pty", "fast"],
+      values: [
+        "c",
+        "s",
+        "g",
+        "G",
+        "u",
+        "w",
+        "C",
+        "command",
+        "shell",
+        "group",
+        "supp-group",
+        "user",
+        "whitelist-environment",
+        "session-command"
+      ]
+    })
+    const script = scriptOption(name, result, ["c", "command", "C", "session-command"], all)
+    if (script !== undefined) return script
+    if (result._tag !== "Ok") return fromOptions(result, all)
+    // `runuser -u user command...` runs the command directly.
+    if (name === "runuser" && result.seen.some(([opt]) => opt === "u" || opt === "user") && result.rest.length > 0)
+      return { _tag: "Inner", words: result.rest }
+    // `su user` starts a login shell that reads commands from stdin.
+    return { _tag: "Done", expansions: [command(all, true)] }
+  }
+
+const scriptWrapper: Wrapper = (args, all) => {
+  const result = parseOptions("script", args, {
+    flags: ["a", "e", "f", "q", "append", "return", "flush", "quiet", "force"],
+    values: [
+      "c",
+      "E",
+      "t",
+      "T",
+      "B",
+      "I",
+      "O",
+      "m",
+      "o",
+      "command",
+      "echo",
+      "timing",
+      "log-timing",
+      "log-io",
+      "log-in",
+      "log-out",
+      "logging-format",
+      "output-limit"
+    ]
+  })
+  if (result._tag !== "Ok") return fromOptions(result, all)
+  const file = result.rest[0] ?? literalWord("typescript")
+  const writes: Array<Expansion> = [{ _tag: "Write", path: file }]
+  for (const [opt, value] of result.seen)
+    if ("tTBIO".includes(opt) || opt.startsWith("log-") || opt === "timing")
+      writes.push({ _tag: "Write", path: literalWord(value ?? "") })
+  const script = scriptOption("script", result, ["c", "command"], all)
+  if (script !== undefined) return { _tag: "Done", expansions: [...writes, ...script.expansions] }
+  return { _tag: "Done", expansions: [...writes, command(all, true)] }
+}
+
+const flockWrapper: Wrapper = (args, all) => {
+  const result = parseOptions("flock", args, {
+    flags: [
+      "s",
+      "x",
+      "e",
+      "n",
+      "u",
+      "o",
+      "F",
+      "shared",
+      "exclusive",
+      "nonblock",
+      "nb",
+      "unlock",
+      "close",
+      "no-fork",
+      "verbose"
+    ],
+    values: ["w", "E", "timeout", "wait", "conflict-exit-code"]
+  })
+  if (result._tag !== "Ok") return fromOptions(result, all)
+  const [lock, ...rest] = result.rest
+  if (lock === undefined || rest.length === 0) return { _tag: "Self" }
+  // The lock file is created if missing.
+  const extra: Array<Expansion> = [{ _tag: "Write", path: lock }]
+  const first = rest[0]!
+  if (first.literal && (first.text === "-c" || first.text === "--command")) {
+    const source = rest[1]
+    if (source === undefined || !source.literal)
+      return { _tag: "Done", expansions: [...extra, unknown("flock -c with a non-literal command"), command(all)] }
+    return {
+      _tag: "Done",
+      expansions: [...extra, { _tag: "Script", source: source.text, via: "flock -c", trusted: true }]
+    }
+  }
+  return { _tag: "Inner", words: rest, extra }
+}
+
+/** `wrapper [options] ARG command...`: one argument (a CPU mask, a priority, a root) before the command. */
+const argThenCommand =
+  (name: string, spec: OptionSpec, defaultOpaque = false): Wrapper =>
+  (args, all) => {
+    const result = parseOptions(name, args, spec)
+    if (result._tag !== "Ok") return fromOptions(result, all)
+    if (result.rest.length === 0) return { _tag: "Self" }
+    if (!result.rest[0]!.literal)
+      return { _tag: "Done", expansions: [unknown(`${name}: argument is not literal`), command(all)] }
+    const rest = result.rest.slice(1)
+    if (rest.length === 0) return defaultOpaque ? { _tag: "Done", expansions: [command(all, true)] } : { _tag: "Self" }
+    return { _tag: "Inner", words: rest }
+  }
+
+/** `wrapper [options] [command...]`; no command means an interactive shell (`unshare`, `nsenter`). */
+const optionsThenCommand =
+  (name: string, spec: OptionSpec): Wrapper =>
+  (args, all) => {
+    const result = parseOptions(name, args, spec)
+    if (result._tag !== "Ok") return fromOptions(result, all)
+    if (result.rest.length === 0) return { _tag: "Done", expansions: [command(all, true)] }
+    return { _tag: "Inner", words: result.rest }
+  }
+
+const traceWrapper =
+  (name: string, spec: OptionSpec): Wrapper =>
+  (args, all) => {
+    const result = parseOptions(name, args, spec)
+    if (result._tag !== "Ok") return fromOptions(result, all)
+    const extra: Array<Expansion> = []
+    for (const [opt, value] of result.seen) {
+      if (opt === "o" || opt === "output") extra.push({ _tag: "Write", path: literalWord(value ?? "") })
+      if (opt === "E" || opt === "env") {
+        const eq = (value ?? "").indexOf("=")
+        const envName = eq === -1 ? (value ?? "") : (value ?? "").slice(0, eq)
+        extra.push({ _tag: "Assign", name: envName, exported: true })
+        if (!isSafeEnvName(envName)) extra.push(unknown(`${name} sets ${envName}`))
+      }
+      if (opt === "u" || opt === "user") extra.push(alwaysAsk(`${name} -u runs the command as another user`))
+    }
+    if (result.rest.length === 0) return { _tag: "Self" }
+    return { _tag: "Inner", words: result.rest, extra }
+  }
+
+/** GNU parallel: the command template runs through a shell for each argument (after `:::`), or each line of stdin. */
+const parallelWrapper: Wrapper = (args, all) => {
+  const sep = args.findIndex((w) => w.literal && /^:::+\+?$/.test(w.text))
+  const head = sep === -1 ? args : args.slice(0, sep)
+  const result = parseOptions("parallel", head, {
+    flags: [
+      "k",
+      "0",
+      "q",
+      "v",
+      "X",
+      "m",
+      "u",
+      "keep-order",
+      "null",
+      "quote",
+      "verbose",
+      "bar",
+      "eta",
+      "progress",
+      "tag",
+      "line-buffer",
+      "group",
+      "ungroup",
+      "dry-run",
+      "no-notice"
+    ],
+    values: ["j", "n", "N", "jobs", "max-args", "halt", "delay", "timeout", "retries", "d", "delimiter"]
+  })
+  if (result._tag !== "Ok") return fromOptions(result, all)
+  const template = result.rest
+  if (template.some((w) => !w.literal))
+    return { _tag: "Done", expansions: [unknown("parallel: command is not literal"), command(all)] }
+  if (template.length === 0) {
+    if (sep === -1) return { _tag: "Done", expansions: [command(all, true)] }
+    // `parallel ::: 'cmd1' 'cmd2'`: each argument is a command line.
+    const lines = args.slice(sep + 1).filter((w) => !(w.literal && /^:::+\+?$/.test(w.text)))
+    if (lines.some((w) => !w.literal))
+      return { _tag: "Done", expansions: [unknown("parallel: command is not literal"), command(all)] }
+    return {
+      _tag: "Done",
+      expansions: lines.map((w): Expansion => ({ _tag: "Script", source: w.text, via: "parallel", trusted: true }))
+    }
+  }
+  // Placeholders become a variable: the analysis then treats them as unknown words.
+  const source = template.map((w) => w.text.replace(/\{[^}\s]*\}/g, '"$PARALLEL_ARG"')).join(" ")
+  const appended = /\{[^}\s]*\}/.test(template.map((w) => w.text).join(" ")) ? source : `${source} "$PARALLEL_ARG"`
+  return { _tag: "Done", expansions: [{ _tag: "Script", source: appended, via: "parallel", trusted: true }] }
+}
+
 const WRAPPERS: Record<string, Wrapper> = {
   env: envWrapper,
   command: commandWrapper,
@@ -387,18 +661,258 @@ const WRAPPERS: Record<string, Wrapper> = {
   nice: niceWrapper,
   timeout: timeoutWrapper,
   xargs: xargsWrapper,
-  coproc: simpleWrapper("coproc", {}),
+  coproc: (args, all) => {
+    const inner = simpleWrapper("coproc", {})(args, all)
+    return inner._tag === "Inner" ? { ...inner, extra: [unknown("coproc assigns COPROC or a named array")] } : inner
+  },
   stdbuf: simpleWrapper("stdbuf", { values: ["i", "o", "e", "input", "output", "error"] }),
   setsid: simpleWrapper("setsid", { flags: ["c", "f", "w", "ctty", "fork", "wait"] }),
   ionice: simpleWrapper("ionice", { flags: ["t", "ignore"], values: ["c", "n", "p", "P", "u", "class", "classdata"] }),
-  sudo: simpleWrapper("sudo", {
-    flags: ["A", "b", "E", "H", "k", "n", "P", "S", "B", "preserve-env", "non-interactive", "background"],
-    values: ["C", "g", "h", "p", "r", "t", "T", "u", "U", "D", "R", "user", "group", "chdir", "host", "prompt"],
-    self: ["e", "l", "v", "V", "K", "edit", "list", "validate", "version"],
-    refuse: ["i", "s", "login", "shell"]
+  sudo: privileged(
+    "sudo",
+    simpleWrapper("sudo", {
+      flags: ["A", "b", "E", "H", "k", "n", "P", "S", "B", "preserve-env", "non-interactive", "background"],
+      values: ["C", "g", "h", "p", "r", "t", "T", "u", "U", "D", "R", "user", "group", "chdir", "host", "prompt"],
+      self: ["e", "l", "v", "V", "K", "edit", "list", "validate", "version"],
+      refuse: ["i", "s", "login", "shell"]
+    })
+  ),
+  sudoedit: privileged("sudoedit", () => ({ _tag: "Self" })),
+  doas: privileged("doas", simpleWrapper("doas", { flags: ["n"], values: ["u", "C"], refuse: ["s"] })),
+  pkexec: privileged(
+    "pkexec",
+    optionsThenCommand("pkexec", { flags: ["disable-internal-agent", "keep-cwd"], values: ["user", "u"] })
+  ),
+  su: privileged("su", suWrapper("su")),
+  runuser: privileged("runuser", suWrapper("runuser")),
+  sg: privileged("sg", (args, all) => {
+    const rest = args.slice(1)
+    if (rest[0]?.literal === true && rest[0].text === "-c") {
+      const source = rest[1]
+      if (source === undefined || !source.literal)
+        return { _tag: "Done", expansions: [unknown("sg -c with a non-literal command"), command(all)] }
+      return { _tag: "Done", expansions: [{ _tag: "Script", source: source.text, via: "sg -c", trusted: true }] }
+    }
+    return rest.length === 0 ? { _tag: "Done", expansions: [command(all, true)] } : { _tag: "Inner", words: rest }
   }),
-  doas: simpleWrapper("doas", { flags: ["n"], values: ["u", "C"], refuse: ["s"] }),
+  newgrp: privileged("newgrp", (_args, all) => ({ _tag: "Done", expansions: [command(all, true)] })),
+  chroot: privileged(
+    "chroot",
+    argThenCommand("chroot", { flags: ["skip-chdir"], values: ["userspec", "groups"] }, true)
+  ),
+  unshare: privileged(
+    "unshare",
+    optionsThenCommand("unshare", {
+      flags: [
+        "m",
+        "u",
+        "i",
+        "n",
+        "p",
+        "U",
+        "C",
+        "T",
+        "f",
+        "r",
+        "c",
+        "mount",
+        "uts",
+        "ipc",
+        "net",
+        "pid",
+        "user",
+        "cgroup",
+        "time",
+        "fork",
+        "map-root-user",
+        "map-current-user",
+        "kill-child",
+        "mount-proc",
+        "keep-caps"
+      ],
+      values: [
+        "S",
+        "G",
+        "R",
+        "w",
+        "setuid",
+        "setgid",
+        "root",
+        "wd",
+        "propagation",
+        "setgroups",
+        "map-user",
+        "map-group",
+        "map-users",
+        "map-groups",
+        "load-interp",
+        "monotonic",
+        "boottime"
+      ]
+    })
+  ),
+  nsenter: privileged(
+    "nsenter",
+    optionsThenCommand("nsenter", {
+      flags: [
+        "a",
+        "m",
+        "u",
+        "i",
+        "n",
+        "p",
+        "U",
+        "C",
+        "T",
+        "F",
+        "Z",
+        "all",
+        "mount",
+        "uts",
+        "ipc",
+        "net",
+        "pid",
+        "user",
+        "cgroup",
+        "time",
+        "no-fork",
+        "preserve-credentials",
+        "follow-context"
+      ],
+      values: ["t", "S", "G", "r", "w", "target", "setuid", "setgid", "root", "wd", "env"]
+    })
+  ),
+  setpriv: privileged("setpriv", (_args, all) => ({
+    _tag: "Done",
+    expansions: [unknown("setpriv options are not analyzed"), command(all)]
+  })),
+  capsh: privileged("capsh", (_args, all) => ({
+    _tag: "Done",
+    expansions: [unknown("capsh runs a shell"), command(all, true)]
+  })),
+  "systemd-run": privileged("systemd-run", (_args, all) => ({
+    _tag: "Done",
+    expansions: [unknown("systemd-run options are not analyzed"), command(all)]
+  })),
   busybox: simpleWrapper("busybox", {}),
+  script: scriptWrapper,
+  flock: flockWrapper,
+  taskset: (args, all) => {
+    const result = parseOptions("taskset", args, { flags: ["a", "c", "all-tasks", "cpu-list"], self: ["p", "pid"] })
+    if (result._tag !== "Ok") return fromOptions(result, all)
+    if (result.rest.length < 2) return { _tag: "Self" }
+    return { _tag: "Inner", words: result.rest.slice(1) }
+  },
+  chrt: argThenCommand("chrt", {
+    flags: [
+      "b",
+      "d",
+      "f",
+      "i",
+      "o",
+      "r",
+      "R",
+      "a",
+      "v",
+      "batch",
+      "deadline",
+      "fifo",
+      "idle",
+      "other",
+      "rr",
+      "reset-on-fork",
+      "all-tasks",
+      "verbose"
+    ],
+    values: ["T", "P", "D", "sched-runtime", "sched-period", "sched-deadline"],
+    self: ["p", "pid", "m", "max"]
+  }),
+  strace: traceWrapper("strace", {
+    flags: [
+      "f",
+      "F",
+      "c",
+      "C",
+      "d",
+      "i",
+      "q",
+      "qq",
+      "r",
+      "t",
+      "tt",
+      "ttt",
+      "T",
+      "v",
+      "V",
+      "w",
+      "x",
+      "xx",
+      "y",
+      "yy",
+      "z",
+      "Z",
+      "k",
+      "n",
+      "D",
+      "follow-forks",
+      "summary-only",
+      "summary",
+      "no-abbrev",
+      "quiet",
+      "relative-timestamps",
+      "syscall-times"
+    ],
+    values: [
+      "e",
+      "o",
+      "s",
+      "S",
+      "a",
+      "b",
+      "E",
+      "I",
+      "X",
+      "O",
+      "P",
+      "U",
+      "u",
+      "p",
+      "trace",
+      "output",
+      "string-limit",
+      "signal",
+      "status",
+      "env",
+      "user",
+      "attach",
+      "trace-path",
+      "summary-columns",
+      "summary-sort-by"
+    ]
+  }),
+  ltrace: traceWrapper("ltrace", {
+    flags: ["b", "c", "C", "D", "f", "h", "i", "L", "n", "r", "S", "t", "tt", "ttt", "T", "V", "demangle"],
+    values: [
+      "a",
+      "A",
+      "e",
+      "F",
+      "l",
+      "n",
+      "o",
+      "p",
+      "s",
+      "u",
+      "w",
+      "x",
+      "output",
+      "library",
+      "config",
+      "indent",
+      "align"
+    ]
+  }),
+  parallel: parallelWrapper,
   watch: watchWrapper,
   eval: evalWrapper,
   sh: shellWrapper("sh", true),
@@ -413,16 +927,12 @@ const WRAPPERS: Record<string, Wrapper> = {
   tcsh: shellWrapper("tcsh", false)
 }
 
-/** Builtins that assign to variable names given as arguments: an array subscript there is arithmetic evaluation. */
-const ASSIGNING_BUILTINS = new Set(["read", "mapfile", "readarray", "wait", "getopts", "unset"])
-
 /** Builtins that evaluate their arguments as code we cannot follow. */
-const CODE_BUILTINS = new Set(["let", "trap", "alias", "fc", "bind", "complete", "enable", "hash"])
+const CODE_BUILTINS = new Set(["let", "trap", "alias", "fc", "bind", "complete", "compgen", "enable", "hash"])
 
 /** Interpreters and the options that make them run inline code (or `true`: the program is always inline). */
 const INLINE_CODE: ReadonlyArray<readonly [RegExp, RegExp | true]> = [
   [/^(source|\.)$/, true],
-  [/^[gmn]?awk$/, true],
   [/^python[0-9.]*$/, /^-[^-]*c|^-$/],
   [/^(node|nodejs|bun)$/, /^(-[^-]*[ep]|--eval|--print|-)$/],
   [/^deno$/, /^eval$/],
@@ -439,13 +949,12 @@ const runsInlineCode = (base: string, words: ReadonlyArray<Word>): boolean =>
   )
 
 /** `git` global options that take a value as the next word. */
-const GIT_VALUE_OPTIONS = new Set(["-C", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--list-cmds"])
+const GIT_VALUE_OPTIONS = new Set(["--namespace", "--super-prefix", "--list-cmds", "--attr-source"])
 const GIT_FLAG_OPTIONS = new Set([
   "-p",
   "--paginate",
   "-P",
   "--no-pager",
-  "--bare",
   "--no-replace-objects",
   "--literal-pathspecs",
   "--glob-pathspecs",
@@ -456,22 +965,32 @@ const GIT_FLAG_OPTIONS = new Set([
   "--no-lazy-fetch"
 ])
 
-/** `git -C dir --no-pager push` is matched as `git push`. Options that can run code (`-c`) need a question. */
+/**
+ * `git -C dir --no-pager push` is matched as `git push`. Options that can run code or point git at a repository
+ * whose configuration the model may have written (`-c`, `--config-env`, `--exec-path`, `--git-dir`, `--work-tree`,
+ * `--bare`) need a question; `-C` directories are returned in `chdir` (the caller checks where they lead).
+ */
 export const normalizeGit = (
   words: ReadonlyArray<Word>
-): { readonly words: ReadonlyArray<Word>; readonly unknown?: string } => {
+): { readonly words: ReadonlyArray<Word>; readonly unknown?: string; readonly chdir: ReadonlyArray<Word> } => {
   let i = 1
-  let problem: string | undefined
+  const problems: Array<string> = []
+  const chdir: Array<Word> = []
   while (i < words.length) {
     const word = words[i]!
-    if (!word.literal) return { words, unknown: `git: global option is not literal: ${word.text}` }
+    if (!word.literal) return { words, unknown: `git: global option is not literal: ${word.text}`, chdir }
     const text = word.text
     if (!text.startsWith("-")) break
     const eq = text.indexOf("=")
     const name = eq === -1 ? text : text.slice(0, eq)
     if (text === "-c" || text === "--config-env" || name === "--exec-path" || name === "--config-env") {
-      problem = `git ${text} can run arbitrary commands`
+      problems.push(`git ${text} can run arbitrary commands`)
       i += text === "-c" || text === "--config-env" ? 2 : 1
+      continue
+    }
+    if (name === "--git-dir" || name === "--work-tree" || text === "--bare") {
+      problems.push(`git ${name} uses a repository (and its configuration) the checker cannot vouch for`)
+      i += eq === -1 && text !== "--bare" ? 2 : 1
       continue
     }
     if (GIT_FLAG_OPTIONS.has(text)) {
@@ -482,12 +1001,19 @@ export const normalizeGit = (
       i += eq === -1 ? 2 : 1
       continue
     }
+    if (text === "-C") {
+      const dir = words[i + 1]
+      if (dir !== undefined) chdir.push(dir)
+      i += 2
+      continue
+    }
     if (text.startsWith("-C") && text.length > 2) {
+      chdir.push({ text: text.slice(2), literal: true })
       i++
       continue
     }
     if (text.startsWith("-c") && text.length > 2) {
-      problem = `git ${text} can run arbitrary commands`
+      problems.push(`git ${text} can run arbitrary commands`)
       i++
       continue
     }
@@ -495,30 +1021,186 @@ export const normalizeGit = (
     break
   }
   const normalized = [words[0]!, ...words.slice(i)]
-  return problem === undefined ? { words: normalized } : { words: normalized, unknown: problem }
+  return problems.length === 0
+    ? { words: normalized, chdir }
+    : { words: normalized, unknown: problems.join("; "), chdir }
 }
 
-const findExpansions = (words: ReadonlyArray<Word>, depth: number): Array<Expansion> => {
+const MAX_DEPTH = 12
+
+/** Declaration builtins when they appear as a command word (`builtin export X=1`, `command declare ...`). */
+const DECLARATION_BUILTINS = new Set(["export", "declare", "typeset", "local", "readonly"])
+
+/** Options of `declare` and friends that neither evaluate values nor alias names. */
+const SAFE_DECLARE_FLAGS = /^[-+][xrglupfFaA]+$/
+
+/**
+ * What a declaration (`export A=1 B`, `declare -x C`) assigns. Shared with the tree walk, which sees
+ * `declaration_command` nodes: `flags` are its option words, `names` the names it sets.
+ */
+export const declarationExpansions = (
+  builtin: string,
+  flags: ReadonlyArray<Word>,
+  names: ReadonlyArray<string>
+): Array<Expansion> => {
   const out: Array<Expansion> = []
-  for (let i = 1; i < words.length; i++) {
-    const text = words[i]!.text
-    if (text === "-exec" || text === "-execdir" || text === "-ok" || text === "-okdir") {
-      let j = i + 1
-      while (j < words.length && !(words[j]!.literal && (words[j]!.text === ";" || words[j]!.text === "+"))) j++
-      const inner = words.slice(i + 1, j).map((w) => (w.text.includes("{}") ? { text: w.text, literal: false } : w))
-      if (inner.length === 0) out.push(unknown(`find ${text} without a command`))
-      else out.push(...expandCommand(inner, [], depth + 1))
-      i = j
-    } else if (text === "-fprint" || text === "-fprint0" || text === "-fls" || text === "-fprintf") {
-      const target = words[i + 1]
-      if (target !== undefined) out.push({ _tag: "Write", path: target })
-      i++
-    }
+  for (const flag of flags) {
+    if (!flag.literal || !SAFE_DECLARE_FLAGS.test(flag.text))
+      out.push(unknown(`${builtin} ${flag.text}: the option evaluates values or aliases names`))
+  }
+  const exported = builtin === "export" || flags.some((f) => f.text.startsWith("-") && f.text.includes("x"))
+  const functions = flags.some((f) => /^-[^-]*[fF]/.test(f.text))
+  if (functions) return out
+  for (const name of names) {
+    out.push({ _tag: "Assign", name, exported })
+    if (!(exported ? isSafeEnvName(name) : isSafeShellName(name))) out.push(unknown(`${builtin} changes ${name}`))
   }
   return out
 }
 
-const MAX_DEPTH = 12
+const assignName = (builtin: string, word: Word | undefined, exported = false): Array<Expansion> => {
+  if (word === undefined) return []
+  if (!word.literal || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(word.text))
+    return [unknown(`${builtin} with a computed variable name: ${word.text}`)]
+  const out: Array<Expansion> = [{ _tag: "Assign", name: word.text, exported }]
+  if (!(exported ? isSafeEnvName(word.text) : isSafeShellName(word.text)))
+    out.push(unknown(`${builtin} assigns ${word.text}`))
+  return out
+}
+
+/** The variables builtins like `read`, `mapfile`, `getopts`, `printf -v` and `wait -p` assign. */
+const builtinAssignments = (base: string, words: ReadonlyArray<Word>): Array<Expansion> | undefined => {
+  const args = words.slice(1)
+  switch (base) {
+    case "read": {
+      const result = parseOptions("read", args, {
+        flags: ["e", "r", "s"],
+        values: ["a", "d", "i", "n", "N", "p", "t", "u"]
+      })
+      if (result._tag !== "Ok") return [unknown("read: options the checker does not know")]
+      const array = result.seen.filter(([opt]) => opt === "a").map(([, v]) => ({ text: v ?? "", literal: true }))
+      const names = [...array, ...result.rest]
+      if (names.length === 0) return [{ _tag: "Assign", name: "REPLY", exported: false }]
+      return names.flatMap((w) => assignName("read", w))
+    }
+    case "mapfile":
+    case "readarray": {
+      const result = parseOptions(base, args, { flags: ["t"], values: ["d", "n", "O", "s", "u", "c"], refuse: ["C"] })
+      if (result._tag !== "Ok") return [unknown(`${base}: ${result._tag === "Unknown" ? result.reason : "options"}`)]
+      return result.rest.length === 0
+        ? []
+        : [...assignName(base, result.rest[0]), ...result.rest.slice(1).map(() => unknown(`${base}: extra operands`))]
+    }
+    case "getopts":
+      return assignName("getopts", args[1])
+    case "printf": {
+      const v = args.findIndex((w) => w.text.startsWith("-v"))
+      if (v === -1) return []
+      const target = args[v]!.text === "-v" ? args[v + 1] : { text: args[v]!.text.slice(2), literal: args[v]!.literal }
+      return assignName("printf -v", target)
+    }
+    case "wait": {
+      const p = args.findIndex((w) => w.text === "-p")
+      return p === -1 ? [] : assignName("wait -p", args[p + 1])
+    }
+    case "unset": {
+      const out: Array<Expansion> = []
+      for (const w of args) {
+        if (w.literal && /^-[fvn]+$/.test(w.text)) continue
+        out.push(...assignName("unset", w))
+      }
+      return args.some((w) => w.literal && /^-[^-]*f/.test(w.text)) ? [] : out
+    }
+    case "set": {
+      // Options that change how later assignments are exported or commands are parsed ask.
+      const out: Array<Expansion> = []
+      for (let i = 0; i < args.length; i++) {
+        const w = args[i]!
+        if (!w.literal) return [unknown("set with a non-literal argument")]
+        if (w.text === "--" || w.text === "-") break
+        if (!/^[-+]/.test(w.text)) break
+        if (/^[-+][euxvfnhCBHETPbm]*o$/.test(w.text)) {
+          if (w.text.length > 2 && !/^[-+][euxvfnhCBHETPbm]+o$/.test(w.text)) out.push(unknown(`set ${w.text}`))
+          const option = args[i + 1]
+          i++
+          if (option === undefined) continue
+          if (!option.literal || !SAFE_SET_OPTIONS.has(option.text)) out.push(unknown(`set -o ${option.text}`))
+          continue
+        }
+        if (!/^[-+][euxvfnhCBHETPbm]+$/.test(w.text))
+          out.push(unknown(`set ${w.text} changes how the shell runs later commands`))
+      }
+      return out
+    }
+    case "shopt": {
+      const names = args.filter((w) => !(w.literal && /^-[suqpo]+$/.test(w.text)))
+      const setting = args.some((w) => w.literal && /^-[^-]*s/.test(w.text))
+      if (!setting) return []
+      return names.some((w) => !w.literal || !SAFE_SHOPT.has(w.text))
+        ? [unknown(`shopt ${names.map((w) => w.text).join(" ")} changes how the shell parses or runs commands`)]
+        : []
+    }
+    default:
+      return undefined
+  }
+}
+
+const SAFE_SET_OPTIONS = new Set([
+  "pipefail",
+  "errexit",
+  "nounset",
+  "xtrace",
+  "verbose",
+  "noglob",
+  "noclobber",
+  "noexec",
+  "errtrace",
+  "functrace",
+  "braceexpand",
+  "hashall",
+  "notify",
+  "monitor"
+])
+const SAFE_SHOPT = new Set([
+  "nullglob",
+  "dotglob",
+  "globstar",
+  "failglob",
+  "nocaseglob",
+  "nocasematch",
+  "inherit_errexit",
+  "lastpipe",
+  "globasciiranges",
+  "checkwinsize"
+])
+
+/** Command names that are shell builtins and change nothing outside the shell by themselves. */
+const HARMLESS_BUILTINS = new Set([
+  "set",
+  "shopt",
+  "read",
+  "mapfile",
+  "readarray",
+  "getopts",
+  "wait",
+  "unset",
+  "shift",
+  "exit",
+  "return",
+  "break",
+  "continue",
+  "export",
+  "declare",
+  "typeset",
+  "local",
+  "readonly",
+  "cd",
+  "pushd",
+  "popd",
+  "dirs",
+  "jobs",
+  "umask"
+])
 
 /**
  * Expands one simple command (its words and the names assigned in front of it) into what runs.
@@ -530,7 +1212,13 @@ export const expandCommand = (
   depth = 0
 ): Array<Expansion> => {
   const out: Array<Expansion> = []
-  for (const name of assignments) if (!isSafeEnvName(name)) out.push(unknown(`assignment to ${name} before a command`))
+  // `IFS= read -r line`: a prefix assignment to a builtin only lasts for it; IFS only changes how read splits.
+  const builtinPrefix = words[0]?.literal === true && /^(?:read|mapfile|readarray)$/.test(words[0].text)
+  for (const name of assignments) {
+    out.push({ _tag: "Assign", name, exported: true })
+    if (!isSafeEnvName(name) && !(builtinPrefix && name === "IFS"))
+      out.push(unknown(`assignment to ${name} before a command`))
+  }
   let current = words
   for (let round = 0; ; round++) {
     if (current.length === 0) return out
@@ -555,24 +1243,50 @@ export const expandCommand = (
     if (result.extra !== undefined) out.push(...result.extra)
     current = result.words
   }
+  // `{NAME}>file` assigns NAME a file descriptor number.
+  for (const w of current.slice(1)) {
+    const m = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(w.text)
+    if (m !== null && !w.literal) out.push(...assignName("a redirection", { text: m[1]!, literal: true }))
+  }
   const base = commandBase(current[0]!.text)
+  let chdir: ReadonlyArray<Word> = []
   if (base === "git") {
     const normalized = normalizeGit(current)
     if (normalized.unknown !== undefined) out.push(unknown(normalized.unknown))
     current = normalized.words
-  } else if (base === "find") {
-    out.push(...findExpansions(current, depth))
+    chdir = normalized.chdir
   } else if (base !== undefined && CODE_BUILTINS.has(base)) {
     out.push(unknown(`${base} evaluates code that cannot be checked`))
-  } else if (base !== undefined && ASSIGNING_BUILTINS.has(base)) {
-    if (current.slice(1).some((w) => !w.literal || w.text.includes("[")))
-      out.push(unknown(`${base} with a computed variable name`))
-  } else if (base === "printf") {
-    const v = current.findIndex((w) => w.text.startsWith("-v"))
-    const target = v === -1 ? undefined : current[v]!.text === "-v" ? current[v + 1] : current[v]
-    if (target !== undefined && (!target.literal || target.text.includes("[")))
-      out.push(unknown("printf -v with a computed variable name"))
+  } else if (base !== undefined && DECLARATION_BUILTINS.has(base)) {
+    const flags = current.slice(1).filter((w) => /^[-+]/.test(w.text))
+    const names: Array<string> = []
+    for (const w of current.slice(1)) {
+      if (/^[-+]/.test(w.text)) continue
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\+?=|$)/.exec(w.text)
+      if (m === null || (!w.literal && !/^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(w.text)))
+        out.push(unknown(`${base} with a computed name: ${w.text}`))
+      else names.push(m[1]!)
+    }
+    out.push(...declarationExpansions(base, flags, names))
   }
-  out.push(command(current, base !== undefined && runsInlineCode(base, current)))
+  if (base !== undefined) {
+    const assigned = builtinAssignments(base, current)
+    if (assigned !== undefined) out.push(...assigned)
+  }
+  const facts = programFacts(base, current, chdir)
+  for (const inner of facts.inner) out.push(...expandCommand(inner, [], depth + 1))
+  for (const script of facts.scripts)
+    out.push({ _tag: "Script", source: script.source, via: script.via, trusted: true })
+  for (const reason of facts.unknown) out.push(unknown(reason))
+  for (const reason of facts.alwaysAsk) out.push(alwaysAsk(reason))
+  const harmless =
+    base !== undefined && HARMLESS_BUILTINS.has(base) && base !== "cd" && base !== "pushd" && base !== "popd"
+  const finalFacts: ProgramFacts = harmless ? { ...facts, known: true, readOnly: true } : facts
+  out.push({
+    _tag: "Command",
+    words: current,
+    opaque: base !== undefined && runsInlineCode(base, current),
+    facts: finalFacts
+  })
   return out
 }

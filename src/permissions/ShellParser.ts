@@ -8,12 +8,25 @@ import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type { Node, Parser } from "web-tree-sitter"
 import { PermissionError } from "../errors/PermissionError.js"
-import { type Expansion, expandCommand, isSafeEnvName, type Word } from "./ShellCommand.js"
+import type { WriteTarget } from "./Programs.js"
+import { declarationExpansions, type Expansion, expandCommand, isSafeShellName, type Word } from "./ShellCommand.js"
 
 /** One simple command that runs. `opaque`: it runs code the analysis cannot see (see `Expansion`). */
 export interface ParsedCommand {
   readonly words: ReadonlyArray<Word>
   readonly opaque: boolean
+  /** The program has a spec in `Programs.ts` (known wrappers, read-only programs, writers). */
+  readonly known: boolean
+  /** Read-only by its spec: only safe options, changes nothing, runs nothing else (its reads still need checking). */
+  readonly readOnly: boolean
+  /** File operands it reads (`cat f`, `grep x f`). */
+  readonly reads: ReadonlyArray<Word>
+  /** Those of `reads` whose whole tree it reads (`grep -r x dir`, `rg x dir`). */
+  readonly recursiveReads: ReadonlyArray<Word>
+  /** Files it writes through its arguments (`tee f`, `cp a f`, `sed -i f`, `git log --output=f`). */
+  readonly writes: ReadonlyArray<WriteTarget>
+  /** Directories it runs in, relative to the shell's directory (`git -C dir`). */
+  readonly chdir: ReadonlyArray<Word>
 }
 
 /** Everything a command line would do, as far as permissions are concerned. */
@@ -26,6 +39,16 @@ export interface ShellAnalysis {
   readonly reads: ReadonlyArray<string>
   /** Why the analysis cannot vouch for the command (parse errors, `$CMD`, functions, ...). Empty when fully understood. */
   readonly unknown: ReadonlyArray<string>
+  /**
+   * Why the command needs a question in every mode, even when rules or the mode would allow it: a change of
+   * privilege (`sudo`, `su`, `chroot`, ...), a write to a path the checker cannot resolve (`> $F`, `tee .s*`,
+   * archive extraction). Deny rules still deny.
+   */
+  readonly alwaysAsk: ReadonlyArray<string>
+  /** Every variable the command line assigns, by any syntax (`for X in`, `read X`, `export X=`, `X=1 cmd`, ...). */
+  readonly assigned: ReadonlyArray<string>
+  /** Input redirections whose target the checker cannot resolve (`cat < .e*`, `$(< $F)`). */
+  readonly unresolvedReads: ReadonlyArray<string>
 }
 
 let loading: Promise<Parser> | undefined
@@ -121,6 +144,9 @@ interface Collector {
   readonly writes: Array<string>
   readonly reads: Array<string>
   readonly unknown: Set<string>
+  readonly alwaysAsk: Set<string>
+  readonly assigned: Set<string>
+  readonly unresolvedReads: Array<string>
 }
 
 const named = (node: Node): Array<Node> => node.namedChildren.filter((n): n is Node => n !== null)
@@ -205,14 +231,27 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
   const unknown = (reason: string) => c.unknown.add(reason)
 
   const write = (word: Word) => {
-    if (!word.literal) unknown(`a redirection target is not literal: ${word.text}`)
+    if (!word.literal) c.alwaysAsk.add(`a write to a path the checker cannot resolve: ${word.text}`)
     else if (!EXEMPT_WRITES.has(word.text)) c.writes.push(word.text)
   }
 
   const expansions = (list: ReadonlyArray<Expansion>) => {
     for (const e of list) {
-      if (e._tag === "Command") c.commands.push({ words: e.words, opaque: e.opaque })
-      else if (e._tag === "Unknown") unknown(e.reason)
+      if (e._tag === "Command") {
+        const facts = e.facts
+        c.commands.push({
+          words: e.words,
+          opaque: e.opaque,
+          known: facts?.known ?? true,
+          readOnly: facts?.readOnly ?? false,
+          reads: facts?.reads ?? [],
+          recursiveReads: facts?.recursiveReads ?? [],
+          writes: facts?.writes ?? [],
+          chdir: facts?.chdir ?? []
+        })
+      } else if (e._tag === "Unknown") unknown(e.reason)
+      else if (e._tag === "AlwaysAsk") c.alwaysAsk.add(e.reason)
+      else if (e._tag === "Assign") c.assigned.add(e.name)
       else if (e._tag === "Write") write(e.path)
       else {
         if (!e.trusted) unknown(`${e.via}: not bash syntax, cannot be checked exactly`)
@@ -323,7 +362,10 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
       if (name !== null) loose(name)
       return name?.text ?? ""
     }
-    if (standalone && !isSafeEnvName(name.text)) unknown(`assignment to ${name.text}`)
+    if (standalone) {
+      c.assigned.add(name.text)
+      if (!isSafeShellName(name.text)) unknown(`assignment to ${name.text}`)
+    }
     return name.text
   }
 
@@ -362,6 +404,7 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
     switch (operator) {
       case "<":
         if (w.literal) c.reads.push(w.text)
+        else c.unresolvedReads.push(w.text)
         return
       case ">":
       case ">>":
@@ -403,23 +446,33 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
 
   const declaration = (node: Node): void => {
     visited.add(node.id)
+    const builtin = all(node)[0]?.text ?? "declare"
+    const flags: Array<Word> = []
+    const names: Array<string> = []
     for (const child of named(node)) {
-      if (child.type === "variable_assignment") assignment(child, true)
-      else if (child.type === "variable_name") {
-        if (!isSafeEnvName(child.text)) unknown(`${node.text}: changes ${child.text}`)
-      } else if (child.type === "word" && !/^[-+]/.test(child.text)) {
-        if (!isSafeEnvName(child.text)) unknown(`${node.text}: changes ${child.text}`)
-      } else {
+      if (child.type === "variable_assignment") names.push(assignment(child, false))
+      else if (child.type === "variable_name") names.push(child.text)
+      else if (child.type === "word" && /^[-+]/.test(child.text)) flags.push(unquotedWord(child.text))
+      else if (child.type === "word" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(child.text)) names.push(child.text)
+      else {
         unknown(`an unsupported declaration: ${node.text}`)
         loose(child)
       }
     }
+    expansions(declarationExpansions(builtin, flags, names))
   }
 
   const unset = (node: Node): void => {
     visited.add(node.id)
+    const functions = named(node).some((n) => n.type === "word" && /^-[^-]*f/.test(n.text))
     for (const child of named(node)) {
-      if (child.type === "variable_name" || (child.type === "word" && /^-[fvn]+$/.test(child.text))) continue
+      if (child.type === "word" && /^-[fvn]+$/.test(child.text)) continue
+      if (child.type === "variable_name" || (child.type === "word" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(child.text))) {
+        if (functions) continue
+        c.assigned.add(child.text)
+        if (!isSafeShellName(child.text)) unknown(`unset ${child.text}`)
+        continue
+      }
       unknown(`an unsupported unset: ${node.text}`)
       loose(child)
     }
@@ -459,7 +512,12 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
         return
       case "for_statement":
         for (const child of named(node)) {
-          if (child.type === "variable_name") continue
+          if (child.type === "variable_name") {
+            // `for X in ...` and `select X in ...` assign X.
+            c.assigned.add(child.text)
+            if (!isSafeShellName(child.text)) unknown(`a loop assigns ${child.text}`)
+            continue
+          }
           if (child.type === "do_group") statement(child)
           else word(child)
         }
@@ -490,9 +548,26 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
 
 /** Analyzes a command line with a loaded parser. Synchronous; every tree is freed before returning. */
 export const analyzeWith = (parser: Parser, source: string): ShellAnalysis => {
-  const c: Collector = { parser, commands: [], writes: [], reads: [], unknown: new Set() }
+  const c: Collector = {
+    parser,
+    commands: [],
+    writes: [],
+    reads: [],
+    unknown: new Set(),
+    alwaysAsk: new Set(),
+    assigned: new Set(),
+    unresolvedReads: []
+  }
   analyzeSource(source, 0, c)
-  return { commands: c.commands, writes: c.writes, reads: c.reads, unknown: [...c.unknown] }
+  return {
+    commands: c.commands,
+    writes: c.writes,
+    reads: c.reads,
+    unknown: [...c.unknown],
+    alwaysAsk: [...c.alwaysAsk],
+    assigned: [...c.assigned],
+    unresolvedReads: c.unresolvedReads
+  }
 }
 
 /** Analyzes a command line, loading the parser on first use. */

@@ -16,17 +16,23 @@
  * ```
  */
 import * as Cause from "effect/Cause"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { compactConversation } from "../agent/Compaction.js"
 import * as Outcome from "../agent/Outcome.js"
 import { ConfigError } from "../errors/ConfigError.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { layerNode, type SageOptions, type SageServices } from "../layers/SageLive.js"
-import { Agent, type RunOptions } from "../services/Agent.js"
+import type { RunOptions } from "../services/Agent.js"
+import { SessionStore } from "../services/SessionStore.js"
+import * as Conversation from "../session/Conversation.js"
+import * as NodePlatform from "../layers/NodePlatform.js"
+import * as SessionStoreLive from "../layers/SessionStoreLive.js"
 import type { ApprovalAnswer } from "../services/Permissions.js"
 import type { Tool, ToolReturn } from "../services/Tool.js"
 import { ToolOutput } from "../streams/ToolCall.js"
@@ -38,7 +44,15 @@ import {
   validateCallOptions,
   validateOptions
 } from "./options.js"
-import type { AgentEvent, CustomTool, RunResult, ToolCall } from "./types.js"
+import type {
+  AgentEvent,
+  CompactionResult,
+  CustomTool,
+  RunResult,
+  SessionDetail,
+  SessionInfo,
+  ToolCall
+} from "./types.js"
 
 export * from "./errors.js"
 export type { CallOptions, CanUseTool, CanUseToolResult, Provider, SageAgentSDKOptions } from "./options.js"
@@ -56,7 +70,8 @@ const approverFor = (canUseTool: CanUseTool) => ({
             ? {
                 type: "allow",
                 ...(answer.updatedInput === undefined ? {} : { updatedInput: answer.updatedInput }),
-                ...(answer.always === undefined ? {} : { always: answer.always })
+                ...(answer.always === undefined ? {} : { always: answer.always }),
+                ...(answer.session === undefined ? {} : { session: answer.session })
               }
             : { type: "deny", reason: answer.message }
       ),
@@ -133,12 +148,42 @@ const sageOptions = (o: SageAgentSDKOptions): SageOptions => ({
   ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
   ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
   ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
-  ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) })
+  ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) }),
+  ...(o.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: o.maxBudgetUsd }),
+  ...(o.autoCompact === undefined ? {} : { autoCompact: o.autoCompact }),
+  ...(o.compactThreshold === undefined ? {} : { compactThreshold: o.compactThreshold }),
+  ...(o.models === undefined ? {} : { models: o.models }),
+  ...(o.sessionsDir === undefined ? {} : { sessionsDir: o.sessionsDir })
 })
 
-const runOptions = (call: CallOptions | undefined): RunOptions => ({
-  ...(call?.history === undefined ? {} : { history: call.history }),
-  ...(call?.sessionId === undefined ? {} : { sessionId: call.sessionId })
+/** The session of a call: a new one (seeded with `history`), or the one it resumes, continues or forks. */
+const conversation = (options: SageAgentSDKOptions, call: CallOptions) =>
+  Conversation.open({
+    cwd: options.cwd ?? process.cwd(),
+    persist: options.persistSession !== false,
+    ...(call.history === undefined ? {} : { history: call.history }),
+    ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
+    ...(call.resume === undefined ? {} : { resume: call.resume }),
+    ...(call.continue === undefined ? {} : { continue: call.continue }),
+    ...(call.forkSession === undefined ? {} : { fork: call.forkSession })
+  })
+
+/** The call's steering messages as a queue the turn drains at its step boundaries (fed for the scope's life). */
+const steeringOf = (call: CallOptions) =>
+  Effect.gen(function* () {
+    if (call.steering === undefined) return {}
+    const queue = yield* Queue.unbounded<string>()
+    yield* Effect.forkScoped(
+      Stream.fromAsyncIterable(call.steering, (error) => error).pipe(
+        Stream.runForEach((text) => (typeof text === "string" ? Queue.offer(queue, text) : Effect.void)),
+        Effect.ignore
+      )
+    )
+    return { steering: queue }
+  })
+
+const runOptions = (call: CallOptions | undefined): Omit<RunOptions, "history" | "sessionId"> => ({
+  ...(call?.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: call.maxBudgetUsd })
 })
 
 /** The call's options, checked like the constructor's (JavaScript callers have no compiler). */
@@ -215,8 +260,8 @@ export class SageAgentSDK {
     if (isAborted(signal)) throw new AbortError()
     const runtime = this.#runtimeNow()
     const program = Effect.scoped(
-      Effect.flatMap(Agent, (agent) =>
-        Effect.flatMap(agent.start(prompt, runOptions(call)), (execution) => execution.result)
+      Effect.flatMap(Effect.zip(conversation(this.#options, call), steeringOf(call)), ([session, steering]) =>
+        Effect.flatMap(session.start(prompt, { ...runOptions(call), ...steering }), (execution) => execution.result)
       )
     )
     return this.#call(runtime, program, signal)
@@ -234,7 +279,11 @@ export class SageAgentSDK {
     const runtime = this.#runtimeNow()
     const context = await this.#call(runtime, Effect.context<SageServices>(), signal)
     if (this.#closing !== undefined) throw new SageClosedError(CLOSED_WHILE_RUNNING)
-    const events = Context.get(context, Agent).run(prompt, runOptions(call))
+    const events = Stream.unwrap(
+      Effect.map(Effect.zip(conversation(this.#options, call), steeringOf(call)), ([session, steering]) =>
+        session.run(prompt, { ...runOptions(call), ...steering })
+      )
+    )
     const iterator = Stream.toAsyncIterableWith(events, context)[Symbol.asyncIterator]()
     let stoppedByClose = false
     const stop = (): Promise<unknown> => {
@@ -266,6 +315,71 @@ export class SageAgentSDK {
       this.#streams.delete(stop)
       await iterator.return?.()
     }
+  }
+
+  /**
+   * Compact a conversation (what the REPL's `/compact` does): the model summarizes the older messages under a fixed
+   * prompt (plus `instructions`, when given), and the result's `messages` (the summary, then the latest messages) are
+   * the history to continue from: `run(prompt, { history: compacted.messages })`. Rejects with `CompactionError`
+   * (the conversation is unchanged), `AbortError` or `SageClosedError`.
+   */
+  async compact(
+    messages: RunResult["messages"],
+    options?: { readonly instructions?: string; readonly signal?: AbortSignal }
+  ): Promise<CompactionResult> {
+    this.#assertOpen()
+    const history = validateCallOptions("compact", { history: messages }).history ?? []
+    if (options?.instructions !== undefined && typeof options.instructions !== "string") {
+      throw new ConfigError({ message: "compact() instructions must be a string", source: "instructions" })
+    }
+    const signal = options?.signal
+    if (isAborted(signal)) throw new AbortError()
+    const runtime = this.#runtimeNow()
+    const instructions = options?.instructions
+    return this.#call(runtime, compactConversation(history, instructions === undefined ? {} : { instructions }), signal)
+  }
+
+  /**
+   * The saved sessions (of `cwd` when given), the most recently used first. Read from the session logs under
+   * `sessionsDir`; works without a provider key.
+   */
+  async listSessions(options?: { readonly cwd?: string }): Promise<ReadonlyArray<SessionInfo>> {
+    this.#assertOpen()
+    const cwd = options?.cwd
+    if (cwd !== undefined && typeof cwd !== "string") {
+      throw new ConfigError({ message: "listSessions() cwd must be a directory path", source: "cwd" })
+    }
+    return this.#sessions(SessionStore.use((store) => store.list(cwd === undefined ? {} : { cwd })))
+  }
+
+  /** A saved session with its conversation; rejects with `SessionNotFound` (or `InvalidSessionId`). */
+  async getSession(id: string): Promise<SessionDetail> {
+    this.#assertOpen()
+    if (typeof id !== "string") throw new ConfigError({ message: "getSession() expects a session id", source: "id" })
+    return this.#sessions(
+      SessionStore.use((store) =>
+        Effect.map(
+          store.load(id),
+          (loaded): SessionDetail => ({
+            ...loaded.summary,
+            messages: loaded.messages,
+            todos: loaded.todos,
+            grants: loaded.grants,
+            repairs: loaded.repairs
+          })
+        )
+      )
+    )
+  }
+
+  /** Runs `effect` on the session store alone (no provider, no agent). */
+  async #sessions<A>(effect: Effect.Effect<A, unknown, SessionStore>): Promise<A> {
+    const layer = SessionStoreLive.layerJsonl({
+      ...(this.#options.sessionsDir === undefined ? {} : { dir: this.#options.sessionsDir })
+    }).pipe(Layer.provide(NodePlatform.layer))
+    const exit = await Effect.runPromiseExit(Effect.provide(effect, layer))
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
   }
 
   /**

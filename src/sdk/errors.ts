@@ -145,6 +145,49 @@ export interface ToolRegistrationError extends SageErrorBase {
 /** Everything that can end a turn with a failure (tool failures never do: they become results). */
 export type AgentError = LLMError | ConfigError | PermissionError | SessionError
 
+export interface SessionIdFields {
+  readonly sessionId: string
+  readonly message: string
+}
+
+export interface SessionLockedFields extends SessionIdFields {
+  readonly pid: number
+  readonly hostname: string
+  readonly path: string
+}
+
+/** No saved session has this id (`listSessions()` shows them). */
+export interface SessionNotFound extends SageErrorBase {
+  readonly _tag: "SessionNotFound"
+  readonly sessionId: string
+}
+
+/** Another process (or call) is writing this session. */
+export interface SessionLocked extends SageErrorBase {
+  readonly _tag: "SessionLocked"
+  readonly sessionId: string
+  /** The process holding the lock, and its machine. */
+  readonly pid: number
+  readonly hostname: string
+  /** The lock file. */
+  readonly path: string
+}
+
+/** `sessionId` names a session that exists already (resume it instead). */
+export interface SessionExists extends SageErrorBase {
+  readonly _tag: "SessionExists"
+  readonly sessionId: string
+}
+
+/** Not a possible session id (1-128 letters, digits, `_` or `-`). */
+export interface InvalidSessionId extends SageErrorBase {
+  readonly _tag: "InvalidSessionId"
+  readonly sessionId: string
+}
+
+/** Choosing or opening a saved session failed. */
+export type SessionStoreError = SessionError | SessionNotFound | SessionLocked | SessionExists | InvalidSessionId
+
 /**
  * A call on a `SageAgentSDK` that was closed, or a turn that `close()` stopped while it ran. Create a new instance
  * to run again.
@@ -157,6 +200,23 @@ export class SageClosedError extends Error implements SageErrorBase {
   }
 }
 
+export interface CompactionErrorFields {
+  readonly message: string
+  /** `empty` (nothing to summarize), `request_failed` (the model request failed), `no_summary`. */
+  readonly reason: "empty" | "request_failed" | "no_summary"
+  /** The `_tag` of the provider error, for `request_failed`. */
+  readonly errorTag?: string
+  readonly retryable?: boolean
+}
+
+/** `compact()` failed; the conversation is unchanged. */
+export interface CompactionError extends SageErrorBase {
+  readonly _tag: "CompactionError"
+  readonly reason: "empty" | "request_failed" | "no_summary"
+  readonly errorTag?: string
+  readonly retryable?: boolean
+}
+
 /** Rejection of a call stopped by its `AbortSignal` (`error.name === "AbortError"`). */
 export class AbortError extends Error {
   override readonly name = "AbortError"
@@ -166,7 +226,7 @@ export class AbortError extends Error {
 }
 
 /** Every error `SageAgentSDK` rejects with, besides `AbortError`. */
-export type SageError = AgentError | ToolRegistrationError | SageClosedError
+export type SageError = AgentError | ToolRegistrationError | CompactionError | SessionStoreError | SageClosedError
 
 export const AuthenticationError: SageErrorClass<AuthenticationError, ProviderErrorFields> = Errors.AuthenticationError
 export const ProviderPermissionError: SageErrorClass<ProviderPermissionError, ProviderErrorFields> =
@@ -185,6 +245,11 @@ export const PermissionError: SageErrorClass<PermissionError, ConfigErrorFields>
 export const SessionError: SageErrorClass<SessionError, SessionErrorFields> = Errors.SessionError
 export const ToolRegistrationError: SageErrorClass<ToolRegistrationError, ToolRegistrationFields> =
   Errors.ToolRegistrationError
+export const CompactionError: SageErrorClass<CompactionError, CompactionErrorFields> = Errors.CompactionError
+export const SessionNotFound: SageErrorClass<SessionNotFound, SessionIdFields> = Errors.SessionNotFound
+export const SessionLocked: SageErrorClass<SessionLocked, SessionLockedFields> = Errors.SessionLocked
+export const SessionExists: SageErrorClass<SessionExists, SessionIdFields> = Errors.SessionExists
+export const InvalidSessionId: SageErrorClass<InvalidSessionId, SessionIdFields> = Errors.InvalidSessionId
 
 const classes = [
   Errors.AuthenticationError,
@@ -201,6 +266,11 @@ const classes = [
   Errors.PermissionError,
   Errors.SessionError,
   Errors.ToolRegistrationError,
+  Errors.CompactionError,
+  Errors.SessionNotFound,
+  Errors.SessionLocked,
+  Errors.SessionExists,
+  Errors.InvalidSessionId,
   SageClosedError
 ] as const
 
@@ -247,6 +317,16 @@ type ErrorChecks = [
   Assert<Equals<FieldsOf<typeof Errors.PermissionError>, Flat<ConfigErrorFields>>>,
   Assert<Equals<FieldsOf<typeof Errors.SessionError>, Flat<SessionErrorFields>>>,
   Assert<Equals<FieldsOf<typeof Errors.ToolRegistrationError>, Flat<ToolRegistrationFields>>>,
+  Assert<Equals<FieldsOf<typeof Errors.CompactionError>, Flat<CompactionErrorFields>>>,
+  Assert<SameData<typeof Errors.CompactionError, CompactionError, never>>,
+  Assert<Equals<FieldsOf<typeof Errors.SessionNotFound>, Flat<SessionIdFields>>>,
+  Assert<Equals<FieldsOf<typeof Errors.SessionLocked>, Flat<SessionLockedFields>>>,
+  Assert<Equals<FieldsOf<typeof Errors.SessionExists>, Flat<SessionIdFields>>>,
+  Assert<Equals<FieldsOf<typeof Errors.InvalidSessionId>, Flat<SessionIdFields>>>,
+  Assert<SameData<typeof Errors.SessionNotFound, SessionNotFound, never>>,
+  Assert<SameData<typeof Errors.SessionLocked, SessionLocked, never>>,
+  Assert<SameData<typeof Errors.SessionExists, SessionExists, never>>,
+  Assert<SameData<typeof Errors.InvalidSessionId, InvalidSessionId, never>>,
   Assert<SameData<typeof Errors.AuthenticationError, AuthenticationError, "retryable">>,
   Assert<SameData<typeof Errors.ProviderPermissionError, ProviderPermissionError, "retryable">>,
   Assert<SameData<typeof Errors.ModelNotFoundError, ModelNotFoundError, "retryable">>,

@@ -12,11 +12,18 @@ import { ConfigError } from "../errors/ConfigError.js"
 import type { ProviderId } from "../layers/SageLive.js"
 import type { PermissionMode as SchemaPermissionMode } from "../services/Permissions.js"
 import { Message as MessageSchema } from "../streams/Message.js"
-import type { CustomTool, Message, PermissionMode, RunResult, ToolCall, ToolKind } from "./types.js"
+import type { CustomTool, Message, ModelOverride, PermissionMode, RunResult, ToolCall, ToolKind } from "./types.js"
 
 /** The answer of a `canUseTool` callback. */
 export type CanUseToolResult =
-  | { readonly behavior: "allow"; readonly updatedInput?: unknown; readonly always?: boolean }
+  | {
+      readonly behavior: "allow"
+      readonly updatedInput?: unknown
+      /** Save the suggested rule in settings (allow always). */
+      readonly always?: boolean
+      /** Allow the suggested rule for the rest of this session (kept in the session log; applies on resume). */
+      readonly session?: boolean
+    }
   | { readonly behavior: "deny"; readonly message: string }
 
 export type CanUseTool = (
@@ -61,6 +68,24 @@ export interface SageAgentSDKOptions {
   readonly webFetch?: { readonly allowPrivate?: boolean; readonly allowedHosts?: ReadonlyArray<string> }
   /** Environment for commands (secrets are scrubbed); defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Whether every call is saved as a session (default true): an append-only log under `sessionsDir`, which
+   * `resume` / `continue` continue and `listSessions()` / `getSession()` read.
+   */
+  readonly persistSession?: boolean
+  /** Where session logs are kept (default: `$SAGE_HOME/sessions`, else `~/.sage/sessions`). */
+  readonly sessionsDir?: string
+  /**
+   * Stop a turn (stop reason `max_budget`) after the step whose cost reaches this many USD (a number > 0). The
+   * model's price must be known (built in, or set with `models`).
+   */
+  readonly maxBudgetUsd?: number
+  /** Compact the conversation when it nears the model's context window (default: settings `compaction.auto`, else true). */
+  readonly autoCompact?: boolean
+  /** The fraction of the model's context window at which to compact, in (0, 1] (default: settings, else 0.8). */
+  readonly compactThreshold?: number
+  /** Model catalog entries by model id (context window, prices...), on top of the built-in ones and the settings'. */
+  readonly models?: Readonly<Record<string, ModelOverride>>
 }
 
 export interface CallOptions {
@@ -71,7 +96,25 @@ export interface CallOptions {
    * already holds every earlier turn). The new prompt is appended to it.
    */
   readonly history?: RunResult["messages"]
+  /**
+   * The id of the session this call starts (default: a new random id; `RunResult.sessionId` says which). With
+   * `forkSession`, the id of the fork.
+   */
   readonly sessionId?: string
+  /** Continue the saved session with this id (a previous `RunResult.sessionId`): its history, todos and log. */
+  readonly resume?: string
+  /** Continue the latest session of `cwd` (a new session when there is none). */
+  readonly continue?: boolean
+  /** With `resume` or `continue`: continue as a new session (new id, `parentSessionId` = the original's). */
+  readonly forkSession?: boolean
+  /** This turn's budget in USD (overrides the constructor's `maxBudgetUsd`). */
+  readonly maxBudgetUsd?: number
+  /**
+   * Steering: user messages for the running turn (e.g. an async generator fed while it runs). Each one is given to
+   * the model at the next step boundary (after the current step's tool results). Messages that arrive after the
+   * model's last step are not delivered: send them as the next prompt.
+   */
+  readonly steering?: AsyncIterable<string>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -81,6 +124,34 @@ export interface CallOptions {
 const FunctionOf = <F>() => Schema.declare((u: unknown): u is F => typeof u === "function", { expected: "a function" })
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+const Usd = Schema.Finite.check(Schema.isGreaterThan(0))
+
+const Fraction = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))
+
+const Price = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+
+const ModelOverrideSchema = Schema.Struct({
+  provider: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  contextWindow: Schema.optionalKey(PositiveInt),
+  maxInputTokens: Schema.optionalKey(PositiveInt),
+  maxOutputTokens: Schema.optionalKey(PositiveInt),
+  pricing: Schema.optionalKey(
+    Schema.Struct({
+      input: Schema.optionalKey(Price),
+      output: Schema.optionalKey(Price),
+      cacheRead: Schema.optionalKey(Price),
+      cacheWrite: Schema.optionalKey(Price)
+    })
+  ),
+  capabilities: Schema.optionalKey(
+    Schema.Struct({
+      tools: Schema.optionalKey(Schema.Boolean),
+      vision: Schema.optionalKey(Schema.Boolean),
+      reasoning: Schema.optionalKey(Schema.Boolean)
+    })
+  )
+})
 
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 
@@ -134,7 +205,16 @@ const spec = {
     }),
     "{ allowPrivate?: boolean, allowedHosts?: string[] }"
   ],
-  env: [Schema.Record(Schema.String, Schema.UndefinedOr(Schema.String)), "an object of string values"]
+  env: [Schema.Record(Schema.String, Schema.UndefinedOr(Schema.String)), "an object of string values"],
+  persistSession: [Schema.Boolean, "true or false"],
+  sessionsDir: [NonEmpty, "a directory path"],
+  maxBudgetUsd: [Usd, "a number of USD > 0"],
+  autoCompact: [Schema.Boolean, "true or false"],
+  compactThreshold: [Fraction, "a fraction of the context window in (0, 1], e.g. 0.8"],
+  models: [
+    Schema.Record(Schema.String, ModelOverrideSchema),
+    "an object of model id -> { contextWindow?, maxOutputTokens?, pricing?: { input?, output?, cacheRead?, cacheWrite? } }"
+  ]
 } as const
 
 type OptionName = keyof typeof spec
@@ -159,7 +239,13 @@ const OptionsSchema = Schema.Struct({
   sandbox: Schema.optionalKey(spec.sandbox[0]),
   sandboxNetwork: Schema.optionalKey(spec.sandboxNetwork[0]),
   webFetch: Schema.optionalKey(spec.webFetch[0]),
-  env: Schema.optionalKey(spec.env[0])
+  env: Schema.optionalKey(spec.env[0]),
+  persistSession: Schema.optionalKey(spec.persistSession[0]),
+  sessionsDir: Schema.optionalKey(spec.sessionsDir[0]),
+  maxBudgetUsd: Schema.optionalKey(spec.maxBudgetUsd[0]),
+  autoCompact: Schema.optionalKey(spec.autoCompact[0]),
+  compactThreshold: Schema.optionalKey(spec.compactThreshold[0]),
+  models: Schema.optionalKey(spec.models[0])
 })
 
 const callSpec = {
@@ -168,13 +254,33 @@ const callSpec = {
     "an AbortSignal"
   ],
   history: [Schema.Array(MessageSchema), "an array of messages (a previous result's `messages`)"],
-  sessionId: [NonEmpty, "a non-empty string"]
+  sessionId: [NonEmpty, "a non-empty string"],
+  resume: [NonEmpty, "a session id (a previous result's sessionId)"],
+  continue: [Schema.Boolean, "true or false"],
+  forkSession: [Schema.Boolean, "true or false"],
+  maxBudgetUsd: [Usd, "a number of USD > 0"],
+  steering: [
+    Schema.declare(
+      (u: unknown): u is AsyncIterable<string> =>
+        typeof u === "object" &&
+        u !== null &&
+        Symbol.asyncIterator in u &&
+        typeof u[Symbol.asyncIterator] === "function",
+      { expected: "an async iterable of strings" }
+    ),
+    "an async iterable of strings (e.g. an async generator)"
+  ]
 } as const
 
 const CallOptionsSchema = Schema.Struct({
   signal: Schema.optionalKey(callSpec.signal[0]),
   history: Schema.optionalKey(callSpec.history[0]),
-  sessionId: Schema.optionalKey(callSpec.sessionId[0])
+  sessionId: Schema.optionalKey(callSpec.sessionId[0]),
+  resume: Schema.optionalKey(callSpec.resume[0]),
+  continue: Schema.optionalKey(callSpec.continue[0]),
+  forkSession: Schema.optionalKey(callSpec.forkSession[0]),
+  maxBudgetUsd: Schema.optionalKey(callSpec.maxBudgetUsd[0]),
+  steering: Schema.optionalKey(callSpec.steering[0])
 })
 
 type Accepts = Readonly<Record<string, readonly [unknown, string]>>

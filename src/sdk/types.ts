@@ -4,7 +4,9 @@
  * (the library API); the checks at the bottom of this file make `tsc` fail when the two drift apart.
  */
 import type * as Schema from "effect/Schema"
+import type { CompactionResult as SchemaCompactionResult } from "../agent/Compaction.js"
 import type { RunResult as SchemaRunResult } from "../services/Agent.js"
+import type { ModelOverride as SchemaModelOverride } from "../services/ModelCatalog.js"
 import type { PermissionMode as SchemaPermissionMode } from "../services/Permissions.js"
 import type { ToolKind as SchemaToolKind } from "../services/Tool.js"
 import type {
@@ -51,6 +53,7 @@ export type StopReason =
   | "pause_turn"
   | "content_filter"
   | "max_steps"
+  | "max_budget"
   | "interrupted"
   | "error"
   | "other"
@@ -191,8 +194,11 @@ export interface TurnEndedEvent extends EventEnvelope {
   readonly turnId: string
   readonly stopReason: StopReason
   readonly steps: number
+  /** Summed over the turn's model requests (compaction requests included). */
   readonly usage: Usage
   readonly text: string
+  /** The turn's cost in USD, when the model's price is known. */
+  readonly costUsd?: number
 }
 
 /** A model request of the turn begins (one per step). */
@@ -249,6 +255,8 @@ export interface PermissionResolvedEvent extends EventEnvelope {
   /** Who decided: a mode, a rule, the user / callback, or the headless default. */
   readonly source: string
   readonly reason?: string
+  /** The rule the user allowed with the answer (always, or for this session: source `user:session`). */
+  readonly rule?: string
 }
 
 export interface ToolStartedEvent extends EventEnvelope {
@@ -312,6 +320,34 @@ export interface TodosUpdatedEvent extends EventEnvelope {
   readonly todos: ReadonlyArray<TodoItem>
 }
 
+/**
+ * The conversation was compacted: everything before its last `messagesKept` messages was replaced by one user
+ * message holding `summary`. The messages before it stay in the session log.
+ */
+export interface CompactionEvent extends EventEnvelope {
+  readonly type: "compaction"
+  /** The turn it happened in (automatic compaction); absent for a manual compaction between turns. */
+  readonly turnId?: string
+  readonly trigger: "auto" | "manual"
+  readonly summary: string
+  readonly messagesBefore: number
+  readonly messagesKept: number
+  /** Estimated tokens of the conversation before and after. */
+  readonly tokensBefore: number
+  readonly tokensAfter: number
+  /** Usage of the summarizing request. */
+  readonly usage: Usage
+  readonly costUsd?: number
+}
+
+/** A compaction failed; the conversation is unchanged. */
+export interface CompactionFailedEvent extends EventEnvelope {
+  readonly type: "compaction.failed"
+  readonly turnId?: string
+  readonly trigger: "auto" | "manual"
+  readonly error: { readonly tag: string; readonly message: string; readonly retryable?: boolean }
+}
+
 export interface InterruptedEvent extends EventEnvelope {
   readonly type: "interrupted"
   readonly turnId: string
@@ -349,6 +385,8 @@ export type AgentEvent =
   | StateChangedEvent
   | MessageAppendedEvent
   | TodosUpdatedEvent
+  | CompactionEvent
+  | CompactionFailedEvent
   | InterruptedEvent
   | FailedEvent
 
@@ -368,10 +406,53 @@ export interface RunResult {
   readonly text: string
   readonly stopReason: StopReason
   readonly steps: number
-  /** Summed over all steps. */
+  /** Summed over all steps (and the turn's compaction requests). */
   readonly usage: Usage
-  /** The whole conversation after the turn (history + this turn), always valid to send back. */
+  /** The turn's cost in USD, when the model's price is known. */
+  readonly costUsd?: number
+  /**
+   * The whole conversation after the turn (history + this turn), always valid to send back. After an automatic
+   * compaction it starts with the summary.
+   */
   readonly messages: ReadonlyArray<Message>
+}
+
+/** List prices in USD per million tokens. */
+export interface ModelPricing {
+  readonly input: number
+  readonly output: number
+  readonly cacheRead: number
+  readonly cacheWrite: number
+}
+
+/**
+ * A model catalog entry to add or change (the `models` option and settings key): any field; prices field by field
+ * (without an input and an output price a model has no price, and no cost is computed for it).
+ */
+export interface ModelOverride {
+  readonly provider?: string
+  /** Context window in tokens. */
+  readonly contextWindow?: number
+  /** The most input tokens one request may carry, when less than the context window. */
+  readonly maxInputTokens?: number
+  readonly maxOutputTokens?: number
+  readonly pricing?: Partial<ModelPricing>
+  readonly capabilities?: { readonly tools?: boolean; readonly vision?: boolean; readonly reasoning?: boolean }
+}
+
+/** The result of `compact()`: the conversation to continue from, and what the summary cost. */
+export interface CompactionResult {
+  readonly summary: string
+  /** The conversation after compaction: one user message with the summary, then the kept latest messages. */
+  readonly messages: ReadonlyArray<Message>
+  readonly messagesBefore: number
+  readonly messagesKept: number
+  /** Estimated tokens before and after. */
+  readonly tokensBefore: number
+  readonly tokensAfter: number
+  /** Usage of the summarizing request. */
+  readonly usage: Usage
+  readonly costUsd?: number
 }
 
 /**
@@ -379,6 +460,36 @@ export interface RunResult {
  * `bypassPermissions` allows everything.
  */
 export type PermissionMode = "default" | "acceptEdits" | "plan" | "bypassPermissions"
+
+/** A saved session (`listSessions()`), derived from its log. */
+export interface SessionInfo {
+  readonly id: string
+  /** The first prompt, on one line, shortened. */
+  readonly title: string
+  readonly cwd: string
+  /** Epoch milliseconds. */
+  readonly created: number
+  readonly lastUsed: number
+  /** Turns that ended (done, interrupted or failed). */
+  readonly turns: number
+  /** Summed over the turns that reported a cost. */
+  readonly costUsd?: number
+  readonly provider: string
+  readonly model: string
+  /** The session this one was forked from. */
+  readonly parentSessionId?: string
+}
+
+/** A saved session with its conversation (`getSession(id)`). */
+export interface SessionDetail extends SessionInfo {
+  /** The history a resumed turn is sent with. */
+  readonly messages: ReadonlyArray<Message>
+  readonly todos: ReadonlyArray<TodoItem>
+  /** Permission rules allowed for this session. */
+  readonly grants: ReadonlyArray<string>
+  /** What loading repaired after a crash (empty for a clean log). */
+  readonly repairs: ReadonlyArray<string>
+}
 
 /** What a tool does, for permission modes: `read` never changes anything, `edit` changes files. */
 export type ToolKind = "read" | "edit" | "execute" | "network" | "other"
@@ -464,6 +575,8 @@ type Checks = [
   Assert<SchemaRunResult extends RunResult ? true : false>,
   Assert<Equals<RunResult, Plain<SchemaRunResult>>>,
   Assert<Equals<PermissionMode, SchemaPermissionMode>>,
+  Assert<Equals<ModelOverride, Flat<SchemaModelOverride>>>,
+  Assert<Equals<CompactionResult, Plain<SchemaCompactionResult>>>,
   Assert<Equals<ToolKind, SchemaToolKind>>,
   // Plain input (history, an edited tool call) must be accepted by the library.
   Assert<ReadonlyArray<Message> extends ReadonlyArray<SchemaMessage> ? true : false>,

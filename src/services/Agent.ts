@@ -1,6 +1,7 @@
 /** The agent contract: one turn of the loop (model -> tools -> model ...) as a stream of `AgentEvent`s. */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { AgentError } from "../errors/AgentError.js"
@@ -23,6 +24,15 @@ export interface RunOptions {
   readonly maxConcurrency?: number
   readonly permissionMode?: PermissionMode
   readonly sessionId?: string
+  /** Stop the turn (stop reason `max_budget`) after the step whose cost reaches this many USD; overrides the agent's. */
+  readonly maxBudgetUsd?: number
+  /**
+   * Steering: user messages sent while the turn runs. At every step boundary (before each model request, so after
+   * the previous step's tool results) the loop takes what is waiting in the queue and appends it to the
+   * conversation as one user message (a `message` event). What is still waiting when the turn ends stays in the
+   * queue (the caller sends it as the next prompt).
+   */
+  readonly steering?: Queue.Dequeue<string>
 }
 
 export interface RunResult {
@@ -32,9 +42,14 @@ export interface RunResult {
   readonly text: string
   readonly stopReason: StopReason
   readonly steps: number
-  /** Summed over all steps. */
+  /** Summed over all steps (and the turn's compaction requests). */
   readonly usage: Usage
-  /** The whole conversation after the turn (history + this turn), always valid to send back. */
+  /** The turn's cost in USD, when the model's price is known (see `ModelCatalog`). */
+  readonly costUsd?: number
+  /**
+   * The whole conversation after the turn (history + this turn), always valid to send back. After an automatic
+   * compaction it starts with the summary.
+   */
   readonly messages: ReadonlyArray<Message>
 }
 

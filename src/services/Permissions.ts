@@ -40,6 +40,8 @@ export declare namespace Permissions {
     readonly check: (call: ToolCall, context: PermissionContext) => Effect.Effect<PermissionDecision, PermissionError>
     /** Remember an "allow always" answer (saved as a rule where the implementation keeps rules). */
     readonly allowAlways: (rule: string) => Effect.Effect<void, PermissionError>
+    /** Allow `rule` for the rest of this session only (nothing saved). Absent where not supported. */
+    readonly allowForSession?: (rule: string) => Effect.Effect<void, PermissionError>
   }
 }
 
@@ -47,7 +49,14 @@ export class Permissions extends Context.Service<Permissions, Permissions.Servic
 
 /** An answer to an `ask`. */
 export type ApprovalAnswer =
-  | { readonly type: "allow"; readonly updatedInput?: unknown; readonly always?: boolean }
+  | {
+      readonly type: "allow"
+      readonly updatedInput?: unknown
+      /** Save the suggested rule (allow always). */
+      readonly always?: boolean
+      /** Allow the suggested rule for the rest of this session (recorded in the session log, not in settings). */
+      readonly session?: boolean
+    }
   | { readonly type: "deny"; readonly reason: string }
 
 export declare namespace Approver {

@@ -8,6 +8,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { PermissionError } from "../errors/PermissionError.js"
+import type { ModelOverrides } from "./ModelCatalog.js"
 import type { PermissionMode } from "./Permissions.js"
 
 export type RuleBehavior = "allow" | "ask" | "deny"
@@ -58,6 +59,26 @@ export interface RuleSet {
   readonly defaultMode?: PermissionMode
   /** The settings files that were found and loaded, lowest precedence first. */
   readonly files: ReadonlyArray<string>
+  /** The `models` key of the settings files, merged (higher precedence wins, field by field). */
+  readonly models?: ModelOverrides
+  /** The `compaction` key of the settings files, merged (higher precedence wins, field by field). */
+  readonly compaction?: CompactionSettings
+  /** The `sandbox` key of the settings files (`envPassthrough` lists joined). */
+  readonly sandbox?: SandboxSettings
+}
+
+/** How commands run (the `sandbox` settings key). */
+export interface SandboxSettings {
+  /** Variables commands receive unchanged although they look like credentials (`NAME` or `PREFIX*`). */
+  readonly envPassthrough: ReadonlyArray<string>
+}
+
+/** When the conversation is compacted automatically (the `compaction` settings key). */
+export interface CompactionSettings {
+  /** Compact automatically when the conversation nears the model's context window (default true). */
+  readonly auto?: boolean
+  /** The fraction of the model's input budget at which to compact, in (0, 1] (default 0.8). */
+  readonly threshold?: number
 }
 
 /** Rules given in code, by behavior. */
@@ -76,6 +97,11 @@ export declare namespace Settings {
      * `ruleSet`. Fails without writing anything when the rule is invalid or the file is malformed.
      */
     readonly addAllowRule: (rule: string) => Effect.Effect<Rule, PermissionError>
+    /**
+     * Adds an allow rule for the rest of this session only (source `session`; nothing is written). Implementations
+     * without session rules leave it out.
+     */
+    readonly addSessionRule?: (rule: string) => Effect.Effect<Rule, PermissionError>
   }
 }
 

@@ -50,8 +50,11 @@ export const TurnEnded = event("turn.ended", {
   turnId: Schema.String,
   stopReason: StopReason,
   steps: Schema.Number,
+  /** Summed over the turn's model requests (compaction requests included). */
   usage: Usage,
-  text: Schema.String
+  text: Schema.String,
+  /** The turn's cost in USD, when the model's price is known. */
+  costUsd: Schema.optional(Schema.Number)
 })
 /** A model request of the turn begins (one per step). */
 export const StepStarted = event("step.started", { turnId: Schema.String, step: Schema.Number })
@@ -79,7 +82,9 @@ export const PermissionResolved = event("permission.resolved", {
   decision: Schema.Literals(["allow", "deny"]),
   /** Who decided: a mode, a rule, the user / callback, or the headless default. */
   source: Schema.String,
-  reason: Schema.optional(Schema.String)
+  reason: Schema.optional(Schema.String),
+  /** The rule the user allowed with the answer (`always`: saved in settings; `for this session`: source `user:session`). */
+  rule: Schema.optional(Schema.String)
 })
 export const ToolStarted = event("tool.started", { turnId: Schema.String, call: ToolCall })
 export const ToolProgress = event("tool.progress", {
@@ -111,6 +116,32 @@ export const TodoItem = Schema.Struct({
   activeForm: Schema.optional(Schema.String)
 })
 export const TodosUpdated = event("todos.updated", { todos: Schema.Array(TodoItem) })
+/**
+ * The conversation was compacted: everything before its last `messagesKept` messages was replaced by one user
+ * message holding `summary` (see `Compaction.summaryMessage`). The messages before it stay in the session log.
+ */
+export const CompactionCompleted = event("compaction", {
+  /** The turn it happened in (automatic compaction); absent for a manual compaction between turns. */
+  turnId: Schema.optional(Schema.String),
+  trigger: Schema.Literals(["auto", "manual"]),
+  summary: Schema.String,
+  /** Messages in the conversation before compaction. */
+  messagesBefore: Schema.Number,
+  /** The latest messages kept after the summary (0: the summary alone). */
+  messagesKept: Schema.Number,
+  /** Estimated tokens of the conversation before and after. */
+  tokensBefore: Schema.Number,
+  tokensAfter: Schema.Number,
+  /** Usage of the summarizing request. */
+  usage: Usage,
+  costUsd: Schema.optional(Schema.Number)
+})
+/** A compaction failed; the conversation is unchanged. */
+export const CompactionFailed = event("compaction.failed", {
+  turnId: Schema.optional(Schema.String),
+  trigger: Schema.Literals(["auto", "manual"]),
+  error: Schema.Struct({ tag: Schema.String, message: Schema.String, retryable: Schema.optional(Schema.Boolean) })
+})
 export const Interrupted = event("interrupted", { turnId: Schema.String, reason: Schema.String })
 export const Failed = event("failed", {
   turnId: Schema.optional(Schema.String),
@@ -138,6 +169,8 @@ export const AgentEvent = Schema.Union([
   StateChanged,
   MessageAppended,
   TodosUpdated,
+  CompactionCompleted,
+  CompactionFailed,
   Interrupted,
   Failed
 ])

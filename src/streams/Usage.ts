@@ -33,8 +33,8 @@ export class Usage extends Schema.Class<Usage>("Usage")({
 }
 
 /**
- * Why a response (or a run) stopped. The first group comes from models; `max_steps`, `interrupted` and
- * `error` are set by the agent loop.
+ * Why a response (or a run) stopped. The first group comes from models; `max_steps`, `max_budget`, `interrupted`
+ * and `error` are set by the agent loop (`max_budget`: the turn's cost reached its `maxBudgetUsd`).
  */
 export const StopReason = Schema.Literals([
   "end_turn",
@@ -45,6 +45,7 @@ export const StopReason = Schema.Literals([
   "pause_turn",
   "content_filter",
   "max_steps",
+  "max_budget",
   "interrupted",
   "error",
   "other"

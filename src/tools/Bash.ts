@@ -29,6 +29,12 @@ export interface BashOptions {
   readonly shell?: string
 }
 
+/** A hint for the model when a command failed writing into the sandbox's read-only `.git/` or `.sage/`. */
+const protectedWriteNote = (output: string): string =>
+  /(?:^|[/'\s])\.(?:git|sage)\b[^\n]*Read-only file system/m.test(output)
+    ? "\n\n.git/ and .sage/ are read-only inside the sandbox: commands cannot change the repository (commit, add, checkout) or Sage's settings. Tell the user which command to run themselves."
+    : ""
+
 /** Text without terminal control sequences (colours, cursor movement, titles): the shared output hygiene. */
 export const stripControlSequences = sanitizeForTerminal
 
@@ -88,7 +94,7 @@ export const makeBashTool = Effect.fn("makeBashTool")(function* (options: BashOp
       if (outcome.exitCode === 0) return shown
       const status =
         outcome.exitCode === null ? `terminated by signal ${outcome.signal}` : `exit code ${outcome.exitCode}`
-      return yield* fail(`${shown}\n\n${status}`)
+      return yield* fail(`${shown}\n\n${status}${protectedWriteNote(output)}`)
     })
 
   return Tool.make({

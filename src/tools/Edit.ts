@@ -12,9 +12,9 @@ import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { FileState } from "../services/FileState.js"
 import { Workspace } from "../services/Workspace.js"
-import { isNotFound, looksBinary, numberLine, platformMessage } from "./Read.js"
+import { looksBinary, numberLine } from "./Read.js"
 import { Tool } from "./Tool.js"
-import { atomicWrite } from "./Write.js"
+import { writeFailure } from "./Write.js"
 
 /** One exact-string replacement. */
 export interface EditSpec {
@@ -149,31 +149,35 @@ export const loadForEdit = (
   tool: string
 ): Effect.Effect<EditTarget, ToolExecutionError> =>
   Effect.gen(function* () {
-    const { workspace, fileState, fs } = services
+    const { workspace, fileState } = services
     const fail = (message: string) => new ToolExecutionError({ tool, message })
     const resolved = yield* workspace.resolveWritable(filePath).pipe(Effect.mapError((e) => fail(e.message)))
-    const info = yield* fs
-      .stat(resolved)
-      .pipe(
-        Effect.mapError((error) =>
-          fail(
-            isNotFound(error)
-              ? `File does not exist: ${filePath}. To create a new file, use Write.`
-              : `Cannot read ${filePath}: ${platformMessage(error)}`
+    // Read through a descriptor opened without following symlinks: what is edited is what lies in the workspace.
+    const bytes = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const file = yield* workspace
+          .open(resolved)
+          .pipe(
+            Effect.mapError((error) =>
+              fail(
+                error.code === "ENOENT" || error.code === "ENOTDIR"
+                  ? `File does not exist: ${filePath}. To create a new file, use Write.`
+                  : error.reason === "moved"
+                    ? `Cannot read ${filePath}: ${error.message}`
+                    : error.message.replace(/^Cannot use [^:]*: /, `Cannot read ${filePath}: `)
+              )
+            )
           )
-        )
-      )
-    if (info.type === "Directory") return yield* fail(`${filePath} is a directory, not a file.`)
-    if (info.type !== "File") return yield* fail(`${filePath} is not a regular file (a device, socket or pipe).`)
-    const size = Number(info.size)
-    if (size > MAX_EDIT_BYTES) {
-      return yield* fail(
-        `${filePath} is ${size} bytes; ${tool} only changes files up to ${MAX_EDIT_BYTES} bytes. Use Bash (e.g. sed) for very large files.`
-      )
-    }
-    const bytes = yield* fs
-      .readFile(resolved)
-      .pipe(Effect.mapError((error) => fail(`Cannot read ${filePath}: ${platformMessage(error)}`)))
+        if (file.type === "Directory") return yield* fail(`${filePath} is a directory, not a file.`)
+        if (file.type !== "File") return yield* fail(`${filePath} is not a regular file (a device, socket or pipe).`)
+        if (file.size > MAX_EDIT_BYTES) {
+          return yield* fail(
+            `${filePath} is ${file.size} bytes; ${tool} only changes files up to ${MAX_EDIT_BYTES} bytes. Use Bash (e.g. sed) for very large files.`
+          )
+        }
+        return yield* file.readAll.pipe(Effect.mapError((error) => fail(`Cannot read ${filePath}: ${error.message}`)))
+      })
+    )
     if (looksBinary(bytes.subarray(0, 8192))) {
       return yield* fail(`${filePath} looks like a binary file; ${tool} only changes text files.`)
     }
@@ -195,8 +199,10 @@ export const commitEdit = (
 ): Effect.Effect<void, ToolExecutionError> =>
   Effect.gen(function* () {
     const bytes = new TextEncoder().encode(content)
-    yield* atomicWrite(services.fs, target.resolved, bytes, tool, filePath)
-    yield* services.fileState.recordWrite(target.resolved, bytes)
+    const written = yield* services.workspace
+      .writeFile(target.resolved, bytes)
+      .pipe(Effect.mapError((error) => new ToolExecutionError({ tool, message: writeFailure(filePath, error) })))
+    yield* services.fileState.recordWrite(written.realPath, bytes)
   })
 
 const editFields = {

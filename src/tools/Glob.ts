@@ -22,6 +22,17 @@ import { Tool } from "./Tool.js"
 
 export { globToRegExp, matchGlob }
 
+/**
+ * Which results a search or listing leaves out, given what the Read rules say about its root (`rootAccess`): files
+ * that are not `allowed`, or, under a root approved despite an ask rule, the `denied` ones only.
+ */
+export const hiddenBy =
+  (rootAccess: "allowed" | "ask" | "denied", access: (realPath: string) => "allowed" | "ask" | "denied") =>
+  (realPath: string): boolean => {
+    const found = access(realPath)
+    return rootAccess === "ask" ? found === "denied" : found !== "allowed"
+  }
+
 export interface GlobOptions {
   /** Paths returned at most. Default 1000. */
   readonly maxResults?: number
@@ -226,7 +237,16 @@ export const makeGlobTool = Effect.fn("GlobTool")(function* (options: GlobOption
         .stat(root)
         .pipe(Effect.mapError(() => fail(`Directory does not exist: ${searchPath ?? start}`)))
       if (info.type !== "Directory") return yield* fail(`${searchPath ?? start} is not a directory.`)
-      const { found, stopped } = yield* search(root, rest)
+      const access = workspace.readAccess(root)
+      if (access === "denied") {
+        return yield* fail(`${searchPath ?? start} may not be read: a Read deny rule covers it.`)
+      }
+      const searched = yield* search(root, rest)
+      // Files the permission rules keep the model from reading are left out (a search cannot ask for each); under
+      // a root someone approved despite an ask rule, only denied ones.
+      const hidden = hiddenBy(access, workspace.readAccess)
+      const found = searched.found.filter((match) => !hidden(match.path))
+      const stopped = searched.stopped
       if (found.length === 0) {
         return stopped
           ? `No files found before the search stopped after ${maxEntries} entries; use a narrower path.`

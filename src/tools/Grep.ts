@@ -18,6 +18,7 @@ import { Workspace } from "../services/Workspace.js"
 import { compareCodePoints, walkFiles } from "../workspace/Gitignore.js"
 import { globToRegExp } from "../workspace/GlobPattern.js"
 import { resolveInside } from "../workspace/Workspace.js"
+import { hiddenBy } from "./Glob.js"
 import { Tool } from "./Tool.js"
 
 /** File types for the `type` input: name => file-name globs. */
@@ -690,6 +691,15 @@ export const makeGrepTool = Effect.fn("makeGrepTool")(function* (options: GrepOp
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : toSlash(relative)
   }
 
+  /**
+   * A file filter that also leaves out the files the permission rules keep the model from reading (neither search
+   * follows symlinks, so a file's path under the real search root is its real path).
+   */
+  const accepting =
+    (filter: (file: string) => boolean, hidden: (file: string) => boolean) =>
+    (file: string): boolean =>
+      filter(file) && !hidden(file)
+
   const typeNames = Object.keys(GREP_FILE_TYPES).filter((name): name is GrepFileType => name in GREP_FILE_TYPES)
   const contextLines = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1000 }))
 
@@ -753,6 +763,10 @@ export const makeGrepTool = Effect.fn("makeGrepTool")(function* (options: GrepOp
     execute: (input) =>
       Effect.gen(function* () {
         const target = yield* resolveInside(workspace, input.path ?? ".", "Grep")
+        const access = workspace.readAccess(target)
+        if (access === "denied") {
+          return yield* fail(`${input.path ?? target} may not be read: a Read deny rule covers it.`)
+        }
         const stat = yield* Effect.tryPromise({
           try: () => fs.stat(target),
           catch: () => fail(`Path does not exist: ${input.path ?? target}`)
@@ -776,7 +790,7 @@ export const makeGrepTool = Effect.fn("makeGrepTool")(function* (options: GrepOp
           before: mode === "content" ? (input["-B"] ?? input["-C"] ?? 0) : 0,
           after: mode === "content" ? (input["-A"] ?? input["-C"] ?? 0) : 0,
           type: input.type,
-          accept: fileFilter(target, input.glob, input.type)
+          accept: accepting(fileFilter(target, input.glob, input.type), hiddenBy(access, workspace.readAccess))
         }
         const limit = input.head_limit ?? defaultHeadLimit
 

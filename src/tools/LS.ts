@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { Workspace } from "../services/Workspace.js"
 import { globMatcher } from "../workspace/GlobPattern.js"
+import { hiddenBy } from "./Glob.js"
 import { platformMessage } from "./Read.js"
 import { Tool } from "./Tool.js"
 
@@ -59,8 +60,13 @@ export const makeLSTool = Effect.fn("LSTool")(function* (options: LSOptions = {}
       const entries = yield* fs
         .readDirectoryEntries(resolved)
         .pipe(Effect.mapError((error) => fail(`Cannot list ${dirPath}: ${platformMessage(error)}`)))
+      const access = workspace.readAccess(resolved)
+      if (access === "denied") return yield* fail(`${dirPath} may not be read: a Read deny rule covers it.`)
+      // Entries the permission rules keep the model from reading are left out, like ignored ones.
+      const hidden = hiddenBy(access, workspace.readAccess)
       const kept = entries
         .filter((entry) => !matchers.some((matches) => matches(entry.name)))
+        .filter((entry) => !hidden(path.join(resolved, entry.name)))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       const shown = kept.slice(0, maxEntries)
       const names = yield* Effect.forEach(

@@ -4,12 +4,11 @@
  */
 import { StringDecoder } from "node:string_decoder"
 import * as Effect from "effect/Effect"
-import * as FileSystem from "effect/FileSystem"
 import type * as PlatformError from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { FileState } from "../services/FileState.js"
-import { Workspace } from "../services/Workspace.js"
+import { Workspace, type WorkspacePathError } from "../services/Workspace.js"
 import type { ToolOutput } from "../streams/ToolCall.js"
 import { Tool } from "./Tool.js"
 
@@ -72,10 +71,10 @@ interface Window {
 }
 
 /** Read lines `offset .. offset + limit - 1` (1-based) in chunks from the file's current position, keeping only what is shown. */
-const readWindow = (
-  file: FileSystem.File,
+const readWindow = <E>(
+  read: (buffer: Uint8Array) => Effect.Effect<number, E>,
   options: { offset: number; limit: number; maxLineLength: number; maxOutputChars: number }
-): Effect.Effect<Window, PlatformError.PlatformError> =>
+): Effect.Effect<Window, E> =>
   Effect.gen(function* () {
     const lines: Array<string> = []
     const decoder = new StringDecoder("utf8")
@@ -113,7 +112,7 @@ const readWindow = (
     }
 
     for (;;) {
-      const bytesRead = Number(yield* file.read(buffer))
+      const bytesRead = yield* read(buffer)
       if (bytesRead === 0) break
       const text = decoder.write(Buffer.from(buffer.buffer, buffer.byteOffset, bytesRead))
       let start = 0
@@ -150,20 +149,20 @@ export const platformMessage = (error: PlatformError.PlatformError): string => {
 }
 
 type Sniffed =
-  | { readonly type: "image"; readonly mediaType: ImageMediaType; readonly data: Uint8Array }
-  | { readonly type: "image-too-large"; readonly mediaType: ImageMediaType }
-  | { readonly type: "binary" }
-  | { readonly type: "text"; readonly window: Window }
+  | { readonly type: "empty"; readonly realPath: string }
+  | { readonly type: "image"; readonly mediaType: ImageMediaType; readonly data: Uint8Array; readonly realPath: string }
+  | { readonly type: "image-too-large"; readonly mediaType: ImageMediaType; readonly size: number }
+  | { readonly type: "binary"; readonly size: number }
+  | { readonly type: "text"; readonly window: Window; readonly realPath: string }
 
 /**
- * The `Read` tool on the `Workspace`, `FileState` and `FileSystem` in context: read-only, runs in parallel with
- * other calls. Every successful read (a window of a text file, an empty file, an image) is recorded in the
- * `FileState`, which is what lets `Write`/`Edit`/`MultiEdit` change the file afterwards.
+ * The `Read` tool on the `Workspace` and `FileState` in context (files are opened through `Workspace.open`):
+ * read-only, runs in parallel with other calls. Every successful read (a window of a text file, an empty file, an
+ * image) is recorded in the `FileState`, which is what lets `Write`/`Edit`/`MultiEdit` change the file afterwards.
  */
 export const makeReadTool = Effect.fn("ReadTool")(function* (options: ReadOptions = {}) {
   const workspace = yield* Workspace
   const fileState = yield* FileState
-  const fs = yield* FileSystem.FileSystem
   const defaultLimit = options.defaultLimit ?? 2000
   const maxLineLength = options.maxLineLength ?? 2000
   const maxOutputChars = options.maxOutputChars ?? 256_000
@@ -196,57 +195,64 @@ export const makeReadTool = Effect.fn("ReadTool")(function* (options: ReadOption
     readOnly: true,
     execute: Effect.fn("Read.execute")(function* ({ file_path, offset, limit }) {
       const resolved = yield* workspace.resolve(file_path).pipe(Effect.mapError((e) => fail(e.message)))
-      const cannot = (what: string) => (error: PlatformError.PlatformError) =>
-        fail(`Cannot ${what} ${file_path}: ${platformMessage(error)}`)
-      const info = yield* fs
-        .stat(resolved)
-        .pipe(
-          Effect.mapError((error) =>
-            isNotFound(error)
-              ? fail(`File does not exist: ${file_path}. Use Glob to find the right path.`)
-              : cannot("read")(error)
-          )
+      const cannot = (what: string) => (error: WorkspacePathError) =>
+        fail(
+          error.reason === "moved"
+            ? `Cannot ${what} ${file_path}: ${error.message}`
+            : error.message.replace(/^Cannot use [^:]*: /, `Cannot ${what} ${file_path}: `)
         )
-      if (info.type === "Directory") {
-        return yield* fail(`${file_path} is a directory, not a file. Use LS or Glob to see what it contains.`)
-      }
-      if (info.type !== "File") return yield* fail(`${file_path} is not a regular file (a device, socket or pipe).`)
-      const size = Number(info.size)
-      if (size === 0) {
-        yield* fileState.recordRead(resolved)
-        return `(${file_path} exists but is empty)`
-      }
-
       const start = offset ?? 1
+      // Everything is read through one descriptor, opened without following symlinks and verified to lie in the
+      // workspace: a directory swapped for a symlink after the check cannot redirect the read.
       const sniffed = yield* Effect.scoped(
         Effect.gen(function* () {
-          const file = yield* fs.open(resolved, { flag: "r" }).pipe(Effect.mapError(cannot("open")))
+          const file = yield* workspace
+            .open(resolved)
+            .pipe(
+              Effect.mapError((error) =>
+                error.code === "ENOENT" || error.code === "ENOTDIR"
+                  ? fail(`File does not exist: ${file_path}. Use Glob to find the right path.`)
+                  : cannot("read")(error)
+              )
+            )
+          if (file.type === "Directory") {
+            return yield* fail(`${file_path} is a directory, not a file. Use LS or Glob to see what it contains.`)
+          }
+          if (file.type !== "File") return yield* fail(`${file_path} is not a regular file (a device, socket or pipe).`)
+          const size = file.size
+          if (size === 0) return { type: "empty", realPath: file.realPath } satisfies Sniffed
           const sniff = new Uint8Array(Math.min(SNIFF, size))
-          const bytesRead = Number(yield* file.read(sniff, { position: 0n }).pipe(Effect.mapError(cannot("read"))))
+          const bytesRead = yield* file.read(sniff, 0).pipe(Effect.mapError(cannot("read")))
           const head = sniff.subarray(0, bytesRead)
           const mediaType = imageMediaType(head)
           if (mediaType !== undefined) {
-            if (size > maxImageBytes) return { type: "image-too-large", mediaType } satisfies Sniffed
-            const data = yield* fs.readFile(resolved).pipe(Effect.mapError(cannot("read")))
-            return { type: "image", mediaType, data } satisfies Sniffed
+            if (size > maxImageBytes) return { type: "image-too-large", mediaType, size } satisfies Sniffed
+            const data = yield* file.readAll.pipe(Effect.mapError(cannot("read")))
+            return { type: "image", mediaType, data, realPath: file.realPath } satisfies Sniffed
           }
-          if (looksBinary(head)) return { type: "binary" } satisfies Sniffed
-          const window = yield* readWindow(file, {
+          if (looksBinary(head)) return { type: "binary", size } satisfies Sniffed
+          // The window is read from the start (the sniff read at a position, leaving the offset at 0).
+          const window = yield* readWindow((buffer) => file.read(buffer), {
             offset: start,
             limit: limit ?? defaultLimit,
             maxLineLength,
             maxOutputChars
           }).pipe(Effect.mapError(cannot("read")))
-          return { type: "text", window } satisfies Sniffed
+          return { type: "text", window, realPath: file.realPath } satisfies Sniffed
         })
       )
+      if (sniffed.type === "empty") {
+        yield* fileState.recordRead(sniffed.realPath)
+        return `(${file_path} exists but is empty)`
+      }
+      const size = "size" in sniffed ? sniffed.size : 0
       if (sniffed.type === "image-too-large") {
         return yield* fail(
           `${file_path} is a ${sniffed.mediaType} image of ${size} bytes; images up to ${maxImageBytes} bytes can be read. Make a smaller copy (e.g. with Bash) and read that.`
         )
       }
       if (sniffed.type === "image") {
-        yield* fileState.recordRead(resolved, sniffed.data)
+        yield* fileState.recordRead(sniffed.realPath, sniffed.data)
         const output: ReadonlyArray<ToolOutput> = [
           { type: "text", text: `Image ${file_path} (${sniffed.mediaType}, ${sniffed.data.length} bytes):` },
           { type: "image", mediaType: sniffed.mediaType, data: Buffer.from(sniffed.data).toString("base64") }
@@ -264,7 +270,7 @@ export const makeReadTool = Effect.fn("ReadTool")(function* (options: ReadOption
           `${file_path} has ${window.linesSeen} lines; offset ${start} is past the end. Use a smaller offset.`
         )
       }
-      yield* fileState.recordRead(resolved)
+      yield* fileState.recordRead(sniffed.realPath)
       const lastShown = start + window.lines.length - 1
       const note = window.capped
         ? `\n\n[Output stopped at line ${lastShown} to stay under ${maxOutputChars} characters; continue with offset=${lastShown + 1}.]`
@@ -276,5 +282,5 @@ export const makeReadTool = Effect.fn("ReadTool")(function* (options: ReadOption
   })
 })
 
-/** The `Read` tool with default options. Requires `Workspace`, `FileState` and `FileSystem`. */
+/** The `Read` tool with default options. Requires `Workspace` and `FileState`. */
 export const ReadTool = makeReadTool()

@@ -10,7 +10,7 @@ import type * as PlatformError from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { FileState } from "../services/FileState.js"
-import { Workspace } from "../services/Workspace.js"
+import { Workspace, type WorkspacePathError } from "../services/Workspace.js"
 import { platformMessage } from "./Read.js"
 import { Tool } from "./Tool.js"
 
@@ -24,7 +24,8 @@ export const tempPathFor = (target: string): string =>
  * target, then fsync the directory (best effort). Readers see the old or the new content, never a mix; on any
  * failure the temporary file is removed and the target is untouched. Parent directories are created. A rename
  * replaces the directory entry: hard links to the old file keep the old content, a symlink is never replaced
- * (pass a real path). Uninterruptible once started, so no temporary file is ever left behind.
+ * (pass a real path). Uninterruptible once started, so no temporary file is ever left behind. By path: the tools
+ * write through `Workspace.writeFile` instead, which cannot be raced out of the workspace.
  */
 export const writeFileAtomic = (
   fs: FileSystem.FileSystem,
@@ -78,6 +79,14 @@ const isDirectoryError = (error: PlatformError.PlatformError): boolean => {
   return typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EISDIR"
 }
 
+/** What to tell the model when a confined write fails (`WorkspacePathError` from `Workspace.writeFile`). */
+export const writeFailure = (shown: string, error: WorkspacePathError): string =>
+  error.reason === "moved"
+    ? `Cannot write ${shown}: ${error.message}`
+    : error.code === "EISDIR"
+      ? `Cannot write ${shown}: it is a directory`
+      : error.message.replace(/^Cannot use [^:]*: /, `Cannot write ${shown}: `)
+
 const countLines = (text: string): number => (text === "" ? 0 : text.split("\n").length - (text.endsWith("\n") ? 1 : 0))
 
 /**
@@ -96,7 +105,7 @@ export const makeWriteTool = Effect.fn("WriteTool")(function* () {
     description: [
       "Write a file in the workspace, replacing it if it exists (parent directories are created).",
       "An existing file must have been read with Read in this session first, and not changed since; prefer Edit to change part of a file.",
-      "Give the complete content. Files in .git/ and .sage/ cannot be written."
+      "Give the complete content. Protected paths cannot be written: .git and .sage (at any depth), .gitconfig, .config/git and shell start-up files (.bashrc, .profile, ...)."
     ].join(" "),
     input: Schema.Struct({
       file_path: Schema.String.annotate({
@@ -118,11 +127,14 @@ export const makeWriteTool = Effect.fn("WriteTool")(function* () {
       }
       yield* fileState.checkWritable(resolved).pipe(Effect.mapError((e) => fail(e.message)))
       const bytes = new TextEncoder().encode(content)
-      yield* atomicWrite(fs, resolved, bytes, "Write", file_path)
-      yield* fileState.recordWrite(resolved, bytes)
+      // Confined: the directories are opened without following symlinks and verified before and after the rename.
+      const written = yield* workspace
+        .writeFile(resolved, bytes)
+        .pipe(Effect.mapError((e) => fail(writeFailure(file_path, e))))
+      yield* fileState.recordWrite(written.realPath, bytes)
       const lines = countLines(content)
       const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`
-      return `${existing._tag === "None" ? "Created" : "Updated"} ${resolved} (${count(lines, "line")}, ${count(bytes.length, "byte")}).`
+      return `${written.created ? "Created" : "Updated"} ${written.realPath} (${count(lines, "line")}, ${count(bytes.length, "byte")}).`
     })
   })
 })

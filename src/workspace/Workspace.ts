@@ -9,15 +9,24 @@ import * as FileSystem from "effect/FileSystem"
 import type * as PlatformError from "effect/PlatformError"
 import { ConfigError } from "../errors/ConfigError.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
-import { Workspace, WorkspacePathError } from "../services/Workspace.js"
+import { Workspace, type WorkspaceFile, WorkspacePathError } from "../services/Workspace.js"
+import {
+  ConfinedError,
+  closeConfined,
+  openConfined,
+  readAllConfined,
+  readConfined,
+  writeConfined
+} from "./ConfinedFs.js"
 
-export { Workspace, WorkspacePathError } from "../services/Workspace.js"
+export { Workspace, type WorkspaceFile, WorkspacePathError } from "../services/Workspace.js"
 
 /** Longest path accepted (Linux `PATH_MAX`). */
 export const MAX_PATH_LENGTH = 4096
 
-/** Directory names that file-changing tools must not touch. */
-export const PROTECTED_DIRECTORIES: ReadonlyArray<string> = [".git", ".sage"]
+import { PROTECTED_DESCRIPTION, PROTECTED_DIRECTORIES, PROTECTED_FILES } from "./ProtectedPaths.js"
+
+export { PROTECTED_DESCRIPTION, PROTECTED_DIRECTORIES, PROTECTED_FILES } from "./ProtectedPaths.js"
 
 const MAX_SYMLINK_HOPS = 40
 
@@ -27,10 +36,15 @@ export interface WorkspaceOptions {
   /** More directories the tools may use. */
   readonly additionalDirectories?: ReadonlyArray<string> | undefined
   /**
-   * Whether a file-changing tool may write `realPath`, which lies in a protected directory (`.git/`, `.sage/`).
+   * Whether a file-changing tool may write `realPath`, which is protected (`.git/`, `.sage/`, see `isProtected`).
    * Default: never. Wire it to an explicit permission allow rule for that path; the usual "ask" is not enough.
    */
   readonly allowProtected?: ((realPath: string) => boolean) | undefined
+  /**
+   * What the permission rules say about reading `realPath` (Grep, Glob and LS leave out of their results what is
+   * not `allowed`). Default: everything is allowed. Wire it to `readAccessBy(rules)` from the permission engine.
+   */
+  readonly readAccess?: ((realPath: string) => "allowed" | "ask" | "denied") | undefined
 }
 
 /** The working directory: the first root (made absolute). */
@@ -44,18 +58,37 @@ export const isWithin = (parent: string, child: string): boolean => {
 }
 
 /**
- * Whether `target` lies in a protected directory (`.git`, `.sage`) that file-changing tools must refuse. With
- * roots, only the part of the path below the containing root is checked (a workspace that itself lives under a
- * `.sage` directory is usable); without, every segment is checked.
+ * Whether path segments (below a root) name a protected place: see `isProtected`. Case is ignored (`.GIT` is
+ * `.git` on a case-insensitive file system).
+ */
+export const isProtectedSegments = (segments: ReadonlyArray<string>): boolean => {
+  const lower = segments.map((segment) => segment.toLowerCase())
+  return lower.some(
+    (segment, i) =>
+      PROTECTED_DIRECTORIES.includes(segment) ||
+      (i === lower.length - 1 && PROTECTED_FILES.includes(segment)) ||
+      (segment === ".config" && lower[i + 1] === "git")
+  )
+}
+
+/**
+ * Whether `target` is protected: inside (or named) a `.git` or `.sage` directory at any depth (a nested
+ * `src/.git`, or a new file or directory named `.git`, which later git commands would read as a repository), a
+ * git configuration file (`.gitconfig`, `.config/git/...`) or a shell start-up file (`.bashrc`, `.profile`, ...).
+ * With roots, only the part of the path below the containing root is checked (a workspace that itself lives under
+ * a `.sage` directory is usable); without, every segment is checked.
  */
 export const isProtected = (target: string, workspace?: { readonly roots: ReadonlyArray<string> }): boolean => {
   const absolute = path.resolve(target)
   let relative = absolute
   if (workspace !== undefined) {
-    const root = workspace.roots.map((r) => path.resolve(r)).find((r) => isWithin(r, absolute))
+    const root = workspace.roots
+      .map((r) => path.resolve(r))
+      .filter((r) => isWithin(r, absolute))
+      .sort((a, b) => b.length - a.length)[0]
     if (root !== undefined) relative = path.relative(root, absolute)
   }
-  return relative.split(/[\\/]+/).some((segment) => PROTECTED_DIRECTORIES.includes(segment))
+  return isProtectedSegments(relative.split(/[\\/]+/).filter((segment) => segment !== ""))
 }
 
 const shown = (userPath: string): string => JSON.stringify(userPath.slice(0, 200))
@@ -123,7 +156,8 @@ const realPathOf = (
 export const fromRealRoots = (
   fs: FileSystem.FileSystem,
   roots: ReadonlyArray<string>,
-  allowProtected: (realPath: string) => boolean = () => false
+  allowProtected: (realPath: string) => boolean = () => false,
+  readAccess: (realPath: string) => "allowed" | "ask" | "denied" = () => "allowed"
 ): Workspace.Service => {
   const cwd = workspaceCwd({ roots })
   const resolve = Effect.fn("Workspace.resolve")(function* (userPath: string) {
@@ -157,12 +191,45 @@ export const fromRealRoots = (
       return yield* new WorkspacePathError({
         path: userPath,
         reason: "protected",
-        message: `${userPath} is inside a protected directory (${PROTECTED_DIRECTORIES.join(", ")}); changing files there requires an explicit allow rule for this path. Do not try to work around this.`
+        message: `${userPath} is protected: it is in or names ${PROTECTED_DESCRIPTION}; changing it requires an explicit allow rule for this path. Do not try to work around this.`
       })
     }
     return real
   })
-  return Workspace.of({ roots, cwd, resolve, resolveWritable, isProtected: protectedPath })
+  const confinedError = (realPath: string) => (error: unknown) =>
+    error instanceof ConfinedError
+      ? new WorkspacePathError({
+          path: realPath,
+          reason: error.reason,
+          message: error.reason === "moved" ? error.message : `Cannot use ${realPath}: ${error.message}`,
+          ...(error.code === undefined ? {} : { code: error.code })
+        })
+      : new WorkspacePathError({ path: realPath, reason: "io", message: `Cannot use ${realPath}: ${String(error)}` })
+  const open = Effect.fn("Workspace.open")(function* (realPath: string) {
+    const file = yield* Effect.acquireRelease(
+      Effect.try({ try: () => openConfined(roots, realPath), catch: confinedError(realPath) }),
+      (opened) => Effect.sync(() => closeConfined(opened))
+    )
+    const { stats } = file
+    const read = (buffer: Uint8Array, position?: number) =>
+      Effect.try({ try: () => readConfined(file, buffer, position ?? null), catch: confinedError(realPath) })
+    const opened: WorkspaceFile = {
+      realPath: file.realPath,
+      type: stats.isFile() ? "File" : stats.isDirectory() ? "Directory" : "Other",
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      read,
+      readAll: Effect.try({ try: () => readAllConfined(file), catch: confinedError(realPath) })
+    }
+    return opened
+  })
+  const writeFile = Effect.fn("Workspace.writeFile")(function* (realPath: string, content: Uint8Array) {
+    return yield* Effect.try({
+      try: () => writeConfined(roots, realPath, content, (target) => !protectedPath(target) || allowProtected(target)),
+      catch: confinedError(realPath)
+    })
+  })
+  return Workspace.of({ roots, cwd, resolve, resolveWritable, isProtected: protectedPath, readAccess, open, writeFile })
 }
 
 /**
@@ -190,18 +257,19 @@ export const make = Effect.fn("Workspace.make")(function* (options: WorkspaceOpt
       )
     )
   )
-  return fromRealRoots(fs, roots, options.allowProtected)
+  return fromRealRoots(fs, roots, options.allowProtected, options.readAccess)
 })
 
 /** `make` for a list of roots (the first is the working directory). */
 export const makeWorkspace = (
   roots: ReadonlyArray<string>,
-  allowProtected?: (realPath: string) => boolean
+  allowProtected?: (realPath: string) => boolean,
+  readAccess?: (realPath: string) => "allowed" | "ask" | "denied"
 ): Effect.Effect<Workspace.Service, ConfigError, FileSystem.FileSystem> => {
   const [cwd, ...additionalDirectories] = roots
   if (cwd === undefined)
     return Effect.fail(new ConfigError({ message: "A workspace needs at least one root directory" }))
-  return make({ cwd, additionalDirectories, allowProtected })
+  return make({ cwd, additionalDirectories, allowProtected, readAccess })
 }
 
 /** `workspace.resolve`, with a refusal as the `ToolExecutionError` of `tool` (for tools built on the service). */

@@ -130,7 +130,12 @@ describe("layerNode", () => {
         wire.enqueue(
           callTools([
             { id: "in", name: "Bash", input: { command: "echo inside > in.txt" } },
-            { id: "out", name: "Bash", input: { command: `echo outside > ${outside}/out.txt` } }
+            // The checker cannot see what a script writes (bypassPermissions lets it run): the sandbox must stop it.
+            {
+              id: "out",
+              name: "Bash",
+              input: { command: `node -e 'require("fs").writeFileSync(process.argv[1], "x")' ${outside}/out.txt` }
+            }
           ]),
           answer("ok")
         )
@@ -138,6 +143,9 @@ describe("layerNode", () => {
         expect(results(events).in?.status).toBe("success")
         expect(fs.existsSync(path.join(cwd, "in.txt"))).toBe(true)
         expect(results(events).out?.status).toBe("error")
+        expect(JSON.stringify(results(events).out)).toMatch(
+          /EROFS|read-only|EACCES|ENOENT: no such file or directory, open/
+        )
         expect(fs.existsSync(path.join(outside, "out.txt"))).toBe(false)
       })
   )

@@ -63,7 +63,13 @@ describe("sage arguments", () => {
       addDirs: ["/other"],
       sandbox: "off",
       systemPrompt: "-be terse",
-      appendSystemPrompt: "Answer in French."
+      appendSystemPrompt: "Answer in French.",
+      print: true,
+      continue: false,
+      resume: undefined,
+      forkSession: false,
+      sessionId: undefined,
+      persistSession: true
     })
   })
 

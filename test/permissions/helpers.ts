@@ -20,7 +20,8 @@ export const TOOLS = {
   Grep: { name: "Grep", readOnly: true, kind: "read" },
   Edit: { name: "Edit", readOnly: false, kind: "edit" },
   Write: { name: "Write", readOnly: false, kind: "edit" },
-  WebFetch: { name: "WebFetch", readOnly: false, kind: "network" },
+  // As the real tool declares it (see builtinToolSummaries): read-only, and still asked about (a fetch can leak).
+  WebFetch: { name: "WebFetch", readOnly: true, kind: "network" },
   Task: { name: "Task", readOnly: false, kind: "other" }
 } satisfies Record<string, ToolSpec>
 

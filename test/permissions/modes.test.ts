@@ -23,7 +23,8 @@ const KINDS: ReadonlyArray<readonly [string, ToolSpec, unknown]> = [
 const EXPECTED: Record<PermissionMode, ReadonlyArray<"allow" | "ask" | "deny">> = {
   default: ["allow", "allow", "ask", "ask", "ask", "ask", "ask"],
   acceptEdits: ["allow", "allow", "allow", "ask", "ask", "ask", "ask"],
-  plan: ["allow", "allow", "deny", "deny", "deny", "deny", "deny"],
+  // WebFetch is read-only but may carry data out: it asks in plan mode too (a domain rule allows it).
+  plan: ["allow", "allow", "deny", "deny", "ask", "deny", "deny"],
   bypassPermissions: ["allow", "allow", "allow", "allow", "allow", "allow", "allow"]
 }
 

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { analyzeShell, type ShellAnalysis, shellParser } from "../../src/permissions/ShellParser.js"
-import { commandBase, isSafeEnvName, normalizeGit } from "../../src/permissions/ShellCommand.js"
+import { commandBase, isSafeEnvName, isSafeShellName, normalizeGit } from "../../src/permissions/ShellCommand.js"
+import { awkProgramActs, isSafeSedScript } from "../../src/permissions/Programs.js"
 
 /** Commands as strings; non-literal words in angle brackets. */
 const show = (a: ShellAnalysis) =>
@@ -81,7 +82,7 @@ describe("shell analysis", () => {
         expect({ source, commands: show(a) }).toEqual({ source, commands: expected })
       }
       expect((yield* analyze("time -o t.txt ls")).writes).toEqual(["t.txt"])
-      expect((yield* analyze("find . -fprint out")).writes).toEqual(["out"])
+      expect((yield* analyze("find . -fprint out")).commands[0]!.writes.map((w) => w.path.text)).toEqual(["out"])
     })
   )
 
@@ -93,7 +94,7 @@ describe("shell analysis", () => {
         ["bash -", true],
         ["source x.sh", true],
         [". x.sh", true],
-        ["awk '{print}' f", true],
+        ["awk '{print}' f", false],
         ["python3 -c 'x'", true],
         ["python3 script.py", false],
         ["node -e 'x'", true],
@@ -116,9 +117,9 @@ describe("shell analysis", () => {
         ["echo $((1+2))", "arithmetic_expansion"],
         ["(( x++ ))", "unsupported shell syntax"],
         ["a[1]=x", "array element"],
-        ["declare -i x=1", "unsupported declaration"],
+        ["declare -i x=1", "evaluates values"],
         ["export PATH", "changes PATH"],
-        ["export HOME=/tmp", "assignment to HOME"],
+        ["export HOME=/tmp", "changes HOME"],
         ["local FOO", "changes FOO"],
         ["unset 'a[$(id)]'", "unsupported unset"],
         ["read 'a[$x]'", "computed variable name"],
@@ -144,7 +145,6 @@ describe("shell analysis", () => {
         ["git $X status", "not literal"],
         ["echo $'x' ${#x}", "parameter expansion"],
         ["cat <<< x 3<&file", "unsupported redirection"],
-        ["echo > $OUT", "not literal"],
         ['echo $"hello"', "unexpected token"],
         ["fish -c 'ls'", "not bash syntax"],
         ["case x in @(a)) ls;; esac", "extglob"],
@@ -159,8 +159,165 @@ describe("shell analysis", () => {
     })
   )
 
+  it.effect("records every variable assignment, by any syntax, and asks for names off the allowlist", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, string, boolean]> = [
+        ["for HOME in src; do ls; done", "HOME", true],
+        ["select X in a; do ls; done", "X", true],
+        ["for f in a; do ls; done", "f", false],
+        ["read -r PATH rest", "PATH", true],
+        ["read -a LD_PRELOAD", "LD_PRELOAD", true],
+        ["read line", "line", false],
+        ["read", "REPLY", false],
+        ["printf -v GIT_DIR x", "GIT_DIR", true],
+        ["printf -vHOME x", "HOME", true],
+        ["mapfile -t BASH_ENV", "BASH_ENV", true],
+        ["readarray lines", "lines", false],
+        ["getopts ab PATH", "PATH", true],
+        ["wait -n -p PATH", "PATH", true],
+        ["declare -x GIT_PAGER=x", "GIT_PAGER", true],
+        ["export NODE_ENV=test", "NODE_ENV", false],
+        ["export x=1", "x", true],
+        ["local HOME", "HOME", true],
+        ["readonly PS4=x", "PS4", true],
+        ["builtin export PATH=/x", "PATH", true],
+        ["command declare HOME=/x", "HOME", true],
+        ["IFS=: read -r a b", "IFS", false],
+        ["IFS=: ls", "IFS", true],
+        ["env NODE_OPTIONS=x ls", "NODE_OPTIONS", true],
+        ["unset GIT_CONFIG_GLOBAL", "GIT_CONFIG_GLOBAL", true],
+        ["ls {PATH}>/dev/null", "PATH", true],
+        ["http_proxy=x; curl y", "http_proxy", true],
+        ["x=1", "x", false]
+      ]
+      for (const [source, name, asks] of cases) {
+        const a = yield* analyze(source)
+        expect({ source, assigned: a.assigned.includes(name) }).toEqual({ source, assigned: true })
+        expect({ source, asks: a.unknown.length > 0 }).toEqual({ source, asks })
+      }
+      for (const source of [
+        "(( PATH=1 ))",
+        "let x=1",
+        "echo ${X:=1}",
+        "declare -n r=PATH",
+        "set -a",
+        "set -o allexport",
+        "shopt -s expand_aliases",
+        "mapfile -C cb x"
+      ]) {
+        expect({ source, unknown: (yield* analyze(source)).unknown.length > 0 }).toEqual({ source, unknown: true })
+      }
+      for (const source of ["set -euo pipefail", "set -x", "shopt -s nullglob globstar", "IFS= read -r line"]) {
+        expect({ source, unknown: (yield* analyze(source)).unknown }).toEqual({ source, unknown: [] })
+      }
+    })
+  )
+
+  it.effect("asks in every mode for privilege changes and writes it cannot resolve", () =>
+    Effect.gen(function* () {
+      for (const source of [
+        "sudo ls",
+        "su -c ls",
+        "doas ls",
+        "pkexec ls",
+        "chroot / ls",
+        "unshare -r ls",
+        "nsenter -t 1 ls",
+        "echo x > $F",
+        "echo x >> .s*",
+        "tee $F < x",
+        "cp a $D",
+        "tar xf a.tar",
+        "unzip a.zip"
+      ]) {
+        expect({ source, always: (yield* analyze(source)).alwaysAsk.length > 0 }).toEqual({ source, always: true })
+      }
+      for (const source of ["nice ls", "timeout 5 ls", "echo x > out", "cp a b", "tar cf a.tar src"]) {
+        expect({ source, always: (yield* analyze(source)).alwaysAsk }).toEqual({ source, always: [] })
+      }
+      expect((yield* analyze("cat < .e*; cat < x")).unresolvedReads).toEqual([".e*"])
+    })
+  )
+
+  it.effect("knows what programs read and write through their arguments, and which calls are read-only", () =>
+    Effect.gen(function* () {
+      const facts = (source: string) =>
+        Effect.map(analyze(source), (a) => {
+          const c = a.commands[a.commands.length - 1]!
+          return {
+            readOnly: c.readOnly,
+            reads: c.reads.map((w) => w.text),
+            writes: c.writes.map((w) => `${w.path.text}${w.recursive ? "/**" : ""}`)
+          }
+        })
+      expect(yield* facts("cat -n a b")).toEqual({ readOnly: true, reads: ["a", "b"], writes: [] })
+      expect(yield* facts("grep -e x -r src")).toEqual({ readOnly: true, reads: ["src"], writes: [] })
+      expect(yield* facts("grep x a")).toEqual({ readOnly: true, reads: ["a"], writes: [] })
+      expect(yield* facts("rg x")).toEqual({ readOnly: true, reads: ["."], writes: [] })
+      expect(yield* facts("head -20 a")).toEqual({ readOnly: true, reads: ["a"], writes: [] })
+      expect(yield* facts("tail -f a")).toMatchObject({ readOnly: false })
+      expect(yield* facts("ls --hyperlink=auto -la d")).toEqual({ readOnly: true, reads: ["d"], writes: [] })
+      expect(yield* facts("tee -a x y")).toEqual({ readOnly: false, reads: [], writes: ["x", "y"] })
+      expect(yield* facts("cp -r a b dir")).toEqual({ readOnly: false, reads: ["a", "b"], writes: ["dir/**"] })
+      expect(yield* facts("cp -t dir a")).toEqual({ readOnly: false, reads: ["a"], writes: ["dir/**"] })
+      expect(yield* facts("mv a b")).toEqual({ readOnly: false, reads: [], writes: ["b", "a/**"] })
+      expect(yield* facts("ln -s t link")).toEqual({ readOnly: false, reads: ["t"], writes: ["link"] })
+      expect(yield* facts("rm -rf a")).toEqual({ readOnly: false, reads: [], writes: ["a/**"] })
+      expect(yield* facts("dd if=a of=b")).toEqual({ readOnly: false, reads: ["a"], writes: ["b"] })
+      expect(yield* facts("sed -i.bak s/a/b/ f")).toEqual({ readOnly: false, reads: ["f"], writes: ["f"] })
+      expect(yield* facts("sed -n 1p f")).toEqual({ readOnly: true, reads: ["f"], writes: [] })
+      expect(yield* facts("find . -name x -delete")).toEqual({ readOnly: false, reads: ["."], writes: ["./**"] })
+      expect(yield* facts("git log --output=o -p")).toMatchObject({ readOnly: false, writes: ["o"] })
+      expect(yield* facts("git show HEAD:src/a.ts")).toEqual({ readOnly: true, reads: ["src/a.ts"], writes: [] })
+      expect(yield* facts("git branch -d x")).toMatchObject({ readOnly: false })
+      expect(yield* facts("git status -uno")).toMatchObject({ readOnly: true })
+      expect(yield* facts("sort -o out in")).toMatchObject({ readOnly: false, writes: ["out"] })
+      expect((yield* analyze("git -C sub status")).commands[0]!.chdir.map((w) => w.text)).toEqual(["sub"])
+    })
+  )
+
+  it("tells safe sed scripts and awk programs from ones that run commands or write files", () => {
+    for (const script of [
+      "p",
+      "1,5p",
+      "s/a/b/g",
+      "/x/d;s|a|b|2",
+      "$!N;P;D",
+      "1i header",
+      "y/ab/cd/",
+      "/a/,/b/{s/x/y/;p}"
+    ])
+      expect({ script, safe: isSafeSedScript(script) }).toEqual({ script, safe: true })
+    for (const script of [
+      "e id",
+      "1e id",
+      "s/a/b/e",
+      "w out",
+      "s/a/b/w out",
+      "r /etc/passwd",
+      "R x",
+      "W x",
+      "/x/{e id\n}"
+    ])
+      expect({ script, safe: isSafeSedScript(script) }).toEqual({ script, safe: false })
+    for (const program of ["{print $1}", "$3 > 5 {print}", "NR==1", "{ s += $2 } END { print s }"])
+      expect({ program, acts: awkProgramActs(program) }).toEqual({ program, acts: false })
+    for (const program of [
+      'BEGIN{system("id")}',
+      '{print | "sh"}',
+      '"id" | getline',
+      '{print > "f"}',
+      '{printf("%s", $0) >> "f"}',
+      '@load "x"'
+    ])
+      expect({ program, acts: awkProgramActs(program) }).toEqual({ program, acts: true })
+  })
+
   it("knows which environment names are safe and which programs it may unwrap", () => {
-    expect(["NODE_ENV", "LC_ALL", "my_var"].every(isSafeEnvName)).toBe(true)
+    expect(["NODE_ENV", "LC_ALL"].every(isSafeEnvName)).toBe(true)
+    expect(["my_var", "f", "REPLY"].every(isSafeShellName)).toBe(true)
+    expect(["my_var", "f"].some(isSafeEnvName)).toBe(false)
+    expect(["PATH", "HOME", "IFS", "http_proxy", "npm_config_x", "BASH_ENV"].some(isSafeShellName)).toBe(false)
     expect(
       ["PATH", "LD_PRELOAD", "GIT_SSH_COMMAND", "npm_config_script_shell", "http_proxy", "HOME"].some(isSafeEnvName)
     ).toBe(false)

@@ -338,7 +338,8 @@ describe("SageAgentSDK", () => {
       const cwd = yield* tempDir
       const pidFile = path.join(cwd, "pid")
       wire.enqueue(callTools([{ id: "b", name: "Bash", input: { command: `sleep 300 & echo $! > ${pidFile}; wait` } }]))
-      const sdk = yield* sdkFor(wire, cwd, { permissionMode: "bypassPermissions" })
+      // Unsandboxed: `$!` inside the sandbox's PID namespace is not a host pid.
+      const sdk = yield* sdkFor(wire, cwd, { permissionMode: "bypassPermissions", sandbox: "off" })
       const controller = new AbortController()
       const pending = sdk.run("sleep", { signal: controller.signal })
       while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") yield* realSleep(20)
@@ -369,16 +370,16 @@ describe("SageAgentSDK", () => {
           expect(signal).toBeInstanceOf(AbortSignal)
           const command = (call.input as { command: string }).command
           asked.push(command)
-          if (command === "echo three") throw new Error("callback crashed")
-          return command === "echo one"
+          if (command === "touch three") throw new Error("callback crashed")
+          return command === "touch one"
             ? { behavior: "allow", updatedInput: { command: "echo edited" } }
             : { behavior: "deny", message: "not today" }
         }
         wire.enqueue(
           callTools([
-            { id: "b1", name: "Bash", input: { command: "echo one" } },
-            { id: "b2", name: "Bash", input: { command: "echo two" } },
-            { id: "b3", name: "Bash", input: { command: "echo three" } }
+            { id: "b1", name: "Bash", input: { command: "touch one" } },
+            { id: "b2", name: "Bash", input: { command: "touch two" } },
+            { id: "b3", name: "Bash", input: { command: "touch three" } }
           ]),
           answer("done")
         )
@@ -387,7 +388,7 @@ describe("SageAgentSDK", () => {
         yield* Effect.promise(async () => {
           for await (const e of sdk.stream("run both")) events.push(e)
         })
-        expect(asked.sort()).toEqual(["echo one", "echo three", "echo two"])
+        expect(asked.sort()).toEqual(["touch one", "touch three", "touch two"])
         const results = new Map(
           events.flatMap((e) => (e.type === "tool.completed" ? [[e.result.toolCallId, e.result] as const] : []))
         )
@@ -424,16 +425,19 @@ describe("SageAgentSDK", () => {
           return events
         })
       wire.enqueue(fetchAndPlan(), answer("ok"))
-      const refused = yield* collect(yield* sdkFor(wire, cwd))
+      // A domain rule lets the call past the permission check; the tool itself still refuses a private address.
+      const domainRule = { allowedTools: ["WebFetch(domain:127.0.0.1)"] }
+      const refused = yield* collect(yield* sdkFor(wire, cwd, domainRule))
       const refusedFetch = refused.flatMap((e) =>
         e.type === "tool.completed" && e.result.toolCallId === "f" ? [e.result] : []
       )[0]
       expect(refusedFetch?.status).toBe("error")
+      expect(JSON.stringify(refusedFetch?.output)).toMatch(/private|loopback/i)
       expect(page.requests).toHaveLength(0)
       const todos = refused.find((e) => e.type === "todos.updated")
       expect(todos).toMatchObject({ todos: [{ content: "read docs", status: "in_progress" }] })
       wire.enqueue(fetchAndPlan(), answer("ok"))
-      const allowed = yield* collect(yield* sdkFor(wire, cwd, { webFetch: { allowPrivate: true } }))
+      const allowed = yield* collect(yield* sdkFor(wire, cwd, { ...domainRule, webFetch: { allowPrivate: true } }))
       const fetched = allowed.flatMap((e) =>
         e.type === "tool.completed" && e.result.toolCallId === "f" ? [e.result] : []
       )[0]

@@ -149,7 +149,7 @@ describe("SageAgentSDK options", () => {
     expect(role.message).toContain('history[0].role is "bot"')
     expect(rejection({ history: "earlier" }, call).message).toContain("expected an array of messages")
     expect(rejection({ sessionID: "x" }, (input) => validateCallOptions("stream", input)).message).toBe(
-      'Invalid stream() options: unknown option "sessionID"; the options are signal, history, sessionId'
+      'Invalid stream() options: unknown option "sessionID"; the options are signal, history, sessionId, resume, continue, forkSession, maxBudgetUsd, steering'
     )
   })
 })

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as SandboxLive from "../../src/layers/SandboxLive.js"
 import { findExecutable } from "../../src/process/Executable.js"
+import { hardenGitEnv } from "../../src/process/GitEnvironment.js"
 import * as SandboxBubblewrap from "../../src/process/SandboxBubblewrap.js"
 import { Sandbox } from "../../src/services/Sandbox.js"
 import { Workspace } from "../../src/services/Workspace.js"
@@ -37,6 +38,19 @@ const bashIn = (cwd: string, mode: SandboxBubblewrap.SandboxMode, network = fals
     )
     return { sandbox, bash }
   })
+
+/** The host pid of the live process whose argv[0] is `argv0`, if any. */
+const pidWithArgv0 = (argv0: string): number | undefined => {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0] === argv0) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined
+}
 
 const realSleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
@@ -96,9 +110,19 @@ describe.runIf(available)("bubblewrap sandbox", () => {
       const cwd = yield* tempDir
       const { bash } = yield* bashIn(cwd, "require")
       const pidFile = path.join(cwd, "pid")
-      const fiber = yield* Effect.forkChild(call(bash, { command: `sleep 300 & echo $! > ${pidFile}; wait` }, cwd))
+      // Pids inside the sandbox's PID namespace mean nothing outside: the child is found by a unique argv[0].
+      const marker = `sage-sandbox-child-${process.pid}-${Date.now()}`
+      const fiber = yield* Effect.forkChild(
+        call(bash, { command: `(exec -a ${marker} sleep 300) & echo started > ${pidFile}; wait` }, cwd)
+      )
       while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") yield* realSleep(20)
-      const pid = Number(fs.readFileSync(pidFile, "utf8"))
+      let pid: number | undefined
+      for (let i = 0; i < 250 && pid === undefined; i++) {
+        pid = pidWithArgv0(marker)
+        if (pid === undefined) yield* realSleep(20)
+      }
+      expect(pid).toBeDefined()
+      if (pid === undefined) return
       yield* Fiber.interrupt(fiber)
       for (let i = 0; i < 250 && isAlive(pid); i++) yield* realSleep(20)
       expect(isAlive(pid)).toBe(false)
@@ -139,11 +163,11 @@ describe("sandbox modes", () => {
           })
         )
       )
-      expect(scrubbed.env).toEqual({ PATH: "/bin", HOME: "/home/x" })
+      expect(scrubbed.env).toEqual(hardenGitEnv({ PATH: "/bin", HOME: "/home/x" }))
       const fallback = yield* Effect.gen(function* () {
         return yield* Sandbox
       }).pipe(Effect.provide(SandboxLive.layer({ mode: "off", writableRoots: ["/"], network: false })))
-      expect(fallback.env).toEqual(process.env.PATH === undefined ? {} : { PATH: process.env.PATH })
+      expect(fallback.env).toEqual(hardenGitEnv(process.env.PATH === undefined ? {} : { PATH: process.env.PATH }))
     })
   )
 

@@ -13,6 +13,7 @@ import {
   WorkspacePathError,
   workspaceCwd
 } from "../../src/workspace/Workspace.js"
+import { ConfinedError, writeConfined } from "../../src/workspace/ConfinedFs.js"
 import { tempDir, writeFiles } from "./support.js"
 
 /** A workspace `ws/` beside an `outside/` directory, both in one temp dir. */
@@ -169,6 +170,151 @@ layer(NodeServices.layer)("Workspace", (it) => {
       expect(isProtected("/repo/.git/HEAD")).toBe(true)
       expect(isProtected("/repo/src/git.ts")).toBe(false)
       expect(isProtected("/elsewhere/.git/HEAD", workspace)).toBe(true)
+    })
+  )
+
+  it.effect(
+    "isProtected covers .git anywhere (also a file named .git), git configuration and shell start-up files",
+    () =>
+      Effect.sync(() => {
+        const workspace = { roots: ["/repo"] }
+        for (const p of [
+          "/repo/.git",
+          "/repo/src/.git",
+          "/repo/a/b/.git/config",
+          "/repo/.sage/settings.local.json",
+          "/repo/.gitconfig",
+          "/repo/src/home/.gitconfig",
+          "/repo/.config/git/config",
+          "/repo/x/.config/git/attributes",
+          "/repo/.bashrc",
+          "/repo/src/.profile",
+          "/repo/h/.zshenv",
+          "/repo/.bash_profile",
+          "/repo/.GIT/config",
+          "/repo/src/.Sage/x",
+          "/repo/.BashRC",
+          "/repo/.envrc",
+          "/repo/services/api/.envrc"
+        ])
+          expect(isProtected(p, workspace), p).toBe(true)
+        for (const p of [
+          "/repo/.gitignore",
+          "/repo/.github/workflows/ci.yml",
+          "/repo/src/git/config",
+          "/repo/.config/nvim/init.lua",
+          "/repo/src/bashrc.ts",
+          "/repo/.bashrc.d/x",
+          "/repo/docs/.profile.md"
+        ])
+          expect(isProtected(p, workspace), p).toBe(false)
+      })
+  )
+
+  it.effect("open reads through a descriptor: a symlink swapped in on the way is not followed", () =>
+    Effect.gen(function* () {
+      const { ws, outside, workspace } = yield* setup
+      const real = yield* workspace.resolve("src/a.ts")
+      const content = yield* Effect.scoped(Effect.flatMap(workspace.open(real), (file) => file.readAll))
+      expect(new TextDecoder().decode(content)).toBe("a")
+      // `src` becomes a symlink to outside after the path was resolved: the open fails instead of following it.
+      fs.renameSync(path.join(ws, "src"), path.join(ws, "src.real"))
+      fs.symlinkSync(outside, path.join(ws, "src"))
+      fs.writeFileSync(path.join(outside, "a.ts"), "OUTSIDE")
+      const moved = yield* Effect.flip(Effect.scoped(workspace.open(real)))
+      expect(moved.reason).toBe("moved")
+      expect(moved.message).toContain("nothing outside the workspace was touched")
+      // The final component as a symlink is not followed either.
+      fs.rmSync(path.join(ws, "src"))
+      fs.renameSync(path.join(ws, "src.real"), path.join(ws, "src"))
+      fs.rmSync(path.join(ws, "src", "a.ts"))
+      fs.symlinkSync(path.join(outside, "a.ts"), path.join(ws, "src", "a.ts"))
+      expect((yield* Effect.flip(Effect.scoped(workspace.open(real)))).reason).toBe("moved")
+      const missing = yield* Effect.flip(Effect.scoped(workspace.open(path.join(ws, "nope.txt"))))
+      expect(missing).toMatchObject({ reason: "io", code: "ENOENT" })
+    })
+  )
+
+  it.effect("writeFile writes in the verified directory, never through a symlink swapped in on the way", () =>
+    Effect.gen(function* () {
+      const { ws, outside, workspace } = yield* setup
+      const target = yield* workspace.resolveWritable("src/deep/new.txt")
+      expect(yield* workspace.writeFile(target, new TextEncoder().encode("one"))).toEqual({
+        realPath: target,
+        created: true
+      })
+      expect(fs.readFileSync(target, "utf8")).toBe("one")
+      fs.chmodSync(target, 0o640)
+      expect((yield* workspace.writeFile(target, new TextEncoder().encode("two"))).created).toBe(false)
+      expect(fs.statSync(target).mode & 0o777).toBe(0o640)
+      // `src/deep` turns into a symlink to outside after the check.
+      fs.renameSync(path.join(ws, "src", "deep"), path.join(ws, "deep.real"))
+      fs.symlinkSync(outside, path.join(ws, "src", "deep"))
+      const moved = yield* Effect.flip(workspace.writeFile(target, new TextEncoder().encode("pwned")))
+      expect(moved.reason).toBe("moved")
+      expect(fs.readdirSync(outside)).toEqual(["secret.txt"])
+      // A symlink at the target itself is not replaced by a write that resolved it to a file.
+      fs.rmSync(path.join(ws, "src", "deep"))
+      fs.symlinkSync(path.join(outside, "secret.txt"), path.join(ws, "src", "file.txt"))
+      const linked = yield* Effect.flip(workspace.writeFile(path.join(ws, "src", "file.txt"), new Uint8Array()))
+      expect(linked.reason).toBe("moved")
+      expect(fs.readFileSync(path.join(outside, "secret.txt"), "utf8")).toBe("s")
+      // No temporary file is left behind.
+      expect(fs.readdirSync(ws, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(".sage-"))).toEqual([])
+    })
+  )
+
+  it.effect("writeFile walks the checked path again: a directory moved into .git after the check is not written", () =>
+    Effect.gen(function* () {
+      const { ws, workspace } = yield* setup
+      fs.mkdirSync(path.join(ws, ".git"))
+      const target = yield* workspace.resolveWritable("src/hook")
+      // Between the check and the write, `src` is moved to `.git/hooks` and a new, empty `src` takes its place.
+      fs.renameSync(path.join(ws, "src"), path.join(ws, ".git", "hooks"))
+      fs.mkdirSync(path.join(ws, "src"))
+      yield* workspace.writeFile(target, new TextEncoder().encode("x"))
+      expect(fs.existsSync(path.join(ws, ".git", "hooks", "hook"))).toBe(false)
+      expect(fs.readFileSync(path.join(ws, "src", "hook"), "utf8")).toBe("x")
+    })
+  )
+
+  it.effect("writeConfined takes a write back out of a directory that moved outside during the rename", () =>
+    Effect.gen(function* () {
+      const { ws, outside } = yield* setup
+      fs.mkdirSync(path.join(ws, "d"))
+      let checks = 0
+      const error = yield* Effect.flip(
+        Effect.try({
+          try: () =>
+            writeConfined([ws], path.join(ws, "d", "f.txt"), new TextEncoder().encode("x"), () => {
+              // The second check runs right before the rename: move the directory out of the workspace then.
+              if (++checks === 2) fs.renameSync(path.join(ws, "d"), path.join(outside, "d"))
+              return true
+            }),
+          catch: (e) => e
+        })
+      )
+      expect(error).toBeInstanceOf(ConfinedError)
+      expect(error instanceof ConfinedError ? error.reason : undefined).toBe("moved")
+      expect(checks).toBe(2)
+      // The file was renamed into the moved directory and taken out again; no temporary file is left.
+      expect(fs.readdirSync(path.join(outside, "d"))).toEqual([])
+    })
+  )
+
+  it.effect("a dangling symlink cannot create a file outside; one pointing inside creates the file inside", () =>
+    Effect.gen(function* () {
+      const { ws, outside, workspace } = yield* setup
+      fs.symlinkSync(path.join(outside, "new.txt"), path.join(ws, "out.txt"))
+      fs.symlinkSync(path.join(outside, "newdir"), path.join(ws, "outdir"))
+      expect((yield* Effect.flip(workspace.resolveWritable("out.txt"))).reason).toBe("outside")
+      expect((yield* Effect.flip(workspace.resolveWritable("outdir/x.txt"))).reason).toBe("outside")
+      fs.symlinkSync(path.join(ws, "src", "made.txt"), path.join(ws, "in.txt"))
+      const target = yield* workspace.resolveWritable("in.txt")
+      expect(target).toBe(path.join(ws, "src", "made.txt"))
+      yield* workspace.writeFile(target, new TextEncoder().encode("inside"))
+      expect(fs.readFileSync(path.join(ws, "src", "made.txt"), "utf8")).toBe("inside")
+      expect(fs.readdirSync(outside)).toEqual(["secret.txt"])
     })
   )
 })

@@ -4,7 +4,7 @@
  * its own retries are off (Sage retries with `withRetry`), and interrupting the stream aborts the HTTP request.
  */
 import type * as AnthropicSdk from "@anthropic-ai/sdk"
-import type * as AnthropicStreaming from "@anthropic-ai/sdk/core/streaming"
+import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -57,15 +57,14 @@ export const capabilities: Capabilities = {
 
 interface Sdk {
   readonly main: typeof AnthropicSdk
-  readonly streaming: typeof AnthropicStreaming
 }
 
 let sdkPromise: Promise<Sdk> | undefined
 
-/** The SDK modules, imported once, on first use. */
+/** The SDK module, imported once, on first use. */
 const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => {
-  sdkPromise ??= Promise.all([import("@anthropic-ai/sdk"), import("@anthropic-ai/sdk/core/streaming")]).then(
-    ([main, streaming]) => ({ main, streaming }),
+  sdkPromise ??= import("@anthropic-ai/sdk").then(
+    (main) => ({ main }),
     (error: unknown) => {
       sdkPromise = undefined
       throw error
@@ -74,11 +73,21 @@ const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => {
   return sdkPromise
 })
 
+/**
+ * The one reason every Sage abort carries. `abort()` without a reason makes a fresh `DOMException` whose unformatted
+ * stack trace holds the frames that called it (the stream's fiber and everything it references); an aborted signal
+ * keeps its reason, so a per-request reason kept each finished request's fiber alive for as long as the signal lived.
+ */
+const ABORTED: DOMException = new DOMException("the model response is no longer read", "AbortError")
+
 /** Abort `controller` when Effect interrupts the promise that `signal` belongs to. */
 const linkAbort = (signal: AbortSignal, controller: AbortController): void => {
-  if (signal.aborted) controller.abort()
-  else signal.addEventListener("abort", () => controller.abort(), { once: true })
+  const abort = (): void => controller.abort(ABORTED)
+  if (signal.aborted) abort()
+  else signal.addEventListener("abort", abort, { once: true })
 }
+
+const noop = (): void => {}
 
 const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
 
@@ -163,15 +172,16 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
         const sdk = yield* loadSdk
         const anthropic = clientFor(sdk)
         const params = toRequestParams(request, defaults)
-        // Aborted when the stream's scope closes: at the end, on failure, and on interruption.
+        // Aborted when the stream's scope closes: at the end, on failure, and on interruption. The SDK links its own
+        // per-request controller to this signal until the response body is released (see `events` below).
         const controller = yield* Effect.acquireRelease(
           Effect.sync(() => new AbortController()),
-          (c) => Effect.sync(() => c.abort())
+          (c) => Effect.sync(() => c.abort(ABORTED))
         )
-        const response = yield* Effect.tryPromise({
+        const { data: sdkStream, response } = yield* Effect.tryPromise({
           try: (signal) => {
             linkAbort(signal, controller)
-            return anthropic.messages.create(params, { signal: controller.signal }).asResponse()
+            return anthropic.messages.create(params, { signal: controller.signal }).withResponse()
           },
           catch: (cause) => cause
         }).pipe(
@@ -181,7 +191,23 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
           Effect.withSpan("AnthropicProvider.request", { attributes: { model: params.model } })
         )
 
-        const events = sdk.streaming.Stream.rawEvents(response, controller)
+        // The body is read through the SDK's own `Stream`: its iterator releases the SDK's request controller when it
+        // finishes (the end, an error, an abort, or `return`). Reading the raw body ourselves never released it, and the
+        // SDK's fallback (a FinalizationRegistry entry holding that controller until the body is collected) never ran,
+        // since the body stayed reachable from the aborted controller: every request was kept for good.
+        let started = false
+        const events = yield* Effect.acquireRelease(
+          Effect.sync(() => sdkStream[Symbol.asyncIterator]()),
+          (iterator) =>
+            Effect.sync(() => {
+              // A constant reason first, so the SDK's own `controller.abort()` (on its listener, or when the iterator
+              // stops early) finds it aborted and does not record a fresh exception with this fiber in its stack.
+              sdkStream.controller.abort(ABORTED)
+              // Runs the iterator's cleanup: one that never started gets a first read, which sees the abort and ends.
+              const ended = started ? iterator.return?.() : iterator.next()
+              ended?.then(noop, noop)
+            })
+        )
         const decoder = new AnthropicStreamDecoder()
         let done = false
         const lost = (cause: unknown): LLMError =>
@@ -194,21 +220,33 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Effect.fail(streamFailure(failure, response, params.model, now))
           )
+        // What a failed read means: an in-stream `error` event (the SDK throws it as an `APIError` without a status),
+        // data that is not JSON, or a lost connection.
+        const readFailed = (cause: unknown): Effect.Effect<never, LLMError> => {
+          done = true
+          if (cause instanceof sdk.main.APIError && cause.status === undefined) {
+            const step = decoder.parsed("error", cause.error)
+            return Result.isFailure(step) ? failed(step.failure) : Effect.fail(lost(cause))
+          }
+          if (cause instanceof SyntaxError)
+            return failed({ kind: "decode", message: `event data that is not JSON (${cause.message})` })
+          return Effect.fail(lost(cause))
+        }
         // Reads SSE events until one yields parts (pings and other quiet events yield none).
         const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
           if (done) return Cause.done()
+          started = true
           // No per-read AbortSignal (allocating and linking one per event was the provider's main cost): an
-          // interrupted read stops waiting at once, and closing the scope aborts `controller`, which ends the read
+          // interrupted read stops waiting at once, and closing the scope aborts the request, which ends the read
           // and the connection.
-          return Effect.tryPromise({ try: () => events.next(), catch: lost }).pipe(
-            Effect.tapError(() =>
-              Effect.sync(() => {
-                done = true
-              })
-            ),
+          return Effect.tryPromise({
+            try: (): Promise<IteratorResult<RawMessageStreamEvent>> => events.next(),
+            catch: (cause) => cause
+          }).pipe(
+            Effect.catch(readFailed),
             Effect.flatMap((next) => {
               if (next.done === true) done = true
-              const step = next.done === true ? decoder.end() : decoder.event(next.value.event, next.value.data)
+              const step = next.done === true ? decoder.end() : decoder.parsed(null, next.value)
               return Result.match(step, {
                 onSuccess: (parts) => (isNonEmpty(parts) ? Effect.succeed(parts) : pull),
                 onFailure: (failure) => {

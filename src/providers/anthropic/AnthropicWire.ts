@@ -298,6 +298,12 @@ export class AnthropicStreamDecoder {
         message: `event ${name ?? "(unnamed)"} has data that is not JSON (${error instanceof Error ? error.message : String(error)}): ${data.slice(0, 200)}`
       })
     }
+    return this.parsed(name, json)
+  }
+
+  /** An event whose data the caller already parsed (the SDK's `Stream` yields parsed events). */
+  parsed(name: string | null, json: unknown): WireStep {
+    if (this.failed || name === "ping") return Result.succeed([])
     try {
       const type = name === "error" ? "error" : decodeEnvelope(json).type
       return Result.succeed(this.apply(type, json))

@@ -60,6 +60,13 @@ export interface OpenAIOptions {
 
 type OpenAIModule = typeof import("openai")
 
+/**
+ * The one reason every abort here carries. `abort()` without a reason makes a fresh `DOMException` whose unformatted
+ * stack trace holds the frames that called it (the stream's fiber and everything it references), kept for as long as
+ * the aborted signal is.
+ */
+const ABORTED: DOMException = new DOMException("the model response is no longer read", "AbortError")
+
 let sdkModule: Promise<OpenAIModule> | undefined
 
 /** The SDK module, imported on first use and cached (a failed import is tried again next time). */
@@ -181,15 +188,18 @@ export const make = (options: OpenAIOptions): LLMClient.Service => {
         // Aborted when the stream's scope closes: at the end, on failure, and on interruption.
         const controller = yield* Effect.acquireRelease(
           Effect.sync(() => new AbortController()),
-          (c) => Effect.sync(() => c.abort())
+          (c) => Effect.sync(() => c.abort(ABORTED))
         )
         const chunks = yield* Effect.tryPromise({
           try: (signal) => {
-            signal.addEventListener("abort", () => controller.abort(), { once: true })
+            signal.addEventListener("abort", () => controller.abort(ABORTED), { once: true })
             return client.chat.completions.create(body, { signal: controller.signal })
           },
           catch: identity
         }).pipe(Effect.catch((cause) => fail(cause)))
+        // The SDK's own request controller first (finalizers run last-added first), with the constant reason: the
+        // SDK's listener on `controller` would otherwise abort it with a fresh exception holding this fiber's stack.
+        yield* Effect.addFinalizer(() => Effect.sync(() => chunks.controller.abort(ABORTED)))
         const iterator = chunks[Symbol.asyncIterator]()
         const mapper = makeChunkMapper()
         let done = false
