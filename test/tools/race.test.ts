@@ -46,7 +46,8 @@ for (let i = 1; ; i++) {
   away(link)
   intoD(real)
   // The loop never yields to signal handlers: the count is written as it goes.
-  if (i % 256 === 0) fs.writeFileSync(ws + "/swapper.windows", String(windows))
+  // Replaced whole (never truncated in place), so a kill at any point leaves a complete count.
+  if (i % 256 === 0) { fs.writeFileSync(ws + "/swapper.windows.tmp", String(windows)); fs.renameSync(ws + "/swapper.windows.tmp", ws + "/swapper.windows") }
 }
 `
 
@@ -65,7 +66,9 @@ while True:
     if libc.renameat2(-100, a, -100, b, 2) == 0:
         windows += 1
     if i % 256 == 0:
-        open(ws + "/swapper.windows", "w").write(str(windows // 2))
+        with open(ws + "/swapper.windows.tmp", "w") as f:
+            f.write(str(windows // 2))
+        os.replace(ws + "/swapper.windows.tmp", ws + "/swapper.windows")
 `
 
 const hasExchange = (() => {
