@@ -13,13 +13,7 @@ import type { Node as JsonNode } from "jsonc-parser"
 import * as Result from "effect/Result"
 import type { ModelOverride, ModelOverrides } from "../services/ModelCatalog.js"
 import type { CompactionSettings } from "../services/Settings.js"
-import { didYouMean } from "./ToolNames.js"
-
-/** A problem at a node: what `Settings.ts` reports with the node's line and column. */
-export interface NodeProblem {
-  readonly node: JsonNode
-  readonly message: string
-}
+import { type NodeProblem, properties, unknownKey, wrongType } from "./SettingsNodes.js"
 
 export const MODEL_KEYS: ReadonlyArray<string> = [
   "provider",
@@ -33,54 +27,20 @@ export const PRICING_KEYS: ReadonlyArray<string> = ["input", "output", "cacheRea
 export const CAPABILITY_KEYS: ReadonlyArray<string> = ["tools", "vision", "reasoning"]
 export const COMPACTION_KEYS: ReadonlyArray<string> = ["auto", "threshold"]
 
-const pairs = (node: JsonNode): ReadonlyArray<readonly [JsonNode, JsonNode]> =>
-  (node.children ?? []).flatMap((property) => {
-    const [key, value] = property.children ?? []
-    return key === undefined || value === undefined ? [] : [[key, value] as const]
-  })
-
-const describe = (node: JsonNode): string => {
-  switch (node.type) {
-    case "object":
-      return "an object"
-    case "array":
-      return "an array"
-    case "string":
-      return `a string ${JSON.stringify(node.value)}`
-    case "number":
-      return `a number ${String(node.value)}`
-    case "boolean":
-      return String(node.value)
-    default:
-      return "null"
-  }
-}
-
 type Check<A> = Result.Result<A, NodeProblem>
-
-const wrong = (node: JsonNode, at: string, expected: string): Check<never> =>
-  Result.fail({ node, message: `invalid settings at ${at}: expected ${expected}, found ${describe(node)}` })
-
-const unknown = (key: JsonNode, where: string, known: ReadonlyArray<string>): Check<never> => {
-  const name = String(key.value)
-  return Result.fail({
-    node: key,
-    message: `unknown key ${JSON.stringify(name)} in ${where}; expected one of: ${known.join(", ")}${didYouMean(name, known)}`
-  })
-}
 
 const positiveInt = (node: JsonNode, at: string): Check<number> =>
   node.type === "number" && Number.isInteger(node.value) && node.value >= 1
     ? Result.succeed(node.value)
-    : wrong(node, at, "a whole number of tokens >= 1")
+    : wrongType(node, at, "a whole number of tokens >= 1")
 
 const price = (node: JsonNode, at: string): Check<number> =>
   node.type === "number" && Number.isFinite(node.value) && node.value >= 0
     ? Result.succeed(node.value)
-    : wrong(node, at, "a price in USD per million tokens (a number >= 0)")
+    : wrongType(node, at, "a price in USD per million tokens (a number >= 0)")
 
 const bool = (node: JsonNode, at: string): Check<boolean> =>
-  node.type === "boolean" ? Result.succeed(node.value === true) : wrong(node, at, "true or false")
+  node.type === "boolean" ? Result.succeed(node.value === true) : wrongType(node, at, "true or false")
 
 const object = <A>(
   node: JsonNode,
@@ -88,11 +48,11 @@ const object = <A>(
   known: ReadonlyArray<string>,
   field: (key: string, value: JsonNode, at: string) => Check<A>
 ): Check<ReadonlyArray<readonly [string, A]>> => {
-  if (node.type !== "object") return wrong(node, at, "an object")
+  if (node.type !== "object") return wrongType(node, at, "an object")
   const out: Array<readonly [string, A]> = []
-  for (const [key, value] of pairs(node)) {
+  for (const [key, value] of properties(node)) {
     const name = String(key.value)
-    if (!known.includes(name)) return unknown(key, at, known)
+    if (!known.includes(name)) return unknownKey(key, at, known)
     const checked = field(name, value, `${at}.${name}`)
     if (Result.isFailure(checked)) return Result.fail(checked.failure)
     out.push([name, checked.success])
@@ -101,14 +61,14 @@ const object = <A>(
 }
 
 const modelOverride = (node: JsonNode, at: string): Check<ModelOverride> => {
-  if (node.type !== "object") return wrong(node, at, "an object")
+  if (node.type !== "object") return wrongType(node, at, "an object")
   let entry: ModelOverride = {}
-  for (const [key, value] of pairs(node)) {
+  for (const [key, value] of properties(node)) {
     const name = String(key.value)
     const where = `${at}.${name}`
-    if (!MODEL_KEYS.includes(name)) return unknown(key, at, MODEL_KEYS)
+    if (!MODEL_KEYS.includes(name)) return unknownKey(key, at, MODEL_KEYS)
     if (name === "provider") {
-      if (value.type !== "string" || value.value === "") return wrong(value, where, "a provider name")
+      if (value.type !== "string" || value.value === "") return wrongType(value, where, "a provider name")
       entry = { ...entry, provider: String(value.value) }
     } else if (name === "pricing") {
       const fields = object(value, where, PRICING_KEYS, (_, v, w) => price(v, w))
@@ -129,9 +89,10 @@ const modelOverride = (node: JsonNode, at: string): Check<ModelOverride> => {
 
 /** The `models` key: model id -> override. */
 export const parseModels = (node: JsonNode): Check<ModelOverrides> => {
-  if (node.type !== "object") return wrong(node, "models", "an object of model id -> { contextWindow, pricing, ... }")
+  if (node.type !== "object")
+    return wrongType(node, "models", "an object of model id -> { contextWindow, pricing, ... }")
   const out: Record<string, ModelOverride> = {}
-  for (const [key, value] of pairs(node)) {
+  for (const [key, value] of properties(node)) {
     const id = String(key.value)
     if (id.trim() === "") return Result.fail({ node: key, message: "invalid settings at models: a model id is empty" })
     const override = modelOverride(value, `models.${id}`)
@@ -148,7 +109,7 @@ export const parseCompaction = (node: JsonNode): Check<CompactionSettings> =>
       if (key === "auto") return bool(value, at)
       return value.type === "number" && value.value > 0 && value.value <= 1
         ? Result.succeed(Number(value.value))
-        : wrong(value, at, "a fraction of the context window in (0, 1], e.g. 0.8")
+        : wrongType(value, at, "a fraction of the context window in (0, 1], e.g. 0.8")
     }),
     (fields): CompactionSettings => {
       const entry = Object.fromEntries(fields)

@@ -40,6 +40,7 @@ import type {
 import { mergeOverrides, parseCompaction, parseModels } from "./ModelSettings.js"
 import { parseRule } from "./Rule.js"
 import { parseSandbox } from "./SandboxSettings.js"
+import { describeNode, properties } from "./SettingsNodes.js"
 import { didYouMean } from "./ToolNames.js"
 
 export type { RuleLists, RuleSet }
@@ -146,33 +147,8 @@ const fileError = (file: string, text: string, offset: number, message: string) 
   return new PermissionError({ message: `${file}:${line}:${column}: ${message}`, source: file })
 }
 
-/** What a JSON value is, for messages (`a string "Bash"`, `an array`). */
-const describeNode = (node: JsonNode): string => {
-  switch (node.type) {
-    case "object":
-      return "an object"
-    case "array":
-      return "an array"
-    case "string":
-      return `a string ${JSON.stringify(node.value)}`
-    case "number":
-      return `a number ${String(node.value)}`
-    case "boolean":
-      return `${String(node.value)}`
-    default:
-      return "null"
-  }
-}
-
 const joinPath = (at: ReadonlyArray<string | number>) =>
   at.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc === "" ? key : `${acc}.${key}`), "")
-
-/** The properties of an object node as [key node, value node] pairs. */
-const properties = (node: JsonNode): ReadonlyArray<readonly [JsonNode, JsonNode]> =>
-  (node.children ?? []).flatMap((property) => {
-    const [key, value] = property.children ?? []
-    return key === undefined || value === undefined ? [] : [[key, value] as const]
-  })
 
 /**
  * Parses and validates one settings file's text: strict JSON, known keys only, values of the right type, rules

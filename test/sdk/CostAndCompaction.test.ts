@@ -2,32 +2,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { validateCallOptions, validateOptions } from "../../src/sdk/options.js"
-import { CompactionError, ConfigError, isSageError, SageAgentSDK } from "../../src/sdk/SageAgentSDK.js"
+import { CompactionError, ConfigError, isSageError, type SageAgentSDKOptions } from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, reply, tempDir } from "../agent/harness.js"
 import { anthropicErrorBody } from "../support/anthropicSse.js"
+import { sdkFor as baseSdkFor } from "../support/sdk.js"
 import * as WireServer from "../support/WireServer.js"
-
-const sdkFor = (
-  wire: WireServer.WireServer,
-  cwd: string,
-  extra: Partial<ConstructorParameters<typeof SageAgentSDK>[0]> = {}
-) =>
-  Effect.acquireRelease(
-    Effect.sync(
-      () =>
-        new SageAgentSDK({
-          provider: "anthropic",
-          apiKey: "sk-ant-sdk-test",
-          baseURL: wire.url,
-          model: "claude-test",
-          cwd,
-          env: { PATH: process.env.PATH },
-          models: { "claude-test": { pricing: { input: 100, output: 100 } } },
-          ...extra
-        })
-    ),
-    (sdk) => Effect.promise(() => sdk.close())
-  )
 
 const rejection = (f: () => unknown): Error => {
   try {
@@ -37,6 +16,10 @@ const rejection = (f: () => unknown): Error => {
   }
   throw new Error("accepted, or threw a non-Error")
 }
+
+/** The SDK with a price for the test model, so that every run has a cost. */
+const sdkFor = (wire: WireServer.WireServer, cwd: string, extra: Partial<SageAgentSDKOptions> = {}) =>
+  baseSdkFor(wire, cwd, { models: { "claude-test": { pricing: { input: 100, output: 100 } } }, ...extra })
 
 describe("SageAgentSDK cost and compaction", () => {
   it.live("run() reports costUsd from the models option; maxBudgetUsd (per call too) stops with max_budget", () =>

@@ -18,28 +18,8 @@ import {
 } from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, hang, realSleep, tempDir, waitUntilGone } from "../agent/harness.js"
 import { anthropicErrorBody } from "../support/anthropicSse.js"
+import { sdkFor } from "../support/sdk.js"
 import * as WireServer from "../support/WireServer.js"
-
-const sdkFor = (
-  wire: WireServer.WireServer,
-  cwd: string,
-  extra: Partial<ConstructorParameters<typeof SageAgentSDK>[0]> = {}
-) =>
-  Effect.acquireRelease(
-    Effect.sync(
-      () =>
-        new SageAgentSDK({
-          provider: "anthropic",
-          apiKey: "sk-ant-sdk-test",
-          baseURL: wire.url,
-          model: "claude-test",
-          cwd,
-          env: { PATH: process.env.PATH },
-          ...extra
-        })
-    ),
-    (sdk) => Effect.promise(() => sdk.close())
-  )
 
 describe("SageAgentSDK", () => {
   it.live("run() resolves with the final text, stop reason, usage and the whole conversation", () =>

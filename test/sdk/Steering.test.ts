@@ -2,8 +2,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { validateCallOptions } from "../../src/sdk/options.js"
-import { ConfigError, type CustomTool, SageAgentSDK } from "../../src/sdk/SageAgentSDK.js"
+import { ConfigError, type CustomTool } from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, tempDir } from "../agent/harness.js"
+import { sdkFor } from "../support/sdk.js"
 import * as WireServer from "../support/WireServer.js"
 
 describe("SageAgentSDK steering", () => {
@@ -33,22 +34,7 @@ describe("SageAgentSDK steering", () => {
         release()
       }
       wire.enqueue(callTools([{ id: "w1", name: "wait", input: {} }]), answer("Noted."))
-      const sdk = yield* Effect.acquireRelease(
-        Effect.sync(
-          () =>
-            new SageAgentSDK({
-              provider: "anthropic",
-              apiKey: "sk-ant-sdk-test",
-              baseURL: wire.url,
-              model: "claude-test",
-              cwd,
-              env: { PATH: process.env.PATH },
-              persistSession: false,
-              tools: [wait]
-            })
-        ),
-        (s) => Effect.promise(() => s.close())
-      )
+      const sdk = yield* sdkFor(wire, cwd, { persistSession: false, tools: [wait] })
       const result = yield* Effect.promise(() => sdk.run("start", { steering: messages() }))
       expect(result.text).toBe("Noted.")
       const second = JSON.stringify(wire.requests[1]?.body)

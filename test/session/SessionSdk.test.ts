@@ -8,32 +8,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import {
-  ConfigError,
-  type SageAgentSDKOptions,
-  SageAgentSDK,
-  SessionExists,
-  SessionNotFound
-} from "../../src/sdk/SageAgentSDK.js"
+import { ConfigError, SessionExists, SessionNotFound } from "../../src/sdk/SageAgentSDK.js"
 import { answer, callTools, tempDir } from "../agent/harness.js"
+import { sdkFor } from "../support/sdk.js"
 import * as WireServer from "../support/WireServer.js"
-
-const sdkFor = (wire: WireServer.WireServer, cwd: string, extra: Partial<SageAgentSDKOptions> = {}) =>
-  Effect.acquireRelease(
-    Effect.sync(
-      () =>
-        new SageAgentSDK({
-          provider: "anthropic",
-          apiKey: "sk-ant-sdk-test",
-          baseURL: wire.url,
-          model: "claude-test",
-          cwd,
-          env: { PATH: process.env.PATH },
-          ...extra
-        })
-    ),
-    (sdk) => Effect.promise(() => sdk.close())
-  )
 
 const texts = (body: unknown): ReadonlyArray<string> =>
   typeof body === "object" && body !== null && "messages" in body && Array.isArray(body.messages)
