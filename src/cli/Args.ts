@@ -3,9 +3,10 @@
  * names the flag, the bad value and what is accepted (exit 2). Pure: the file system is asked through `isDirectory`.
  */
 import * as path from "node:path"
+import { PROVIDERS, type ProviderId } from "../providers/registry.js"
 
-export const PROVIDERS = ["anthropic", "openai"] as const
-export type ProviderName = (typeof PROVIDERS)[number]
+export { PROVIDERS } from "../providers/registry.js"
+export type ProviderName = ProviderId
 export const OUTPUT_FORMATS = ["text", "json", "stream-json"] as const
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 export const MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as const

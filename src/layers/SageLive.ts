@@ -20,6 +20,7 @@ import type { PermissionError } from "../errors/PermissionError.js"
 import type { ToolRegistrationError } from "../errors/ToolError.js"
 import { explicitlyAllowsEdit, readAccessBy } from "../permissions/Check.js"
 import type { SandboxMode } from "../process/SandboxBubblewrap.js"
+import { isProviderId, loadProvider, PROVIDERS, type ProviderId } from "../providers/registry.js"
 import type { RetryPolicy } from "../providers/Retry.js"
 import { Agent } from "../services/Agent.js"
 import { BackgroundShells } from "../services/BackgroundShells.js"
@@ -48,8 +49,7 @@ import * as SettingsLive from "./SettingsLive.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 import * as WorkspaceLive from "./WorkspaceLive.js"
 
-export type ProviderId = "anthropic" | "openai"
-export const PROVIDERS: ReadonlyArray<ProviderId> = ["anthropic", "openai"]
+export { PROVIDERS, type ProviderId } from "../providers/registry.js"
 export const SANDBOX_MODES: ReadonlyArray<SandboxMode> = ["auto", "require", "off"]
 
 export interface ProviderOptions {
@@ -140,7 +140,7 @@ const invalid = (option: string, value: unknown, expected: string) =>
 /** Checks the options JavaScript callers may get wrong (nothing is silently defaulted). */
 export const checkOptions = (options: SageOptions): Effect.Effect<SageOptions, ConfigError> =>
   Effect.gen(function* () {
-    if (!PROVIDERS.includes(options.provider)) {
+    if (!isProviderId(options.provider)) {
       return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
     }
     if (options.permissionMode !== undefined && !PERMISSION_MODES.includes(options.permissionMode)) {
@@ -185,18 +185,12 @@ export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, 
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         ...(apiKey === undefined ? {} : { apiKey })
       }
-      switch (options.provider) {
-        case "openai": {
-          const openai = yield* Effect.promise(() => import("../providers/openai/OpenAIProvider.js"))
-          return openai.layerConfig(overrides)
-        }
-        case "anthropic": {
-          const anthropic = yield* Effect.promise(() => import("../providers/anthropic/AnthropicProvider.js"))
-          return anthropic.layerConfig(overrides)
-        }
-        default:
-          return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
+      if (!isProviderId(options.provider)) {
+        return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
       }
+      const provider = options.provider
+      const module = yield* Effect.promise(() => loadProvider(provider))
+      return module.layerConfig(overrides)
     })
   )
 

@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { ConfigError } from "../errors/ConfigError.js"
-import type { ProviderId } from "../layers/SageLive.js"
+import { PROVIDERS, type ProviderId } from "../providers/registry.js"
 import type { PermissionMode as SchemaPermissionMode } from "../services/Permissions.js"
 import { Message as MessageSchema } from "../streams/Message.js"
 import type { CustomTool, Message, ModelOverride, PermissionMode, RunResult, ToolCall, ToolKind } from "./types.js"
@@ -164,7 +164,6 @@ const Url = Schema.String.check(
 const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as const
 const TOOL_KINDS = ["read", "edit", "execute", "network", "other"] as const
 const SANDBOX_MODES = ["auto", "require", "off"] as const
-const PROVIDERS = ["anthropic", "openai"] as const
 
 const CustomToolSchema = Schema.Struct({
   name: Schema.String,
@@ -177,7 +176,7 @@ const CustomToolSchema = Schema.Struct({
 
 /** Each option's schema and, for the error message, what it accepts. */
 const spec = {
-  provider: [Schema.Literals(PROVIDERS), `"anthropic" or "openai"`],
+  provider: [Schema.Literals(PROVIDERS), PROVIDERS.map((p) => `"${p}"`).join(" or ")],
   model: [NonEmpty, "a non-empty model name"],
   apiKey: [NonEmpty, "a non-empty API key string"],
   baseURL: [Url, "an absolute URL such as http://127.0.0.1:8080"],

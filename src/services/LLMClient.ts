@@ -31,6 +31,26 @@ export interface LLMRequest {
   readonly toolChoice?: ToolChoice
   /** Extended thinking / reasoning budget in tokens, when the model supports it. */
   readonly thinking?: { readonly budgetTokens: number }
+  /**
+   * Reasoning effort, for providers that take an effort rather than a budget. A provider given only one of
+   * `thinking` / `reasoningEffort` maps it to its own (`providers/Reasoning.ts`).
+   */
+  readonly reasoningEffort?: ReasoningEffort
+  /**
+   * Constrain the answer to JSON matching this JSON Schema, with the provider's native structured-output mode.
+   * Only sent to clients whose `capabilities.structuredOutput` is true.
+   */
+  readonly responseFormat?: ResponseFormat
+  /** A stable key for the provider's prompt cache (OpenAI `prompt_cache_key`), e.g. the session id. */
+  readonly cacheKey?: string
+}
+
+export type ReasoningEffort = "minimal" | "low" | "medium" | "high"
+
+export interface ResponseFormat {
+  /** A short identifier (letters, digits, `_`, `-`). */
+  readonly name: string
+  readonly schema: Readonly<Record<string, unknown>>
 }
 
 export interface Capabilities {
@@ -38,6 +58,8 @@ export interface Capabilities {
   readonly tools: boolean
   readonly vision: boolean
   readonly thinking: boolean
+  /** Whether `LLMRequest.responseFormat` is honoured natively (absent: no). */
+  readonly structuredOutput?: boolean
   /** Context window in tokens. */
   readonly contextWindow: number
 }

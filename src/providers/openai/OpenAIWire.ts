@@ -31,6 +31,7 @@ import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
 import type { ContentBlock, ImageSource, Message, ToolResultBlock } from "../../streams/Message.js"
 import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
 import { type StopReason, Usage } from "../../streams/Usage.js"
+import { effortFromBudget } from "../Reasoning.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request
@@ -112,8 +113,7 @@ const toolChoice = (choice: ToolChoice): ChatCompletionToolChoiceOption =>
   choice.type === "tool" ? { type: "function", function: { name: choice.name } } : choice.type
 
 /** The thinking budget as a reasoning effort. */
-export const reasoningEffort = (budgetTokens: number): ReasoningEffort =>
-  budgetTokens < 4096 ? "low" : budgetTokens < 16384 ? "medium" : "high"
+export const reasoningEffort = (budgetTokens: number): ReasoningEffort => effortFromBudget(budgetTokens)
 
 /** The streaming Chat Completions request for an `LLMRequest`. */
 export const toChatRequest = (request: LLMRequest, options: RequestOptions): ChatCompletionCreateParamsStreaming => {
