@@ -3,12 +3,11 @@
  * (in `bin.ts` before the CLI itself has loaded, again in `runCli`; a module loads once), so that it overlaps with
  * loading the CLI and reading stdin. A load failure surfaces where the module is used; here it is not unhandled.
  */
+import { isProviderId, loadProvider } from "../providers/registry.js"
+
 export const preloadAgent = (provider: string | undefined): Promise<typeof import("../layers/SageLive.js")> => {
   const wiring = import("../layers/SageLive.js")
-  const vendor =
-    provider === "openai"
-      ? import("../providers/openai/OpenAIProvider.js")
-      : import("../providers/anthropic/AnthropicProvider.js")
+  const vendor = loadProvider(isProviderId(provider) ? provider : "anthropic")
   wiring.catch(() => undefined)
   vendor.catch(() => undefined)
   return wiring

@@ -14,7 +14,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import ipaddr from "ipaddr.js"
-import { NodeHtmlMarkdown } from "node-html-markdown"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import { Tool } from "./Tool.js"
 
@@ -85,84 +84,6 @@ export const isBlockedAddress = (ip: string): boolean => {
     default:
       return true
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// HTML to text
-
-const linkTarget = (href: string | undefined, base: string | undefined): string | undefined => {
-  if (href === undefined || href.trim() === "" || href.startsWith("#")) return undefined
-  try {
-    const url = base === undefined ? new URL(href) : new URL(href, base)
-    return url.protocol === "http:" || url.protocol === "https:" || url.protocol === "mailto:" ? url.href : undefined
-  } catch {
-    return undefined
-  }
-}
-
-const SKIPPED_ELEMENTS = [
-  "title",
-  "script",
-  "style",
-  "noscript",
-  "template",
-  "svg",
-  "math",
-  "iframe",
-  "object",
-  "canvas",
-  "head",
-  "select",
-  "textarea"
-]
-
-const TITLE = /<title[^>]*>([\s\S]*?)<\/title\s*>/i
-
-/**
- * Readable text from HTML, as Markdown (node-html-markdown): scripts, styles and other non-content elements
- * dropped, the title first, headings as `#` lines, links as `[text](url)` (resolved against `baseUrl`; other
- * schemes than http, https and mailto are kept as plain text), images as `[image: alt]`, lists as `- ` lines,
- * tables as Markdown tables, `<pre>` in ``` fences, character references decoded.
- */
-export const htmlToText = (html: string, baseUrl?: string): string => {
-  const converter = new NodeHtmlMarkdown(
-    {
-      ignore: SKIPPED_ELEMENTS,
-      bulletMarker: "-",
-      codeBlockStyle: "fenced",
-      maxConsecutiveNewlines: 2,
-      useInlineLinks: true
-    },
-    {
-      // Emphasis is noise for a reader that is a model.
-      "b,strong,i,em": { postprocess: ({ content }) => content },
-      pre: { prefix: "```\n", postfix: "\n```", surroundingNewlines: 2, preserveWhitespace: true, noEscape: true },
-      a: ({ node }) => {
-        const href = linkTarget(node.getAttribute("href"), baseUrl)
-        return href === undefined
-          ? {}
-          : {
-              postprocess: ({ content }) => {
-                const text = content.replace(/\s+/g, " ").trim()
-                return text === "" ? "" : `[${text}](${href})`
-              }
-            }
-      },
-      img: ({ node }) => {
-        const alt = node.getAttribute("alt")?.trim() ?? ""
-        return { content: alt === "" ? "" : `[image: ${alt}]`, recurse: false, ignore: alt === "" }
-      }
-    }
-  )
-  // Markdown's hard line breaks (two trailing spaces) are invisible noise in text.
-  const body = converter
-    .translate(html)
-    .replace(/[ \t]+$/gm, "")
-    .trim()
-  const titleMatch = TITLE.exec(html)?.[1]
-  const title = titleMatch === undefined ? "" : converter.translate(titleMatch).replace(/\s+/g, " ").trim()
-  if (title === "") return body
-  return body === "" ? `Title: ${title}` : `Title: ${title}\n\n${body}`
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -436,7 +357,10 @@ export const makeWebFetchTool = (options: WebFetchOptions = {}) => {
           html || TEXT_TYPES.test(mediaType) || (mediaType === "" && !result.body.subarray(0, 8192).includes(0))
         const statusLine = `${result.status}${result.statusText === "" ? "" : ` ${result.statusText}`}`
         const decoded = textual ? decodeBody(result.body, charsetOf(contentType, result.body, html)) : ""
-        const text = html ? htmlToText(decoded, url.href) : decoded.trim()
+        // The HTML converter (node-html-markdown and its parser) loads on the first HTML page, not at start-up.
+        const text = html
+          ? (yield* Effect.promise(() => import("./HtmlText.js"))).htmlToText(decoded, url.href)
+          : decoded.trim()
         if (result.status < 200 || result.status >= 300) {
           const excerpt = text.length > 2000 ? `${text.slice(0, 2000)}\n[...]` : text
           return yield* fail(

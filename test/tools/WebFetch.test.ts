@@ -3,13 +3,8 @@ import type { AddressInfo } from "node:net"
 import * as zlib from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import {
-  type HostLookup,
-  htmlToText,
-  isBlockedAddress,
-  makeWebFetchTool,
-  type WebFetchOptions
-} from "../../src/tools/WebFetch.js"
+import { htmlToText } from "../../src/tools/HtmlText.js"
+import { type HostLookup, isBlockedAddress, makeWebFetchTool, type WebFetchOptions } from "../../src/tools/WebFetch.js"
 import { call, text } from "./support.js"
 
 interface TestServer {
