@@ -7,7 +7,18 @@
 export * from "./errors/index.js"
 
 // Contracts
-export { Agent, type AgentExecution, type RunOptions, type RunResult } from "./services/Agent.js"
+export {
+  Agent,
+  type AgentExecution,
+  type OutputSchema,
+  type Prompt,
+  type RunOptions,
+  type RunResult
+} from "./services/Agent.js"
+// Structured output (`StructuredOutput.run(schema)(prompt)`, `fromSchema`, `fromJsonSchema`) and images in prompts
+export * as PromptImages from "./agent/PromptImages.js"
+export * as StructuredOutput from "./agent/StructuredOutput.js"
+export { splitModel } from "./providers/ModelShorthand.js"
 export {
   BackgroundShells,
   type ShellCommand,
@@ -43,6 +54,18 @@ export {
 } from "./services/Permissions.js"
 export { Sandbox, type SandboxPolicy } from "./services/Sandbox.js"
 export {
+  type McpCallResult,
+  type McpPromptInfo,
+  type McpPromptMessage,
+  type McpResourceInfo,
+  McpServers,
+  type McpServerState,
+  type McpServerStatus,
+  type McpToolInfo
+} from "./services/McpServers.js"
+export { McpConfigError, McpError } from "./errors/McpError.js"
+export type { McpServerConfig, McpServerOption } from "./mcp/Config.js"
+export {
   type LoadedSession,
   type LogRecord,
   type NewSession,
@@ -57,8 +80,32 @@ export {
   type TodoItem as SessionTodoItem
 } from "./services/SessionStore.js"
 export { type Rule, type RuleBehavior, type RuleLists, type RuleSet, Settings } from "./services/Settings.js"
+export {
+  HOOK_EVENTS,
+  type HookCallback,
+  type HookEventName,
+  type HookHandler,
+  type HookInput,
+  type HookMatcher,
+  type HookOutcome,
+  type HookOutput,
+  type HookReport,
+  Hooks,
+  type HooksConfig
+} from "./services/Hooks.js"
+/** Hook points for code that runs agents outside the loop (e.g. `runSubagentStop`). */
+export * as HookRun from "./hooks/Run.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export { ToolRegistry } from "./services/ToolRegistry.js"
+export type {
+  AgentDefinition,
+  AgentSource,
+  SubAgentRequest,
+  SubAgentResult,
+  SubAgentRunner
+} from "./services/SubAgents.js"
+export { DEFAULT_MAX_SUBAGENTS, makeTaskTool, TASK_TOOL_NAME, type TaskToolOptions } from "./tools/Task.js"
+export { type AgentOption, BUILTIN_AGENTS, loadAgents, parseAgentFile } from "./agents/AgentDefinitions.js"
 export { Workspace } from "./services/Workspace.js"
 
 // Data and the event protocol
@@ -82,11 +129,14 @@ export * as AgentLive from "./layers/AgentLive.js"
 export * as BackgroundShellsLive from "./layers/BackgroundShellsLive.js"
 export * as EventBusLive from "./layers/EventBusLive.js"
 export * as FileStateLive from "./layers/FileStateLive.js"
+export * as HooksLive from "./layers/HooksLive.js"
+export * as McpLive from "./layers/McpLive.js"
 export * as ModelCatalogLive from "./layers/ModelCatalogLive.js"
 export * as PermissionsLive from "./layers/PermissionsLive.js"
 export * as SandboxLive from "./layers/SandboxLive.js"
 export * as SessionStoreLive from "./layers/SessionStoreLive.js"
 export * as SettingsLive from "./layers/SettingsLive.js"
+export * as SubAgentsLive from "./layers/SubAgentsLive.js"
 export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
 export * as WorkspaceLive from "./layers/WorkspaceLive.js"
 export {
@@ -116,5 +166,17 @@ export {
 export { BUILTIN_MODELS, costOf, lookupModel } from "./providers/ModelCatalog.js"
 export { type AnthropicOptions, AnthropicProvider } from "./providers/anthropic/AnthropicProvider.js"
 export { type OpenAIOptions, OpenAIProvider } from "./providers/openai/OpenAIProvider.js"
+export { type ResponsesOptions, ResponsesProvider } from "./providers/openai-responses/ResponsesProvider.js"
+export { type AzureOptions, AzureProvider } from "./providers/azure/AzureProvider.js"
+export { type BedrockOptions, BedrockProvider } from "./providers/bedrock/BedrockProvider.js"
+export { type GeminiOptions, GeminiProvider, VertexProvider } from "./providers/gemini/GeminiProvider.js"
+export { type OllamaOptions, OllamaProvider } from "./providers/ollama/OllamaProvider.js"
+export {
+  layerRecord,
+  layerReplay,
+  makeReplay,
+  type ReplayOptions,
+  withRecording
+} from "./providers/record/RecordProvider.js"
 export { makeLLMClient } from "./providers/ProviderSupport.js"
 export { defaultRetryPolicy, type RetryPolicy } from "./providers/Retry.js"

@@ -23,14 +23,24 @@ import * as Path from "effect/Path"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import type * as Take from "effect/Take"
 import type { AgentError } from "../errors/AgentError.js"
 import { ConfigError } from "../errors/ConfigError.js"
-import { Agent, type AgentExecution, type RunOptions, type RunResult } from "../services/Agent.js"
+import * as HookRun from "../hooks/Run.js"
+import {
+  Agent,
+  type AgentExecution,
+  type OutputSchema,
+  type Prompt,
+  type RunOptions,
+  type RunResult
+} from "../services/Agent.js"
 import { EventBus } from "../services/EventBus.js"
-import { LLMClient } from "../services/LLMClient.js"
+import { Hooks } from "../services/Hooks.js"
+import { LLMClient, type ReasoningEffort } from "../services/LLMClient.js"
 import { ModelCatalog } from "../services/ModelCatalog.js"
 import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "../services/Permissions.js"
 import { type CompactionSettings, Settings } from "../services/Settings.js"
@@ -42,10 +52,13 @@ import { Usage } from "../streams/Usage.js"
 import * as AgentEvents from "./AgentEvents.js"
 import * as Compaction from "./Compaction.js"
 import * as Step from "./Step.js"
+import * as SubAgents from "./SubAgents.js"
+import * as StructuredOutput from "./StructuredOutput.js"
 import * as SystemPrompt from "./SystemPrompt.js"
 import { makeDispatcher } from "./ToolDispatch.js"
 import { initialTranscript, type TurnTranscript } from "./TranscriptRepair.js"
 import * as Turn from "./Turn.js"
+import * as TurnInput from "./TurnInput.js"
 
 export interface AgentOptions {
   /** The working directory (the primary workspace root). Default: the `Workspace` service's `cwd`. */
@@ -76,6 +89,12 @@ export interface AgentOptions {
    * price must be known (`ModelCatalog`). A run's `maxBudgetUsd` overrides it.
    */
   readonly maxBudgetUsd?: number
+  /** Extended thinking budget in tokens on every model request (a run's `thinkingBudget` overrides it). */
+  readonly thinkingBudget?: number
+  /** Reasoning effort on every model request (a run's `reasoningEffort` overrides it). */
+  readonly reasoningEffort?: ReasoningEffort
+  /** Structured output for every turn (see `RunOptions.outputSchema`; a run's overrides it). */
+  readonly outputSchema?: OutputSchema
   /**
    * Compact the conversation automatically when it nears the model's context window (default: the settings'
    * `compaction.auto`, else true).
@@ -86,6 +105,11 @@ export interface AgentOptions {
   /** Id of this agent in events; default `main`. */
   readonly agentId?: string
   readonly parentAgentId?: string
+  /**
+   * How deep sub-agents (the `Task` tool) may nest (an integer >= 0): 1 (default) lets the agent start sub-agents
+   * that cannot start their own; 0 allows none.
+   */
+  readonly maxAgentDepth?: number
 }
 
 export const DEFAULT_MAX_STEPS = 50
@@ -158,6 +182,13 @@ export const checkOptions = (options: AgentOptions): Effect.Effect<AgentOptions,
     yield* checkRun(options, {})
     yield* positiveInt("maxToolOutputChars", options.maxToolOutputChars)
     yield* positiveInt("eventReplay", options.eventReplay)
+    const depth = options.maxAgentDepth
+    if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0)) {
+      return yield* new ConfigError({
+        message: `maxAgentDepth must be an integer >= 0, got ${String(depth)}`,
+        source: "maxAgentDepth"
+      })
+    }
     yield* budget("maxBudgetUsd", options.maxBudgetUsd)
     const threshold = options.compactThreshold
     if (threshold !== undefined && !(typeof threshold === "number" && threshold > 0 && threshold <= 1)) {
@@ -207,6 +238,7 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const approver = yield* Effect.serviceOption(Approver)
+  const hookService = yield* Effect.serviceOption(Hooks)
   const workspace = yield* Effect.serviceOption(Workspace)
   const settingsService = yield* Effect.serviceOption(Settings)
   const catalog = yield* Effect.serviceOption(ModelCatalog)
@@ -225,18 +257,26 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
   const roots = Option.match(workspace, { onNone: () => [cwd], onSome: (w) => w.roots })
   const approvals = yield* Semaphore.make(1)
   const agentId = defaults.agentId ?? "main"
+  const maxAgentDepth = defaults.maxAgentDepth ?? SubAgents.DEFAULT_MAX_AGENT_DEPTH
+  const subAgentCount = yield* Ref.make(0)
+  const mainRole: SubAgents.TurnRole = { agentId, parentAgentId: defaults.parentAgentId, depth: 0, registry }
   const defaultTimeout = Option.getOrElse(Duration.fromInput(defaults.toolTimeout ?? "2 minutes"), () =>
     Duration.minutes(2)
   )
   const maxToolOutputChars = Math.max(1000, defaults.maxToolOutputChars ?? 100_000)
   const replay = defaults.eventReplay ?? DEFAULT_EVENT_REPLAY
 
-  const systemPrompt = (mode: PermissionMode, options: RunOptions) =>
+  const systemPrompt = (mode: PermissionMode, options: RunOptions, role: SubAgents.TurnRole) =>
     Effect.gen(function* () {
-      const tools = (yield* registry.list).map((tool) => tool.name)
-      const replaced = options.systemPrompt ?? defaults.systemPrompt
-      const appended = [defaults.appendSystemPrompt, options.appendSystemPrompt].filter((s) => s !== undefined)
+      const tools = (yield* role.registry.list).map((tool) => tool.name)
+      // A sub-agent's prompt is its definition's (in place of the first section), without the parent's own.
+      const replaced = role.sub === undefined ? (options.systemPrompt ?? defaults.systemPrompt) : undefined
+      const appended =
+        role.sub === undefined
+          ? [defaults.appendSystemPrompt, options.appendSystemPrompt].filter((s) => s !== undefined)
+          : []
       return yield* SystemPrompt.build({
+        intro: role.sub?.intro,
         cwd,
         roots,
         platform: defaults.platform ?? "unknown",
@@ -248,30 +288,96 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
       }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
     })
 
-  const start: Agent.Service["start"] = Effect.fn("Agent.start")(function* (prompt: string, options: RunOptions = {}) {
+  /** A turn of the main agent (`mainRole`) or of a sub-agent (see `SubAgents`). */
+  const startAs: (
+    input: Prompt,
+    options: RunOptions,
+    role: SubAgents.TurnRole
+  ) => Effect.Effect<AgentExecution, never, Scope.Scope> = Effect.fn("Agent.start")(function* (
+    input: Prompt,
+    options: RunOptions,
+    role: SubAgents.TurnRole
+  ) {
+    const { agentId, parentAgentId, registry } = role
     const sessionId = options.sessionId ?? (yield* randomId("ses"))
     const turnId = yield* randomId("turn")
     const events = yield* PubSub.bounded<Take.Take<AgentEvent, AgentError>>({ capacity: EVENT_BUFFER, replay })
     const result = yield* Deferred.make<RunResult, AgentError>()
-    // Each event is published once, to the agent-wide bus (never waits) and to this turn's subscribers.
-    const emit = AgentEvents.emitter({ sessionId, agentId, parentAgentId: defaults.parentAgentId }, (event) =>
-      Effect.andThen(bus.publish(event), PubSub.publish(events, [event]))
-    )
+    // Each event is published once, to the agent-wide bus (never waits) and to this turn's subscribers; a
+    // sub-agent's go to its parent's.
+    const publish =
+      role.sub?.publish ?? ((event: AgentEvent) => Effect.andThen(bus.publish(event), PubSub.publish(events, [event])))
+    const emit = AgentEvents.emitter({ sessionId, agentId, parentAgentId }, publish)
+    const rolled = yield* Ref.make<Turn.SubAgentTotals>({ usage: Usage.empty, costUsd: 0 })
     const state = yield* AgentEvents.makeStateCell(emit)
-    const userMessage: Message = { role: "user", content: [{ type: "text", text: prompt }] }
+    const prompt = TurnInput.promptText(input)
+    const userMessage: Message = TurnInput.promptMessage(input)
     const transcript = yield* Ref.make(initialTranscript([...(options.history ?? []), userMessage]))
     const model = options.model ?? llm.model
     const cost = (usage: Usage): number | undefined =>
       Option.match(catalog, { onNone: () => undefined, onSome: (c) => c.costUsd(model, usage) })
 
+    /** The turn's structured output, once accepted (the run's `outputSchema`, else the main agent's default). */
+    const outputSchema = options.outputSchema ?? (role.sub === undefined ? defaults.outputSchema : undefined)
+    const structured = yield* Ref.make(Option.none<unknown>())
     const turn = Effect.gen(function* () {
+      // Hooks (when the context has them): UserPromptSubmit may refuse the prompt (it is then not in the transcript).
+      const mode = options.permissionMode ?? defaults.permissionMode
+      const hooks = HookRun.scopeWith(
+        hookService,
+        { session_id: sessionId, cwd, agent_id: agentId, ...(mode === undefined ? {} : { permission_mode: mode }) },
+        { emit, turnId, stopRequest: yield* Ref.make<string | undefined>(undefined) }
+      )
+      // (A sub-agent's prompt comes from its parent's model, not from the user: no UserPromptSubmit.)
+      const submitted = yield* HookRun.userPromptSubmit(parentAgentId === undefined ? hooks : undefined, prompt)
+      if (submitted.type === "refused") {
+        yield* Ref.update(transcript, (t) => ({ ...t, messages: t.messages.slice(0, -1) }))
+        return "hook" as const
+      }
       yield* emit(AgentEvents.turnStarted(turnId, prompt))
+      if (submitted.context !== undefined) {
+        const context = submitted.context
+        yield* Ref.update(transcript, (t) => ({ ...t, messages: [...t.messages, context] }))
+        yield* emit(AgentEvents.messageAppended(turnId, context))
+      }
       const settings = yield* checkRun(defaults, options, yield* settingsMode)
-      const system = yield* systemPrompt(settings.mode, options)
+      yield* TurnInput.checkVision(
+        input,
+        llm,
+        model,
+        Option.getOrUndefined(Option.map(catalog, (c) => c.lookup(model)))
+      )
+      const system = yield* systemPrompt(settings.mode, options, role)
       const tools = yield* registry.definitions
+      // What this turn (with its finished sub-agents) and its ancestors have spent so far, in USD.
+      const spent = Effect.map(
+        Effect.all([Ref.get(transcript), Ref.get(rolled), role.sub?.spentOutside ?? Effect.succeed(0)]),
+        ([t, r, outside]) => (cost(t.usage) ?? 0) + r.costUsd + outside
+      )
+      const subAgents =
+        role.depth < maxAgentDepth
+          ? SubAgents.makeRunner(
+              { maxAgentDepth, counter: subAgentCount, defaultModel: llm.model, start: startAs },
+              {
+                role,
+                sessionId,
+                mode: settings.mode,
+                model: options.model,
+                maxSteps: settings.maxSteps,
+                maxConcurrency: settings.maxConcurrency,
+                maxTokens: settings.maxTokens,
+                maxBudgetUsd: options.maxBudgetUsd ?? defaults.maxBudgetUsd,
+                publish,
+                spent,
+                rolled
+              }
+            )
+          : undefined
       const dispatch = yield* makeDispatcher(
-        { registry, permissions, approver, approvals },
+        { registry, permissions, approver, approvals, ...(hooks === undefined ? {} : { hooks }) },
         {
+          ...(subAgents === undefined ? {} : { subAgents }),
+          ...(role.sub === undefined ? {} : { asker: role.sub.asker }),
           turnId,
           sessionId,
           cwd,
@@ -285,12 +391,28 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
             Ref.update(transcript, (t) => ({ ...t, results: new Map([...t.results, [done.toolCallId, done]]) }))
         }
       )
-      const request = {
+      const output =
+        outputSchema === undefined
+          ? undefined
+          : yield* StructuredOutput.forTurn(outputSchema, {
+              llm,
+              turnId,
+              transcript,
+              emit,
+              accepted: structured
+            })
+      const plainRequest = {
         tools,
         system,
         ...(options.model === undefined ? {} : { model: options.model }),
-        ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens })
+        ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
+        ...TurnInput.requestOptions({
+          thinkingBudget: options.thinkingBudget ?? defaults.thinkingBudget,
+          reasoningEffort: options.reasoningEffort ?? defaults.reasoningEffort,
+          cacheKey: sessionId
+        })
       }
+      const request = output === undefined ? plainRequest : output.request(plainRequest)
       const maxBudgetUsd = yield* budget("maxBudgetUsd", options.maxBudgetUsd ?? defaults.maxBudgetUsd)
       if (maxBudgetUsd !== undefined && cost(Usage.empty) === undefined) {
         return yield* new ConfigError({
@@ -298,10 +420,7 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
           source: "maxBudgetUsd"
         })
       }
-      const overBudget =
-        maxBudgetUsd === undefined
-          ? undefined
-          : Effect.map(Ref.get(transcript), (t) => (cost(t.usage) ?? 0) >= maxBudgetUsd)
+      const overBudget = maxBudgetUsd === undefined ? undefined : Effect.map(spent, (usd) => usd >= maxBudgetUsd)
       const compaction = yield* settingsCompaction
       const info = Option.match(catalog, { onNone: () => undefined, onSome: (c) => c.lookup(model) })
       const compact =
@@ -316,34 +435,67 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
                 info === undefined ? llm.capabilities.contextWindow : (info.maxInputTokens ?? info.contextWindow),
               threshold: defaults.compactThreshold ?? compaction.threshold ?? Compaction.DEFAULT_THRESHOLD,
               maxOutputTokens: info?.maxOutputTokens ?? Compaction.DEFAULT_SUMMARY_TOKENS,
-              cost
+              cost,
+              beforeCompact: HookRun.preCompact(hooks, "auto")
             })
           : Effect.void
       // A compaction is a model request too: when it used up the budget, the step's request is not made.
-      const step = (n: number) => Step.runStep({ turnId, llm, request, transcript, emit, state, dispatch, cost }, n)
+      const dispatchOutput = output === undefined ? dispatch : output.dispatch(dispatch)
+      const modelStep = (n: number) =>
+        Step.runStep({ turnId, llm, request, transcript, emit, state, dispatch: dispatchOutput, cost }, n)
+      const step = output === undefined ? modelStep : output.step(modelStep)
       const stepWithinBudget = (n: number) =>
         overBudget === undefined
           ? step(n)
           : Effect.flatMap(overBudget, (over) =>
               over ? Effect.succeed<Step.StepOutcome>({ done: true, stopReason: "max_budget" }) : step(n)
             )
-      return yield* Turn.runSteps(
+      // Stop hooks (SubagentStop for a sub-agent) may continue the turn; a hook's `continue: false` ends it.
+      const hookedStep = yield* HookRun.withStopHooks(
+        hooks,
+        {
+          event: parentAgentId === undefined ? "Stop" : "SubagentStop",
+          transcript,
+          onMessage: (message) => emit(AgentEvents.messageAppended(turnId, message))
+        },
+        stepWithinBudget
+      )
+      const stopReason = yield* Turn.runSteps(
         { maxSteps: settings.maxSteps, ...(overBudget === undefined ? {} : { overBudget }) },
         (n) =>
           Effect.andThen(
             deliverSteering(options.steering, turnId, transcript, emit),
-            Effect.andThen(compact, stepWithinBudget(n))
+            Effect.andThen(compact, hookedStep(n))
           )
       )
+      return output === undefined ? stopReason : yield* output.finish(stopReason)
     })
 
-    const context: Turn.TurnContext = { sessionId, turnId, transcript, emit, state, cost }
+    const context: Turn.TurnContext = {
+      sessionId,
+      turnId,
+      transcript,
+      emit,
+      state,
+      cost,
+      subAgents: rolled,
+      ...(outputSchema === undefined ? {} : { structuredOutput: Ref.get(structured) })
+    }
+    // A sub-agent's usage and cost count in its parent's turn, however it ended.
+    const rollup = (sub: NonNullable<SubAgents.TurnRole["sub"]>) =>
+      Effect.flatMap(Effect.all([Ref.get(transcript), Ref.get(rolled)]), ([t, r]) => {
+        const totals = Turn.totals(context, t, r)
+        return sub.rollup({ usage: totals.usage, costUsd: totals.costUsd ?? 0 })
+      })
     const fiber = yield* turn.pipe(
       Effect.onExit((exit) =>
         Effect.flatMap(Turn.conclude(context, exit), (final) =>
           Effect.andThen(
-            Deferred.done(result, final),
-            PubSub.publish(events, Exit.isSuccess(final) ? Exit.void : Exit.failCause(final.cause))
+            role.sub === undefined ? Effect.void : rollup(role.sub),
+            Effect.andThen(
+              Deferred.done(result, final),
+              PubSub.publish(events, Exit.isSuccess(final) ? Exit.void : Exit.failCause(final.cause))
+            )
           )
         )
       ),
@@ -360,7 +512,9 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
     } satisfies AgentExecution
   })
 
-  const run = (prompt: string, options?: RunOptions): Stream.Stream<AgentEvent, AgentError> =>
+  const start: Agent.Service["start"] = (prompt, options = {}) => startAs(prompt, options, mainRole)
+
+  const run = (prompt: Prompt, options?: RunOptions): Stream.Stream<AgentEvent, AgentError> =>
     Stream.unwrap(Effect.map(start(prompt, options), (execution) => execution.events))
 
   return Agent.of({ run, start })

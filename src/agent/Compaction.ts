@@ -17,6 +17,8 @@ import { CompactionError } from "../errors/CompactionError.js"
 import type { LLMError } from "../errors/LLMError.js"
 import { LLMClient, type LLMRequest } from "../services/LLMClient.js"
 import { ModelCatalog } from "../services/ModelCatalog.js"
+import { Workspace } from "../services/Workspace.js"
+import * as HookRun from "../hooks/Run.js"
 import { type ContentBlock, type Message, messageText } from "../streams/Message.js"
 import type { ToolDefinition } from "../streams/ToolCall.js"
 import { Usage } from "../streams/Usage.js"
@@ -138,6 +140,8 @@ export interface CompactOptions {
    * to summarize is larger, its oldest messages are left out (and the model is told so). Default: no limit.
    */
   readonly maxRequestTokens?: number
+  /** The session being compacted (named to PreCompact hooks by `compactConversation`). */
+  readonly sessionId?: string
 }
 
 export const DEFAULT_KEEP_RECENT_TOKENS = 20_000
@@ -272,6 +276,12 @@ export const compactConversation = Effect.fn("Compaction.compactConversation")(f
 ) {
   const llm = yield* LLMClient
   const catalog = yield* Effect.serviceOption(ModelCatalog)
+  const workspace = yield* Effect.serviceOption(Workspace)
+  const hooks = yield* HookRun.scopeOf({
+    session_id: options.sessionId ?? "",
+    cwd: Option.match(workspace, { onNone: () => "", onSome: (w) => w.cwd })
+  })
+  yield* HookRun.preCompact(hooks, "manual", options.instructions)
   const model = options.model ?? llm.model
   const info = Option.getOrUndefined(Option.map(catalog, (c) => c.lookup(model)))
   const maxTokens =
@@ -345,6 +355,8 @@ export interface AutoCompaction {
   /** The model's output limit (the summary's is the smaller of it and 8,192). */
   readonly maxOutputTokens: number
   readonly cost: (usage: Usage) => number | undefined
+  /** Runs just before a compaction starts (the PreCompact hooks). */
+  readonly beforeCompact?: Effect.Effect<void>
 }
 
 /** Tokens of the turn's request besides its messages (system prompt, tool definitions), estimated. */
@@ -402,6 +414,7 @@ export const makeAutoCompactor = (context: AutoCompaction): Effect.Effect<Effect
       if (off) return
       const tokens = nextRequestTokens(transcript.messages, last, overhead)
       if (tokens < limit) return
+      if (context.beforeCompact !== undefined) yield* context.beforeCompact
       const attempt = yield* Effect.result(
         compactWith(
           context.llm,

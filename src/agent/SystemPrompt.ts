@@ -26,6 +26,8 @@ export interface SystemPromptOptions {
   readonly homeDir?: string | undefined
   /** Replaces the built prompt. */
   readonly systemPrompt?: string | undefined
+  /** Replaces the built prompt's first section (who the model is), keeping the rest (a sub-agent's own prompt). */
+  readonly intro?: string | undefined
   /** Appended to the prompt (built or replaced). */
   readonly appendSystemPrompt?: string | undefined
 }
@@ -96,12 +98,14 @@ export const render = (parts: {
   readonly permissionMode: PermissionMode
   readonly tools: ReadonlyArray<string>
   readonly instructions: ReadonlyArray<InstructionFile>
+  readonly intro?: string | undefined
 }): string => {
   const { environment } = parts
   const sections = [
-    "You are Sage, a coding agent. You help the user with software engineering tasks in their workspace: " +
-      "reading and changing code, running commands and answering questions about the project. Be direct and " +
-      "concise; do what was asked, check your work where you can, and say plainly what you did not do.",
+    parts.intro ??
+      "You are Sage, a coding agent. You help the user with software engineering tasks in their workspace: " +
+        "reading and changing code, running commands and answering questions about the project. Be direct and " +
+        "concise; do what was asked, check your work where you can, and say plainly what you did not do.",
     [
       "# Environment",
       `Working directory: ${environment.cwd}`,
@@ -204,7 +208,8 @@ export const build = Effect.fn("SystemPrompt.build")(function* (options: SystemP
     },
     permissionMode: options.permissionMode,
     tools: options.tools,
-    instructions
+    instructions,
+    intro: options.intro
   })
   return `${prompt}${append}`
 })

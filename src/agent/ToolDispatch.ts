@@ -11,7 +11,9 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Semaphore from "effect/Semaphore"
 import type { Approver, PermissionDecision, PermissionMode, Permissions } from "../services/Permissions.js"
+import type { SubAgentRunner } from "../services/SubAgents.js"
 import { headlessDenial } from "../permissions/DenialHint.js"
+import * as HookRun from "../hooks/Run.js"
 import type { Tool } from "../services/Tool.js"
 import type { ToolRegistry } from "../services/ToolRegistry.js"
 import { capText, redactJson, redactSecrets } from "../streams/Redact.js"
@@ -28,6 +30,8 @@ export interface DispatchServices {
   readonly approver: Option.Option<Approver.Service>
   /** One question to the user at a time, across turns. */
   readonly approvals: Semaphore.Semaphore
+  /** The turn's hooks (PreToolUse, PostToolUse, PermissionRequest, Notification), when there are any. */
+  readonly hooks?: HookRun.HookScope
 }
 
 /** The turn a dispatcher belongs to. */
@@ -45,6 +49,10 @@ export interface DispatchSettings {
   readonly state: AgentEvents.StateCell
   /** Called with each finished result, just before its `tool.completed` event. */
   readonly onCompleted: (result: ToolResult) => Effect.Effect<void>
+  /** Starts sub-agents for the tools that do (`Task`); given to them in their `ToolContext`. */
+  readonly subAgents?: SubAgentRunner
+  /** Who is asking, put before the reason of a question to the approver (a sub-agent's name). */
+  readonly asker?: string
 }
 
 type Decision =
@@ -68,7 +76,7 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
   services: DispatchServices,
   settings: DispatchSettings
 ) {
-  const { registry, permissions, approver, approvals } = services
+  const { registry, permissions, approver, approvals, hooks } = services
   const { turnId, emit, state } = settings
   const all = yield* Semaphore.make(settings.maxConcurrency)
   const limited = (yield* registry.list).flatMap((tool) =>
@@ -89,9 +97,19 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
       : mine.withPermits(1)(all.withPermits(1)(effect))
   }
 
-  const ask = (call: ToolCall, asked: Extract<PermissionDecision, { type: "ask" }>) =>
+  const ask = (tool: Tool.Any, call: ToolCall, asked: Extract<PermissionDecision, { type: "ask" }>) =>
     Effect.gen(function* () {
       yield* emit(AgentEvents.permissionRequested(turnId, call, asked.reason))
+      // PermissionRequest hooks may answer instead of the user (an allow only where bypassPermissions would allow).
+      const hooked = yield* HookRun.permissionRequest(hooks, call)
+      if (hooked.type === "deny") return { type: "deny", source: "hook", reason: hooked.reason } satisfies Decision
+      if (hooked.type === "allow") {
+        const input = hooked.updatedInput ?? call.input
+        const valid = Result.isSuccess(yield* Effect.result(decodeToolInput(tool, input)))
+        if (valid && (yield* bypassAllows(tool, { ...call, input }))) {
+          return { type: "allow", source: "hook", input } satisfies Decision
+        }
+      }
       if (Option.isNone(approver)) {
         // The decision's hint says what would allow the call (rules, a mode that really would), for CLI and SDK.
         return { type: "deny", source: "headless", reason: headlessDenial(call, asked) } satisfies Decision
@@ -100,11 +118,15 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
         Effect.gen(function* () {
           const previous = yield* state.get
           yield* state.set("waiting_for_permission")
+          const reason = settings.asker === undefined ? asked.reason : `${settings.asker}: ${asked.reason}`
+          // Notification hooks run beside the question, never delaying it (they end with this call at the latest).
+          yield* Effect.forkChild(
+            HookRun.notification(hooks, `Sage needs your permission to use ${call.name}`, "permission_prompt"),
+            { startImmediately: true }
+          )
           const reply = yield* approver.value.approve(
             call,
-            asked.suggestion === undefined
-              ? { reason: asked.reason }
-              : { reason: asked.reason, suggestion: asked.suggestion }
+            asked.suggestion === undefined ? { reason } : { reason, suggestion: asked.suggestion }
           )
           yield* state.set(previous)
           return reply
@@ -135,36 +157,75 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
       } satisfies Decision
     })
 
-  const decide = (tool: Tool.Any, call: ToolCall): Effect.Effect<Decision> =>
-    permissions
-      .check(call, {
-        tool: { name: tool.name, readOnly: tool.readOnly, kind: tool.kind },
-        cwd: settings.cwd,
-        mode: settings.mode
-      })
-      .pipe(
-        Effect.catch((error) =>
-          Effect.succeed<PermissionDecision>({
-            type: "deny",
-            reason: `the permission check failed: ${error.message}`,
-            source: "error"
-          })
-        ),
-        Effect.flatMap(
-          (decision): Effect.Effect<Decision> =>
-            decision.type === "ask"
-              ? ask(call, decision)
-              : Effect.succeed(
-                  decision.type === "allow"
-                    ? { type: "allow", source: decision.source, input: call.input }
-                    : { type: "deny", source: decision.source, reason: decision.reason }
-                )
-        )
-      )
+  const check = (tool: Tool.Any, call: ToolCall, mode: PermissionMode) =>
+    permissions.check(call, {
+      tool: { name: tool.name, readOnly: tool.readOnly, kind: tool.kind },
+      cwd: settings.cwd,
+      mode
+    })
 
-  const execute = (tool: Tool.Any, call: ToolCall): Effect.Effect<ToolResult> =>
+  /** Whether the call would be allowed in bypassPermissions mode (what a hook's allow may skip to). */
+  const bypassAllows = (tool: Tool.Any, call: ToolCall): Effect.Effect<boolean> =>
+    check(tool, call, "bypassPermissions").pipe(
+      Effect.map((decision) => decision.type === "allow"),
+      Effect.orElseSucceed(() => false)
+    )
+
+  const decide = (tool: Tool.Any, call: ToolCall, hooked?: HookRun.PreToolVerdict): Effect.Effect<Decision> =>
+    check(tool, call, settings.mode).pipe(
+      Effect.catch((error) =>
+        Effect.succeed<PermissionDecision>({
+          type: "deny",
+          reason: `the permission check failed: ${error.message}`,
+          source: "error"
+        })
+      ),
+      Effect.flatMap((decision): Effect.Effect<PermissionDecision> => {
+        // A PreToolUse hook's allow skips the mode's question (never a deny or ask rule, or a protected path).
+        const permission = hooked?.type === "go" ? hooked.permission : undefined
+        if (decision.type === "ask" && permission === "allow") {
+          return Effect.map(bypassAllows(tool, call), (ok) => (ok ? { type: "allow", source: "hook" } : decision))
+        }
+        if (decision.type === "allow" && permission === "ask") {
+          const why = hooked?.type === "go" ? hooked.reason : undefined
+          return Effect.succeed({ type: "ask", source: "hook", reason: why ?? "a PreToolUse hook asks for approval" })
+        }
+        return Effect.succeed(decision)
+      }),
+      Effect.flatMap(
+        (decision): Effect.Effect<Decision> =>
+          decision.type === "ask"
+            ? ask(tool, call, decision)
+            : Effect.succeed(
+                decision.type === "allow"
+                  ? { type: "allow", source: decision.source, input: call.input }
+                  : { type: "deny", source: decision.source, reason: decision.reason }
+              )
+      )
+    )
+
+  const execute = (tool: Tool.Any, original: ToolCall): Effect.Effect<ToolResult> =>
     Effect.gen(function* () {
-      const decision = yield* decide(tool, call)
+      // PreToolUse hooks: refuse, or rewrite the input (checked by the schema again, then by the permission check).
+      const hooked = yield* HookRun.preToolUse(hooks, original)
+      if (hooked.type === "refused") {
+        yield* emit(
+          AgentEvents.permissionResolved(turnId, original.id, { type: "deny", source: "hook", reason: hooked.reason })
+        )
+        return syntheticResult(original, "denied", `A PreToolUse hook refused this call: ${hooked.reason}`)
+      }
+      const call: ToolCall = hooked.updatedInput === undefined ? original : { ...original, input: hooked.updatedInput }
+      if (hooked.updatedInput !== undefined) {
+        const rewritten = yield* Effect.result(decodeToolInput(tool, call.input))
+        if (Result.isFailure(rewritten)) {
+          return syntheticResult(
+            original,
+            "error",
+            `A PreToolUse hook rewrote the input, and the new input was rejected: ${rewritten.failure.message}`
+          )
+        }
+      }
+      const decision = yield* decide(tool, call, hooked)
       yield* emit(
         AgentEvents.permissionResolved(
           turnId,
@@ -174,7 +235,7 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
       )
       if (decision.type === "deny") return syntheticResult(call, "denied", decision.reason)
       const approved: ToolCall = { id: call.id, name: call.name, input: decision.input }
-      return yield* bounded(
+      const result = yield* bounded(
         tool,
         Effect.andThen(
           emit(AgentEvents.toolStarted(turnId, approved)),
@@ -186,12 +247,14 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
               sessionId: settings.sessionId,
               cwd: settings.cwd,
               progress: (message: string) => emit(AgentEvents.toolProgress(turnId, call.id, message)),
-              emit: (event) => emit(AgentEvents.todosUpdated(event.todos))
+              emit: (event) => emit(AgentEvents.todosUpdated(event.todos)),
+              ...(settings.subAgents === undefined ? {} : { subAgents: settings.subAgents })
             },
             { defaultTimeout: settings.defaultTimeout }
           )
         )
       )
+      return yield* HookRun.postToolUse(hooks, approved, result)
     })
 
   const resolve = (call: ResponseToolCall): Effect.Effect<ToolResult> =>

@@ -25,6 +25,27 @@ export interface TurnContext {
   readonly state: AgentEvents.StateCell
   /** The cost of a usage in USD, when the model's price is known. */
   readonly cost?: (usage: Usage) => number | undefined
+  /** What the turn's sub-agents used so far (added to the turn's own usage and cost in its result). */
+  readonly subAgents?: Ref.Ref<SubAgentTotals>
+  /** The accepted structured output, when the turn asked for one (`RunOptions.outputSchema`). */
+  readonly structuredOutput?: Effect.Effect<Option.Option<unknown>>
+}
+
+/** Usage and cost of a turn's sub-agents (cost: of those whose model's price is known). */
+export interface SubAgentTotals {
+  readonly usage: Usage
+  readonly costUsd: number
+}
+
+/** A turn's usage and cost: its own model requests plus its sub-agents'. */
+export const totals = (
+  context: TurnContext,
+  transcript: TurnTranscript,
+  rolled: SubAgentTotals | undefined
+): { readonly usage: Usage; readonly costUsd: number | undefined } => {
+  const own = context.cost?.(transcript.usage)
+  if (rolled === undefined) return { usage: transcript.usage, costUsd: own }
+  return { usage: transcript.usage.add(rolled.usage), costUsd: own === undefined ? undefined : own + rolled.costUsd }
 }
 
 /**
@@ -45,15 +66,20 @@ export const runSteps = <E>(
     return "max_steps" as const
   })
 
-const resultOf = (context: TurnContext, transcript: TurnTranscript, stopReason: StopReason): RunResult => {
-  const costUsd = context.cost?.(transcript.usage)
+const resultOf = (
+  context: TurnContext,
+  transcript: TurnTranscript,
+  stopReason: StopReason,
+  rolled: SubAgentTotals | undefined
+): RunResult => {
+  const { usage, costUsd } = totals(context, transcript, rolled)
   return {
     sessionId: context.sessionId,
     turnId: context.turnId,
     text: finalText(transcript.messages),
     stopReason,
     steps: transcript.steps,
-    usage: transcript.usage,
+    usage,
     ...(costUsd === undefined ? {} : { costUsd }),
     messages: transcript.messages
   }
@@ -80,8 +106,11 @@ export const conclude = (
 ): Effect.Effect<Exit.Exit<RunResult, AgentError>> =>
   Effect.gen(function* () {
     const { emit, state, turnId } = context
+    const rolled = context.subAgents === undefined ? undefined : yield* Ref.get(context.subAgents)
     if (Exit.isSuccess(exit)) {
-      const done = resultOf(context, yield* Ref.get(context.transcript), exit.value)
+      const answer = context.structuredOutput === undefined ? Option.none() : yield* context.structuredOutput
+      const plain = resultOf(context, yield* Ref.get(context.transcript), exit.value, rolled)
+      const done: RunResult = Option.isSome(answer) ? { ...plain, structuredOutput: answer.value } : plain
       yield* emit(
         AgentEvents.turnEnded(turnId, {
           stopReason: done.stopReason,
@@ -104,7 +133,7 @@ export const conclude = (
       yield* Effect.forEach(answers, (m) => emit(AgentEvents.messageAppended(turnId, m)), { discard: true })
       yield* state.set("cancelled")
       yield* emit(AgentEvents.interrupted(turnId, "interrupted by the user"))
-      return Exit.succeed(resultOf(context, transcript, "interrupted"))
+      return Exit.succeed(resultOf(context, transcript, "interrupted", rolled))
     }
     yield* state.set("failed")
     yield* emit(AgentEvents.failed(turnId, describe(exit.cause)))

@@ -3,6 +3,8 @@
  * names the flag, the bad value and what is accepted (exit 2). Pure: the file system is asked through `isDirectory`.
  */
 import * as path from "node:path"
+import type { AgentOption } from "../agents/AgentDefinitions.js"
+import { splitModel } from "../providers/ModelShorthand.js"
 import { PROVIDERS, type ProviderId } from "../providers/registry.js"
 
 export { PROVIDERS } from "../providers/registry.js"
@@ -13,6 +15,8 @@ export const MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as 
 export type Mode = (typeof MODES)[number]
 export const SANDBOX_MODES = ["auto", "require", "off"] as const
 export type SandboxChoice = (typeof SANDBOX_MODES)[number]
+export const REASONING_EFFORTS = ["minimal", "low", "medium", "high"] as const
+export type ReasoningEffortChoice = (typeof REASONING_EFFORTS)[number]
 
 /** `sage -p PROMPT ...`: one turn, printed. */
 export interface RunArgs {
@@ -42,6 +46,33 @@ export interface RunArgs {
   readonly sessionId: string | undefined
   /** False with `--no-session-persistence`. */
   readonly persistSession: boolean
+  /** `--agents JSON`: sub-agent types by name (`{"reviewer": {"description": ..., "prompt": ...}}`). */
+  readonly agents?: Readonly<Record<string, AgentOption>> | undefined
+  /** `--max-subagents N`: sub-agents running at once per turn. */
+  readonly maxSubagents?: number | undefined
+  /** `--mcp-config FILE` (repeatable; a file of `{"mcpServers": {...}}`, or such JSON inline). */
+  readonly mcpConfig: ReadonlyArray<string>
+  /** `--base-url URL`: the provider's endpoint. */
+  readonly baseURL?: string | undefined
+  /** `--thinking-budget N`: extended thinking budget in tokens. */
+  readonly thinkingBudget?: number | undefined
+  /** `--reasoning-effort E`. */
+  readonly reasoningEffort?: ReasoningEffortChoice | undefined
+  /** `--json-schema FILE` (resolved): the answer must be JSON matching the schema in FILE. */
+  readonly jsonSchema?: string | undefined
+  /** `--image FILE` (repeatable, as given: resolved in the workspace when the turn starts). */
+  readonly images?: ReadonlyArray<string>
+  /** `--record DIR` (resolved): write every model response to DIR. */
+  readonly record?: string | undefined
+  /** `--replay DIR` (resolved): answer from the responses recorded in DIR instead of a provider. */
+  readonly replay?: string | undefined
+}
+
+/** `sage mcp ACTION ...`: the rest of the words are parsed by `cli/mcp.ts` (or `cli/mcpServe.ts` for `serve`). */
+export interface McpArgs {
+  readonly _tag: "Mcp"
+  readonly action: string
+  readonly argv: ReadonlyArray<string>
 }
 
 /** `sage sessions list|show|export|delete`. */
@@ -71,6 +102,7 @@ export type Parsed =
   | RunArgs
   | CheckArgs
   | SessionsArgs
+  | McpArgs
 
 /** A mistake on the command line: one line (without the `sage: ` prefix); exit code 2. */
 export class UsageError {
@@ -112,7 +144,17 @@ const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   "add-dir": { kind: "repeated" },
   sandbox: { kind: "value" },
   "system-prompt": { kind: "value" },
-  "append-system-prompt": { kind: "value" }
+  "append-system-prompt": { kind: "value" },
+  "mcp-config": { kind: "repeated" },
+  agents: { kind: "value" },
+  "max-subagents": { kind: "value" },
+  "base-url": { kind: "value" },
+  "thinking-budget": { kind: "value" },
+  "reasoning-effort": { kind: "value" },
+  "json-schema": { kind: "value" },
+  image: { kind: "repeated" },
+  record: { kind: "value" },
+  replay: { kind: "value" }
 }
 
 const CHECK_FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -229,6 +271,7 @@ const isError = (u: unknown): u is UsageError => u instanceof UsageError
 export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): Parsed | UsageError => {
   if (argv[0] === "permissions") return parsePermissions(argv.slice(1), context)
   if (argv[0] === "sessions") return parseSessions(argv.slice(1), context)
+  if (argv[0] === "mcp") return { _tag: "Mcp", action: argv[1] ?? "help", argv: argv.slice(2) }
   const scanned = scan(argv, RUN_FLAGS)
   if (isError(scanned)) return scanned
   if (scanned.flags.has("help")) return { _tag: "Help", topic: "main" }
@@ -252,6 +295,15 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
   if (isError(modelFlag)) return modelFlag
   if (modelFlag === "") return invalidValue("--model", "", "a model id")
   const envModel = context.env.SAGE_MODEL === "" ? undefined : context.env.SAGE_MODEL
+  // `--model openai/gpt-5` picks the provider when none was given (see ModelShorthand).
+  const chosen = splitModel(provider, modelFlag ?? envModel)
+
+  const features = featureFlags(scanned, context)
+  if (isError(features)) return features
+  const recording = recordFlags(scanned, context)
+  if (isError(recording)) return recording
+  const subAgents = subAgentFlags(scanned)
+  if (isError(subAgents)) return subAgents
 
   const format = single(scanned, "output-format")
   if (isError(format)) return format
@@ -312,8 +364,8 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
     _tag: "Run",
     prompt: scanned.positionals[0],
     print: scanned.flags.has("print"),
-    provider: provider ?? "anthropic",
-    model: modelFlag ?? envModel,
+    provider: chosen.provider ?? "anthropic",
+    model: chosen.model,
     outputFormat: outputFormat ?? "text",
     maxSteps,
     maxBudgetUsd,
@@ -325,7 +377,99 @@ export const parseArgs = (argv: ReadonlyArray<string>, context: ParseContext): P
     sandbox: sandbox ?? "auto",
     systemPrompt,
     appendSystemPrompt,
-    ...session
+    mcpConfig: scanned.flags.get("mcp-config") ?? [],
+    ...session,
+    ...features,
+    ...recording,
+    ...subAgents
+  }
+}
+
+/** `--agents JSON` (an object of agent name -> definition; its fields are checked when the agent loads), `--max-subagents N`. */
+const subAgentFlags = (scanned: Scanned): Pick<RunArgs, "agents" | "maxSubagents"> | UsageError => {
+  const agents = single(scanned, "agents")
+  if (isError(agents)) return agents
+  const max = single(scanned, "max-subagents")
+  if (isError(max)) return max
+  let parsed: unknown
+  if (agents !== undefined) {
+    try {
+      parsed = JSON.parse(agents)
+    } catch {
+      parsed = undefined
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return invalidValue(
+        "--agents",
+        agents,
+        'a JSON object such as {"reviewer": {"description": "...", "prompt": "..."}}'
+      )
+    }
+  }
+  if (max !== undefined && (!/^\+?\d+$/.test(max.trim()) || Number(max) < 1 || !Number.isSafeInteger(Number(max)))) {
+    return invalidValue("--max-subagents", max, "a whole number of at least 1")
+  }
+  const definitions: Record<string, AgentOption> = {}
+  if (typeof parsed === "object" && parsed !== null) {
+    for (const [name, value] of Object.entries(parsed)) definitions[name] = value
+  }
+  return {
+    ...(agents === undefined ? {} : { agents: definitions }),
+    ...(max === undefined ? {} : { maxSubagents: Number(max) })
+  }
+}
+
+/** `--record DIR`, `--replay DIR` (not both), resolved against the working directory. */
+const recordFlags = (scanned: Scanned, context: ParseContext): Pick<RunArgs, "record" | "replay"> | UsageError => {
+  const record = single(scanned, "record")
+  if (isError(record)) return record
+  const replay = single(scanned, "replay")
+  if (isError(replay)) return replay
+  if (record === "") return invalidValue("--record", record, "a directory")
+  if (replay === "") return invalidValue("--replay", replay, "a directory")
+  if (record !== undefined && replay !== undefined)
+    return new UsageError("--record and --replay cannot be used together")
+  return {
+    ...(record === undefined ? {} : { record: path.resolve(context.cwd, record) }),
+    ...(replay === undefined ? {} : { replay: path.resolve(context.cwd, replay) })
+  }
+}
+
+/** `--base-url`, `--thinking-budget`, `--reasoning-effort`, `--json-schema`, `--image`. */
+const featureFlags = (
+  scanned: Scanned,
+  context: ParseContext
+): Pick<RunArgs, "baseURL" | "thinkingBudget" | "reasoningEffort" | "jsonSchema" | "images"> | UsageError => {
+  const baseURL = single(scanned, "base-url")
+  if (isError(baseURL)) return baseURL
+  if (baseURL !== undefined && !(/^https?:\/\//i.test(baseURL) && URL.canParse(baseURL))) {
+    return invalidValue("--base-url", baseURL, "an absolute http(s) URL, e.g. http://127.0.0.1:11434/v1")
+  }
+  const budget = single(scanned, "thinking-budget")
+  if (isError(budget)) return budget
+  let thinkingBudget: number | undefined
+  if (budget !== undefined) {
+    if (!/^\+?\d+$/.test(budget.trim()) || !Number.isSafeInteger(Number(budget)) || Number(budget) < 1024) {
+      return invalidValue("--thinking-budget", budget, "a whole number of tokens, at least 1024")
+    }
+    thinkingBudget = Number(budget)
+  }
+  const effort = single(scanned, "reasoning-effort")
+  if (isError(effort)) return effort
+  const reasoningEffort = choice("--reasoning-effort", effort, REASONING_EFFORTS)
+  if (isError(reasoningEffort)) return reasoningEffort
+  const schema = single(scanned, "json-schema")
+  if (isError(schema)) return schema
+  if (schema === "") return invalidValue("--json-schema", schema, "a JSON Schema file")
+  const images = scanned.flags.get("image") ?? []
+  const empty = images.find((image) => image.trim() === "")
+  if (empty !== undefined) return invalidValue("--image", empty, "an image file (PNG, JPEG, GIF or WebP)")
+  return {
+    ...(baseURL === undefined ? {} : { baseURL }),
+    ...(thinkingBudget === undefined ? {} : { thinkingBudget }),
+    ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
+    ...(schema === undefined ? {} : { jsonSchema: path.resolve(context.cwd, schema) }),
+    ...(images.length === 0 ? {} : { images })
   }
 }
 

@@ -67,7 +67,42 @@ export const makeTextPrinter = (): ((event: AgentEvent) => ReadonlyArray<Line>) 
   }
   const callLine = (call: ToolCall): string =>
     `\n> ${label(call.id)} ${sanitizeForTerminal(call.name)}(${summarizeInput(call.input)})\n`
+  // A sub-agent's lines are indented and tagged with its id; its text stays off stdout (its answer is the Task result).
+  const subAgentLines = (event: AgentEvent): ReadonlyArray<Line> => {
+    const tag = `  [${sanitizeForTerminal(event.agentId)}]`
+    const subCall = (call: ToolCall) =>
+      `${tag} > ${label(call.id)} ${sanitizeForTerminal(call.name)}(${summarizeInput(call.input)})\n`
+    switch (event.type) {
+      case "tool_call.completed":
+        calls.set(event.call.id, event.call)
+        label(event.call.id)
+        return []
+      case "tool.started":
+        shown.add(event.call.id)
+        return [{ to: "stderr", text: subCall(event.call) }]
+      case "tool.completed": {
+        const call = calls.get(event.result.toolCallId)
+        const intro = shown.has(event.result.toolCallId) || call === undefined ? [] : [subCall(call)]
+        shown.add(event.result.toolCallId)
+        return [...intro, ...completedLines(event.result).map((l) => `${tag}${l.text}`)].map((text) => ({
+          to: "stderr" as const,
+          text
+        }))
+      }
+      case "turn.ended":
+        return [{ to: "stderr", text: `${tag} done: ${plural(event.steps, "step")} (${event.stopReason})\n` }]
+      case "interrupted":
+        return [{ to: "stderr", text: `${tag} interrupted\n` }]
+      case "failed":
+        return [
+          { to: "stderr", text: `${tag} failed: ${sanitizeForTerminal(event.error.message).split("\n")[0] ?? ""}\n` }
+        ]
+      default:
+        return []
+    }
+  }
   return (event) => {
+    if (event.parentAgentId !== undefined) return subAgentLines(event)
     switch (event.type) {
       case "text.delta": {
         const text = sanitizeForTerminal(event.text)
@@ -114,6 +149,19 @@ export const makeTextPrinter = (): ((event: AgentEvent) => ReadonlyArray<Line>) 
             text: `\nsage: compacted the conversation (${plural(event.messagesBefore - event.messagesKept, "message")} summarized, about ${event.tokensBefore} -> ${event.tokensAfter} tokens)\n`
           }
         ]
+      case "hook": {
+        // Only what needs attention: a hook that blocked, failed or timed out (a failed one changed nothing).
+        if (event.outcome === "success") return []
+        const hook = sanitizeForTerminal(event.hook).split("\n")[0] ?? ""
+        const short = hook.length > 60 ? `${hook.slice(0, 57)}...` : hook
+        const why = sanitizeForTerminal(event.message ?? "").split("\n")[0] ?? ""
+        return [
+          {
+            to: "stderr",
+            text: `\nsage: ${event.event} hook (${short}) ${event.outcome === "blocked" ? "blocked" : event.outcome === "timeout" ? "timed out" : "failed"}${why === "" ? "" : `: ${why}`}\n`
+          }
+        ]
+      }
       case "compaction.failed":
         return [
           {
@@ -121,6 +169,19 @@ export const makeTextPrinter = (): ((event: AgentEvent) => ReadonlyArray<Line>) 
             text: `\nsage: ${sanitizeForTerminal(event.error.message).split("\n")[0] ?? ""}\n`
           }
         ]
+      case "mcp.status": {
+        // Only what needs attention: a server that failed or waits for approval (or came back).
+        if (event.state === "connecting") return []
+        const why = sanitizeForTerminal(event.reason ?? "").split("\n")[0] ?? ""
+        const server = sanitizeForTerminal(event.server)
+        const text =
+          event.state === "connected"
+            ? `MCP server ${server} connected (${plural(event.tools, "tool")})`
+            : event.state === "needs-approval"
+              ? `MCP server ${server} needs approval: sage mcp approve ${server}`
+              : `MCP server ${server} failed${why === "" ? "" : `: ${why}`}`
+        return [{ to: "stderr", text: `sage: ${text}\n` }]
+      }
       default:
         return []
     }

@@ -29,6 +29,7 @@ import { mainHelp, permissionsHelp, sessionsHelp, useColor } from "./Help.js"
 import { preloadAgent } from "./preload.js"
 import { sageOptions } from "./options.js"
 import { makeTextPrinter } from "./TextPrinter.js"
+import { printMcpStatus } from "./mcpStatus.js"
 import { VERSION } from "./version.js"
 
 type Readable = NodeJS.ReadableStream & { readonly isTTY?: boolean | undefined }
@@ -189,7 +190,8 @@ const resultJson = (outcome: Outcome<RunResult>, sessionId: string | undefined):
           steps: result.steps,
           text: result.text,
           usage: result.usage,
-          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd })
+          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+          ...(result.structuredOutput === undefined ? {} : { structuredOutput: result.structuredOutput })
         }),
     ...(outcome.status === "failed" ? { error: outcome.error } : {})
   })
@@ -206,7 +208,9 @@ const runTurn = (
   stop: Deferred.Deferred<Stop>
 ) =>
   Effect.gen(function* () {
-    const [{ layerNode }, sessions] = yield* Effect.promise(() => Promise.all([wiring, import("./sessions.js")]))
+    const [{ layerNode }, sessions, input] = yield* Effect.promise(() =>
+      Promise.all([wiring, import("./sessions.js"), import("./runInput.js")])
+    )
     io.onLoaded?.()
     // The session is chosen before the agent loads (`-r` without an id asks which one on a terminal).
     const store = yield* Effect.provide(SessionStore.use(Effect.succeed), sessions.storeLayer(io.env.HOME))
@@ -224,18 +228,31 @@ const runTurn = (
         case "json":
           return Effect.void
         case "text":
-          return Effect.forEach(text(event), (line) => (line.to === "stdout" ? out : err).write(line.text), {
-            discard: true
-          })
+          // With --json-schema the answer is printed as the validated JSON at the end, not as it streams.
+          return Effect.forEach(
+            text(event),
+            (line) =>
+              line.to === "stdout"
+                ? args.jsonSchema === undefined
+                  ? out.write(line.text)
+                  : Effect.void
+                : err.write(line.text),
+            { discard: true }
+          )
       }
     }
     return yield* Effect.scoped(
       Effect.gen(function* () {
+        const turn = yield* input.runInput(args, prompt)
         const conversation = yield* sessions.openConversation({ cwd: args.cwd, plan, persist: args.persistSession })
-        const execution = yield* conversation.start(prompt)
+        const execution = yield* conversation.start(
+          turn.prompt,
+          turn.outputSchema === undefined ? {} : { outputSchema: turn.outputSchema }
+        )
         control.execution = execution
         yield* Effect.forkScoped(Deferred.await(stop).pipe(Effect.andThen(execution.interrupt)))
         const printer = yield* Effect.forkScoped(Stream.runForEach(execution.events, print))
+        yield* Effect.forkScoped(printMcpStatus(execution.sessionId, print))
         // Let the printer finish (a failed turn still prints its `failed` event) before reporting.
         const exit = yield* Effect.exit(execution.result)
         yield* Effect.ignore(Fiber.join(printer))
@@ -293,6 +310,8 @@ const runPrint = (args: RunArgs, io: CliIO, out: Output, err: Output) =>
       if (args.outputFormat === "json") yield* out.write(`${resultJson(outcome, sessionId)}\n`)
       switch (outcome.status) {
         case "done":
+          if (args.jsonSchema !== undefined && args.outputFormat === "text")
+            yield* out.write(`${JSON.stringify(outcome.result.structuredOutput ?? null, null, 2)}\n`)
           if (outcome.result.stopReason === "max_steps")
             yield* err.write(`sage: stopped after ${outcome.result.steps} steps (--max-steps)\n`)
           if (outcome.result.stopReason === "max_budget")
@@ -352,6 +371,14 @@ export const runCli = (io: CliIO): Effect.Effect<number> =>
           Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedEnv(io.env) }))),
           Effect.catch((error) => Effect.as(err.write(`sage: ${describeError(error)}\n`), 1))
         )
+      }
+      case "Mcp": {
+        if (parsed.action === "serve") {
+          const { runMcpServe } = yield* Effect.promise(() => import("./mcpServe.js"))
+          return yield* runMcpServe(parsed.argv, io)
+        }
+        const { runMcp } = yield* Effect.promise(() => import("./mcp.js"))
+        return yield* runMcp(parsed, io, out.write, err.write)
       }
       case "Check": {
         // The permission engine (and its shell parser) loads only for this command.

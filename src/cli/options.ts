@@ -19,9 +19,17 @@ export const sageOptions = (
   ...(env.HOME === undefined ? {} : { homeDir: env.HOME }),
   ...(args.permissionMode === undefined ? {} : { permissionMode: args.permissionMode }),
   ...(args.model === undefined ? {} : { model: args.model }),
+  ...(args.record === undefined ? {} : { record: args.record }),
+  ...(args.replay === undefined ? {} : { replay: args.replay }),
   ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
   ...(args.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: args.maxBudgetUsd }),
+  ...(args.agents === undefined ? {} : { agents: args.agents }),
+  ...(args.maxSubagents === undefined ? {} : { maxSubagents: args.maxSubagents }),
+  ...(args.baseURL === undefined ? {} : { baseURL: args.baseURL }),
+  ...(args.thinkingBudget === undefined ? {} : { thinkingBudget: args.thinkingBudget }),
+  ...(args.reasoningEffort === undefined ? {} : { reasoningEffort: args.reasoningEffort }),
   systemPrompt: args.systemPrompt,
   appendSystemPrompt: args.appendSystemPrompt,
+  ...(args.mcpConfig.length === 0 ? {} : { mcpConfig: args.mcpConfig }),
   ...(approver === undefined ? {} : { approver })
 })

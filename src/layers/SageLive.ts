@@ -15,18 +15,24 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { ConfigError } from "../errors/ConfigError.js"
 import type { PermissionError } from "../errors/PermissionError.js"
 import type { ToolRegistrationError } from "../errors/ToolError.js"
 import { explicitlyAllowsEdit, readAccessBy } from "../permissions/Check.js"
+import type { AgentOption } from "../agents/AgentDefinitions.js"
 import type { SandboxMode } from "../process/SandboxBubblewrap.js"
 import { isProviderId, loadProvider, PROVIDERS, type ProviderId } from "../providers/registry.js"
 import type { RetryPolicy } from "../providers/Retry.js"
-import { Agent } from "../services/Agent.js"
+import { Agent, type OutputSchema } from "../services/Agent.js"
 import { BackgroundShells } from "../services/BackgroundShells.js"
 import { EventBus } from "../services/EventBus.js"
 import { FileState } from "../services/FileState.js"
-import { LLMClient } from "../services/LLMClient.js"
+import { McpServers } from "../services/McpServers.js"
+import type { McpServerOption } from "../mcp/Config.js"
+import { mcpTools } from "../mcp/McpTools.js"
+import { Hooks, type HooksConfig } from "../services/Hooks.js"
+import { LLMClient, type ReasoningEffort } from "../services/LLMClient.js"
 import { ModelCatalog, type ModelOverrides } from "../services/ModelCatalog.js"
 import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "../services/Permissions.js"
 import { Sandbox } from "../services/Sandbox.js"
@@ -40,17 +46,21 @@ import * as AgentLive from "./AgentLive.js"
 import * as BackgroundShellsLive from "./BackgroundShellsLive.js"
 import * as EventBusLive from "./EventBusLive.js"
 import * as FileStateLive from "./FileStateLive.js"
+import * as McpLive from "./McpLive.js"
+import * as HooksLive from "./HooksLive.js"
 import * as ModelCatalogLive from "./ModelCatalogLive.js"
 import * as NodePlatform from "./NodePlatform.js"
 import * as PermissionsLive from "./PermissionsLive.js"
 import * as SandboxLive from "./SandboxLive.js"
 import * as SessionStoreLive from "./SessionStoreLive.js"
 import * as SettingsLive from "./SettingsLive.js"
+import * as SubAgentsLive from "./SubAgentsLive.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 import * as WorkspaceLive from "./WorkspaceLive.js"
 
 export { PROVIDERS, type ProviderId } from "../providers/registry.js"
 export const SANDBOX_MODES: ReadonlyArray<SandboxMode> = ["auto", "require", "off"]
+export const REASONING_EFFORTS: ReadonlyArray<ReasoningEffort> = ["minimal", "low", "medium", "high"]
 
 export interface ProviderOptions {
   readonly provider: ProviderId
@@ -61,6 +71,17 @@ export interface ProviderOptions {
   /** When absent, `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL` (if set), else the vendor's default. */
   readonly baseURL?: string
   readonly retry?: Partial<RetryPolicy>
+  /**
+   * Write every model response to this directory (one numbered JSONL file per request; files already there are
+   * replaced), for `replay` later. The provider is used as usual.
+   */
+  readonly record?: string
+  /**
+   * Answer from the responses recorded in this directory, in order, instead of calling the provider (no network, no
+   * key). A request that differs from its recording (model, message count, last message) or one past the last
+   * recording fails with an `InvalidRequestError` from provider `replay`.
+   */
+  readonly replay?: string
 }
 
 export interface SageOptions extends ProviderOptions {
@@ -82,6 +103,18 @@ export interface SageOptions extends ProviderOptions {
   readonly maxTokens?: number
   /** Stop a turn (stop reason `max_budget`) after the step whose cost reaches this many USD (a number > 0). */
   readonly maxBudgetUsd?: number
+  /**
+   * Extended thinking budget in tokens (an integer >= 1024) on every model request. Anthropic takes it as is; providers
+   * that take an effort get the matching one (< 4096 low, < 16384 medium, else high).
+   */
+  readonly thinkingBudget?: number
+  /** Reasoning effort on every model request; providers that take a budget get 1024 / 2048 / 8192 / 24576 tokens. */
+  readonly reasoningEffort?: ReasoningEffort
+  /**
+   * Structured output for every turn (`StructuredOutput.fromSchema` / `fromJsonSchema`; a run's `outputSchema`
+   * overrides it): the answer is validated and returned as `RunResult.structuredOutput`.
+   */
+  readonly outputSchema?: OutputSchema
   /** Compact the conversation when it nears the model's context window (default: settings `compaction.auto`, else true). */
   readonly autoCompact?: boolean
   /** The fraction of the context window at which to compact, in (0, 1] (default: settings, else 0.8). */
@@ -112,6 +145,27 @@ export interface SageOptions extends ProviderOptions {
   readonly homeDir?: string
   /** Where session logs are kept; default `$SAGE_HOME/sessions`, else `<homeDir>/.sage/sessions`. */
   readonly sessionsDir?: string
+  /**
+   * MCP servers by name (`{ command, args, env }` or `{ type: "http" | "sse", url, headers }`), beside those of
+   * `.mcp.json` and the settings' `mcpServers`; these start without approval. Their tools are `mcp__<server>__<tool>`.
+   */
+  readonly mcpServers?: Readonly<Record<string, McpServerOption>>
+  /** MCP configuration files (`{"mcpServers": {...}}`, or such JSON inline), as `--mcp-config` gives them. */
+  readonly mcpConfig?: ReadonlyArray<string>
+  /**
+   * Sub-agent types for the `Task` tool, by name, beside the built-in ones (`general-purpose`, `Explore`, `Plan`) and
+   * the agent files (`<cwd>/.sage/agents/*.md`, `<homeDir>/.sage/agents/*.md`); these win on a name clash.
+   */
+  readonly agents?: Readonly<Record<string, AgentOption>>
+  /** Sub-agents running at once per turn at most (an integer >= 1; default 4). */
+  readonly maxSubagents?: number
+  /** How deep sub-agents may nest (an integer >= 0; default 1: sub-agents cannot start sub-agents; 0: no `Task`). */
+  readonly maxAgentDepth?: number
+  /**
+   * Hooks given in code (Effects, or commands), run beside the settings files' `hooks` for the same events
+   * (`PreToolUse`, `Stop`, ...; see `Hooks`).
+   */
+  readonly hooks?: HooksConfig
 }
 
 /** What `layerNode` provides. */
@@ -128,6 +182,8 @@ export type SageServices =
   | BackgroundShells
   | ModelCatalog
   | SessionStore
+  | McpServers
+  | Hooks
 
 export type SageError = ConfigError | PermissionError | ToolRegistrationError
 
@@ -158,9 +214,23 @@ export const checkOptions = (options: SageOptions): Effect.Effect<SageOptions, C
         return yield* invalid(name, value, "an integer >= 1")
       }
     }
+    const thinking = options.thinkingBudget
+    if (thinking !== undefined && !(Number.isInteger(thinking) && thinking >= 1024)) {
+      return yield* invalid("thinkingBudget", thinking, "an integer number of tokens >= 1024")
+    }
+    if (options.reasoningEffort !== undefined && !REASONING_EFFORTS.includes(options.reasoningEffort)) {
+      return yield* invalid("reasoningEffort", options.reasoningEffort, REASONING_EFFORTS.join(", "))
+    }
     const budget = options.maxBudgetUsd
     if (budget !== undefined && !(typeof budget === "number" && Number.isFinite(budget) && budget > 0)) {
       return yield* invalid("maxBudgetUsd", budget, "a number of USD > 0")
+    }
+    if (options.maxSubagents !== undefined && !(Number.isInteger(options.maxSubagents) && options.maxSubagents >= 1)) {
+      return yield* invalid("maxSubagents", options.maxSubagents, "an integer >= 1")
+    }
+    const depth = options.maxAgentDepth
+    if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0)) {
+      return yield* invalid("maxAgentDepth", depth, "an integer >= 0")
     }
     const threshold = options.compactThreshold
     if (threshold !== undefined && !(typeof threshold === "number" && threshold > 0 && threshold <= 1)) {
@@ -189,8 +259,20 @@ export const providerLayer = (options: ProviderOptions): Layer.Layer<LLMClient, 
         return yield* invalid("provider", options.provider, PROVIDERS.map((p) => `"${p}"`).join(" or "))
       }
       const provider = options.provider
+      if (options.replay !== undefined && options.record !== undefined) {
+        return yield* new ConfigError({ message: "record and replay cannot be used together", source: "replay" })
+      }
+      if (options.replay !== undefined) {
+        const replay = yield* Effect.promise(() => import("../providers/record/RecordProvider.js"))
+        return replay.layerReplay({
+          dir: options.replay,
+          ...(options.model === undefined ? {} : { model: options.model })
+        })
+      }
       const module = yield* Effect.promise(() => loadProvider(provider))
-      return module.layerConfig(overrides)
+      if (options.record === undefined) return module.layerConfig(overrides)
+      const record = yield* Effect.promise(() => import("../providers/record/RecordProvider.js"))
+      return record.layerRecord(module.layerConfig(overrides), options.record)
     })
   )
 
@@ -261,10 +343,73 @@ export const pieces = (options: SageOptions) => ({
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
     ...(options.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: options.maxBudgetUsd }),
+    ...(options.thinkingBudget === undefined ? {} : { thinkingBudget: options.thinkingBudget }),
+    ...(options.reasoningEffort === undefined ? {} : { reasoningEffort: options.reasoningEffort }),
+    ...(options.outputSchema === undefined ? {} : { outputSchema: options.outputSchema }),
     ...(options.autoCompact === undefined ? {} : { autoCompact: options.autoCompact }),
-    ...(options.compactThreshold === undefined ? {} : { compactThreshold: options.compactThreshold })
+    ...(options.compactThreshold === undefined ? {} : { compactThreshold: options.compactThreshold }),
+    ...(options.maxAgentDepth === undefined ? {} : { maxAgentDepth: options.maxAgentDepth })
   }),
+  /** The `Task` tool (sub-agents), registered into the tool registry. */
+  subAgents: SubAgentsLive.layer({
+    cwd: options.cwd,
+    homeDir: options.homeDir ?? os.homedir(),
+    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.maxSubagents === undefined ? {} : { maxSubagents: options.maxSubagents }),
+    ...(options.maxAgentDepth === undefined ? {} : { maxAgentDepth: options.maxAgentDepth })
+  }),
+  /**
+   * The MCP servers (settings, `.mcp.json` once approved, `mcpConfig`, `mcpServers`), connected when the layer is
+   * built and closed with it; stdio servers get the scrubbed environment plus their config's `env`.
+   */
+  mcp: Layer.unwrap(
+    Effect.gen(function* () {
+      const rules = yield* (yield* Settings).ruleSet
+      return Layer.effect(
+        McpServers,
+        McpLive.make({
+          cwd: options.cwd,
+          homeDir: options.homeDir ?? os.homedir(),
+          env: options.env ?? {},
+          envPassthrough: rules.sandbox?.envPassthrough ?? [],
+          ...(options.mcpConfig === undefined ? {} : { configFiles: options.mcpConfig }),
+          ...(options.mcpServers === undefined ? {} : { servers: options.mcpServers })
+        }).pipe(Effect.mapError((error) => new ConfigError({ message: error.message, source: error.source ?? "mcp" })))
+      )
+    })
+  ),
+  /**
+   * The tools of the MCP servers, registered into the tool registry as `mcp__<server>__<tool>`; a server that
+   * reconnects later (after a crash) adds the tools it did not have before.
+   */
+  mcpTools: Layer.effectDiscard(
+    Effect.gen(function* () {
+      const registry = yield* ToolRegistry
+      const servers = yield* McpServers
+      const registerNew = Effect.gen(function* () {
+        const tools = yield* mcpTools(servers)
+        const known = new Set((yield* registry.list).map((tool) => tool.name))
+        yield* Effect.forEach(
+          tools.filter((tool) => !known.has(tool.name)),
+          (tool) => Effect.ignore(registry.register(tool)),
+          { discard: true }
+        )
+      })
+      yield* registerNew
+      yield* servers.changes.pipe(
+        Stream.filter((status) => status.state === "connected"),
+        Stream.runForEach(() => registerNew),
+        Effect.forkScoped
+      )
+    })
+  ),
   /** Session logs: JSONL files (see `SessionStoreLive`). */
+  /** Hooks of the settings files (read at every event) and of `options.hooks`. */
+  hooks: HooksLive.layer({
+    cwd: options.cwd,
+    env: options.env ?? {},
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks })
+  }),
   sessionStore: SessionStoreLive.layerJsonl({
     ...(options.sessionsDir === undefined ? {} : { dir: options.sessionsDir }),
     ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
@@ -290,13 +435,17 @@ export const layerNode = (options: SageOptions): Layer.Layer<SageServices, SageE
         unlessProvided(BackgroundShells, p.backgroundShells),
         unlessProvided(Permissions, p.permissions)
       ).pipe(Layer.provideMerge(workspace))
-      const tools = unlessProvided(ToolRegistry, p.toolRegistry).pipe(Layer.provideMerge(session))
+      const tools = p.subAgents.pipe(
+        Layer.provideMerge(unlessProvided(ToolRegistry, p.toolRegistry).pipe(Layer.provideMerge(session)))
+      )
+      const withMcp = p.mcpTools.pipe(Layer.provideMerge(unlessProvided(McpServers, p.mcp)), Layer.provideMerge(tools))
       const services = Layer.mergeAll(
-        tools,
+        withMcp,
         unlessProvided(EventBus, p.eventBus),
         unlessProvided(LLMClient, p.llmClient),
         unlessProvided(ModelCatalog, p.modelCatalog).pipe(Layer.provide(settings)),
         unlessProvided(SessionStore, p.sessionStore),
+        unlessProvided(Hooks, p.hooks).pipe(Layer.provide(settings)),
         p.approver
       )
       return unlessProvided(Agent, p.agent).pipe(Layer.provideMerge(services), Layer.provide(p.platform))

@@ -26,6 +26,8 @@ import {
   printParseErrorCode
 } from "jsonc-parser"
 import { PermissionError } from "../errors/PermissionError.js"
+import { mergeHooks, parseHooks } from "../hooks/HookSettings.js"
+import type { HooksConfig } from "../services/Hooks.js"
 import type { ModelOverrides } from "../services/ModelCatalog.js"
 import { PERMISSION_MODES, type PermissionMode } from "../services/Permissions.js"
 import type {
@@ -37,6 +39,7 @@ import type {
   SandboxSettings,
   Settings
 } from "../services/Settings.js"
+import { parseServers } from "../mcp/Config.js"
 import { mergeOverrides, parseCompaction, parseModels } from "./ModelSettings.js"
 import { parseRule } from "./Rule.js"
 import { parseSandbox } from "./SandboxSettings.js"
@@ -56,7 +59,9 @@ export const SETTINGS_KEYS: ReadonlyArray<string> = [
   "env",
   "models",
   "compaction",
-  "sandbox"
+  "sandbox",
+  "hooks",
+  "mcpServers"
 ]
 
 /** The keys of the `permissions` section. */
@@ -71,6 +76,7 @@ export interface SettingsRules {
   readonly models?: ModelOverrides
   readonly compaction?: CompactionSettings
   readonly sandbox?: SandboxSettings
+  readonly hooks?: HooksConfig
 }
 
 /** Where relative paths in a settings file start, and the tool names its rules may use beside the built-ins. */
@@ -183,6 +189,7 @@ export const parseSettings = (
   let models: ModelOverrides | undefined
   let compaction: CompactionSettings | undefined
   let sandbox: SandboxSettings | undefined
+  let hooks: HooksConfig | undefined
   for (const [key, value] of properties(root)) {
     if (!SETTINGS_KEYS.includes(String(key.value))) return unknownKey(key, "at the top level", SETTINGS_KEYS)
     if (key.value === "permissions") section = value
@@ -200,6 +207,16 @@ export const parseSettings = (
       const checked = parseSandbox(value)
       if (Result.isFailure(checked)) return fail(checked.failure.node, checked.failure.message)
       sandbox = checked.success
+    }
+    if (key.value === "mcpServers") {
+      // MCP servers (read by `mcp/McpConfigFiles.ts`); checked here so that a mistake names its line.
+      const checked = parseServers(getNodeValue(value))
+      if (Result.isFailure(checked)) return fail(value, `invalid settings at ${checked.failure}`)
+    }
+    if (key.value === "hooks") {
+      const checked = parseHooks(value)
+      if (Result.isFailure(checked)) return fail(checked.failure.node, checked.failure.message)
+      hooks = checked.success
     }
   }
   const rules: Array<Rule> = []
@@ -247,7 +264,8 @@ export const parseSettings = (
     ...(defaultMode === undefined ? {} : { defaultMode }),
     ...(models === undefined ? {} : { models }),
     ...(compaction === undefined ? {} : { compaction }),
-    ...(sandbox === undefined ? {} : { sandbox })
+    ...(sandbox === undefined ? {} : { sandbox }),
+    ...(hooks === undefined ? {} : { hooks })
   })
 }
 
@@ -365,7 +383,8 @@ export const loadRuleSet = (options: LoadOptions): Effect.Effect<RuleSet, Permis
       ...(loaded.some((s) => s.compaction !== undefined) ? { compaction: mergeCompaction(loaded) } : {}),
       ...(loaded.some((s) => s.sandbox !== undefined)
         ? { sandbox: { envPassthrough: loaded.flatMap((s) => s.sandbox?.envPassthrough ?? []) } }
-        : {})
+        : {}),
+      ...(loaded.some((s) => s.hooks !== undefined) ? { hooks: mergeHooks(...loaded.map((s) => s.hooks)) } : {})
     }
   })
 

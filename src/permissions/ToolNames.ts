@@ -22,6 +22,9 @@ export const BUILTIN_TOOL_NAMES = [
 
 export type BuiltinToolName = (typeof BUILTIN_TOOL_NAMES)[number]
 
+/** The tools a session has when an MCP server offers resources (see `mcp/McpTools.ts`). */
+export const MCP_RESOURCE_TOOL_NAMES = ["ListMcpResources", "ReadMcpResource"] as const
+
 /** The built-in tools that refuse every path outside the workspace roots (see `workspace/Workspace.ts`). */
 export const CONFINED_FILE_TOOLS: ReadonlySet<string> = new Set<BuiltinToolName>([
   "Read",
@@ -84,7 +87,7 @@ export const unknownToolReason = (
   behavior: "allow" | "ask" | "deny",
   extra: ReadonlyArray<string> = []
 ): string | undefined => {
-  const known = [...BUILTIN_TOOL_NAMES, ...extra]
+  const known = [...BUILTIN_TOOL_NAMES, ...MCP_RESOURCE_TOOL_NAMES, ...extra]
   if (known.includes(tool) || MCP_TOOL_NAME.test(tool)) return undefined
   const sameIgnoringCase = known.find((name) => name.toLowerCase() === tool.toLowerCase())
   if (sameIgnoringCase !== undefined) {

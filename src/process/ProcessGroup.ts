@@ -90,6 +90,8 @@ export interface SpawnOptions {
   readonly onOutput: (chunk: Buffer, from: "stdout" | "stderr") => void
   /** Called once per pipe when it closes. */
   readonly onClose?: (from: "stdout" | "stderr") => void
+  /** Written to the process's stdin, which is then closed (without it, stdin is closed at once). */
+  readonly stdin?: string
 }
 
 /** A running process group whose leader is our child. */
@@ -117,30 +119,45 @@ const sendToGroup = (pgid: number, signal: NodeJS.Signals | 0): boolean => {
 }
 
 /**
- * Whether a live (non-zombie) process remains in group `pgid`. Where `/proc` exists, zombies are not counted:
- * an init that does not reap orphans (common in containers) must not make us wait for dead processes.
+ * The command names of the live (non-zombie) processes in group `pgid`: empty when none is left, `undefined` when
+ * some process remains but `/proc` cannot tell which. Zombies are not counted: an init that does not reap orphans
+ * (common in containers) must not make us wait for dead processes.
  */
-export const groupAlive = (pgid: number): boolean => {
-  if (!sendToGroup(pgid, 0)) return false
+const liveMembers = (pgid: number): ReadonlyArray<string> | undefined => {
+  if (!sendToGroup(pgid, 0)) return []
   let entries: Array<string>
   try {
     entries = fs.readdirSync("/proc")
   } catch {
-    return true
+    return undefined
   }
+  const names: Array<string> = []
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8")
       // pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true
+      const close = stat.lastIndexOf(")")
+      const fields = stat.slice(close + 2).split(" ")
+      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") {
+        names.push(stat.slice(stat.indexOf("(") + 1, close))
+      }
     } catch {
       // The process ended while we looked.
     }
   }
-  return false
+  return names
 }
+
+/** Whether a live (non-zombie) process remains in group `pgid`. */
+export const groupAlive = (pgid: number): boolean => liveMembers(pgid)?.length !== 0
+
+/**
+ * Whether nothing in the group needs the grace period any more: no process is left, or only bubblewrap's own
+ * processes are. bubblewrap blocks SIGTERM while it sets the sandbox up, and once the command inside has ended it
+ * has nothing to clean up, so waiting out the grace for it would only delay an interrupt.
+ */
+const settled = (pgid: number): boolean => liveMembers(pgid)?.every((name) => name === "bwrap") ?? false
 
 /**
  * Check `done` every 20 ms of real time until it holds (true) or `within` has passed (false). It uses the
@@ -200,8 +217,8 @@ export const killGroup = (pgid: number, grace: Duration.Input): Effect.Effect<vo
       return
     }
     sendToGroup(pgid, "SIGTERM")
-    const gone = yield* pollUntil(() => !groupAlive(pgid), grace)
-    if (!gone) {
+    yield* pollUntil(() => settled(pgid), grace)
+    if (groupAlive(pgid)) {
       sendToGroup(pgid, "SIGKILL")
       yield* pollUntil(() => !groupAlive(pgid), Duration.seconds(5))
     }
@@ -234,7 +251,7 @@ export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupProcess, T
         cwd: options.cwd,
         env: options.env,
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
       })
     } catch (error) {
       return fail(error instanceof Error ? error : new Error(String(error)))
@@ -245,6 +262,11 @@ export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupProcess, T
       return
     }
     track(pid)
+    if (options.stdin !== undefined && child.stdin !== null) {
+      // A process that does not read its input closes the pipe early (EPIPE): not an error.
+      child.stdin.on("error", () => undefined)
+      child.stdin.end(options.stdin)
+    }
     const exited = Deferred.makeUnsafe<LeaderExit>()
     const stdoutClosed = Deferred.makeUnsafe<void>()
     const stderrClosed = Deferred.makeUnsafe<void>()

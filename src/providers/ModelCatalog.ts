@@ -124,13 +124,17 @@ const SNAPSHOT = /-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$/
 /**
  * The catalog key `model` resolves to: the id itself, a vendor alias, or the id without its snapshot date or
  * `-latest` (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`); a routing prefix (`anthropic/claude-sonnet-4.5`,
- * OpenRouter's spelling) is dropped. Never a neighbouring model: `claude-opus-4-9` does not resolve to `claude-opus-4`.
+ * OpenRouter's spelling) is dropped, and so is Bedrock's (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`). Never a
+ * neighbouring model: `claude-opus-4-9` does not resolve to `claude-opus-4`.
  */
 export const canonicalId = (model: string, known: (id: string) => boolean): string | undefined => {
   const candidates = [model]
   const bare = model.includes("/") ? model.slice(model.lastIndexOf("/") + 1) : model
   if (bare !== model) candidates.push(bare)
   if (bare.startsWith("claude-") && bare.includes(".")) candidates.push(bare.replaceAll(".", "-"))
+  // Bedrock: `us.anthropic.claude-sonnet-4-5-20250929-v1:0` (inference profile prefix, version suffix).
+  const bedrock = /(?:^|\.)anthropic\.(claude-[a-z0-9-]+?)(?:-v\d+(?::\d+)?)?$/.exec(bare)?.[1]
+  if (bedrock !== undefined) candidates.push(bedrock)
   for (const id of [...candidates]) {
     const undated = id.replace(SNAPSHOT, "")
     if (undated !== id) candidates.push(undated)

@@ -22,12 +22,27 @@ export interface ProviderModule {
 }
 
 /** Every provider id, in the order help texts list them. */
-export const PROVIDERS = ["anthropic", "openai"] as const
+export const PROVIDERS = [
+  "anthropic",
+  "openai",
+  "openai-responses",
+  "azure",
+  "bedrock",
+  "gemini",
+  "vertex",
+  "ollama"
+] as const
 export type ProviderId = (typeof PROVIDERS)[number]
 
 const modules: Record<ProviderId, () => Promise<ProviderModule>> = {
   anthropic: () => import("./anthropic/AnthropicProvider.js"),
-  openai: () => import("./openai/OpenAIProvider.js")
+  openai: () => import("./openai/OpenAIProvider.js"),
+  "openai-responses": () => import("./openai-responses/ResponsesProvider.js"),
+  azure: () => import("./azure/AzureProvider.js"),
+  bedrock: () => import("./bedrock/BedrockProvider.js"),
+  gemini: () => import("./gemini/GeminiProvider.js"),
+  vertex: () => import("./gemini/VertexProvider.js"),
+  ollama: () => import("./ollama/OllamaProvider.js")
 }
 
 export const isProviderId = (value: unknown): value is ProviderId =>

@@ -15,6 +15,7 @@
  * }
  * ```
  */
+import * as path from "node:path"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -24,6 +25,10 @@ import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { compactConversation } from "../agent/Compaction.js"
+import { imageFromFile } from "../agent/PromptImages.js"
+import { fromJsonSchema } from "../agent/StructuredOutput.js"
+import { splitModel } from "../providers/ModelShorthand.js"
+import { ImageBlock, TextBlock } from "../streams/Message.js"
 import * as Outcome from "../agent/Outcome.js"
 import { ConfigError } from "../errors/ConfigError.js"
 import { ToolExecutionError } from "../errors/ToolError.js"
@@ -34,12 +39,14 @@ import * as Conversation from "../session/Conversation.js"
 import * as NodePlatform from "../layers/NodePlatform.js"
 import * as SessionStoreLive from "../layers/SessionStoreLive.js"
 import type { ApprovalAnswer } from "../services/Permissions.js"
+import { HOOK_EVENTS, type HookMatcher, type HooksConfig } from "../services/Hooks.js"
 import type { Tool, ToolReturn } from "../services/Tool.js"
 import { ToolOutput } from "../streams/ToolCall.js"
 import { AbortError, SageClosedError } from "./errors.js"
 import {
   type CallOptions,
   type CanUseTool,
+  type HooksOption,
   type SageAgentSDKOptions,
   validateCallOptions,
   validateOptions
@@ -48,6 +55,7 @@ import type {
   AgentEvent,
   CompactionResult,
   CustomTool,
+  Prompt,
   RunResult,
   SessionDetail,
   SessionInfo,
@@ -55,7 +63,19 @@ import type {
 } from "./types.js"
 
 export * from "./errors.js"
-export type { CallOptions, CanUseTool, CanUseToolResult, Provider, SageAgentSDKOptions } from "./options.js"
+export type {
+  CallOptions,
+  CanUseTool,
+  CanUseToolResult,
+  HookCallback,
+  HookCallbackMatcher,
+  HookEventName,
+  HookInput,
+  HookOutput,
+  HooksOption,
+  Provider,
+  SageAgentSDKOptions
+} from "./options.js"
 export type * from "./types.js"
 
 const approverFor = (canUseTool: CanUseTool) => ({
@@ -83,6 +103,32 @@ const approverFor = (canUseTool: CanUseTool) => ({
       )
     )
 })
+
+/** The SDK's async hooks as in-process hooks (the signal is aborted on timeout and interruption). */
+const hooksFor = (option: HooksOption): HooksConfig => {
+  const config: { [E in (typeof HOOK_EVENTS)[number]]?: ReadonlyArray<HookMatcher> } = {}
+  for (const event of HOOK_EVENTS) {
+    const matchers = option[event]
+    if (matchers === undefined) continue
+    config[event] = matchers.map(
+      (m): HookMatcher => ({
+        ...(m.matcher === undefined ? {} : { matcher: m.matcher }),
+        hooks: m.hooks.map((hook) => ({
+          type: "callback",
+          name: hook.name === "" ? "sdk hook" : hook.name,
+          ...(m.timeout === undefined ? {} : { timeout: m.timeout }),
+          callback: (input, context) =>
+            Effect.tryPromise({
+              try: (signal) =>
+                hook(input, context.toolUseId === undefined ? { signal } : { signal, toolUseId: context.toolUseId }),
+              catch: (error) => error
+            })
+        }))
+      })
+    )
+  }
+  return config
+}
 
 const decodeOutputPieces = Schema.decodeUnknownExit(Schema.Array(ToolOutput))
 
@@ -128,33 +174,46 @@ const toTool = (custom: CustomTool): Tool.Any => {
 }
 
 /** The SDK's options as the options of `layerNode` (the same mapping the CLI makes from its flags). */
-const sageOptions = (o: SageAgentSDKOptions): SageOptions => ({
-  provider: o.provider ?? "anthropic",
-  cwd: o.cwd ?? process.cwd(),
-  env: o.env ?? process.env,
-  ...(o.model === undefined ? {} : { model: o.model }),
-  ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }),
-  ...(o.baseURL === undefined ? {} : { baseURL: o.baseURL }),
-  ...(o.additionalDirectories === undefined ? {} : { additionalDirectories: o.additionalDirectories }),
-  ...(o.permissionMode === undefined ? {} : { permissionMode: o.permissionMode }),
-  ...(o.allowedTools === undefined ? {} : { allowedTools: o.allowedTools }),
-  ...(o.disallowedTools === undefined ? {} : { disallowedTools: o.disallowedTools }),
-  ...(o.tools === undefined ? {} : { tools: o.tools.map(toTool) }),
-  ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
-  ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
-  ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
-  ...(o.systemPrompt === undefined ? {} : { systemPrompt: o.systemPrompt }),
-  ...(o.appendSystemPrompt === undefined ? {} : { appendSystemPrompt: o.appendSystemPrompt }),
-  ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
-  ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
-  ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
-  ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) }),
-  ...(o.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: o.maxBudgetUsd }),
-  ...(o.autoCompact === undefined ? {} : { autoCompact: o.autoCompact }),
-  ...(o.compactThreshold === undefined ? {} : { compactThreshold: o.compactThreshold }),
-  ...(o.models === undefined ? {} : { models: o.models }),
-  ...(o.sessionsDir === undefined ? {} : { sessionsDir: o.sessionsDir })
-})
+const sageOptions = (o: SageAgentSDKOptions): SageOptions => {
+  // `model: "openai/gpt-5"` without `provider` picks the provider (see ModelShorthand).
+  const chosen = splitModel(o.provider, o.model)
+  return {
+    provider: chosen.provider ?? "anthropic",
+    cwd: o.cwd ?? process.cwd(),
+    env: o.env ?? process.env,
+    ...(chosen.model === undefined ? {} : { model: chosen.model }),
+    ...(o.thinkingBudget === undefined ? {} : { thinkingBudget: o.thinkingBudget }),
+    ...(o.reasoningEffort === undefined ? {} : { reasoningEffort: o.reasoningEffort }),
+    ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }),
+    ...(o.baseURL === undefined ? {} : { baseURL: o.baseURL }),
+    ...(o.record === undefined ? {} : { record: path.resolve(o.cwd ?? process.cwd(), o.record) }),
+    ...(o.replay === undefined ? {} : { replay: path.resolve(o.cwd ?? process.cwd(), o.replay) }),
+    ...(o.additionalDirectories === undefined ? {} : { additionalDirectories: o.additionalDirectories }),
+    ...(o.permissionMode === undefined ? {} : { permissionMode: o.permissionMode }),
+    ...(o.allowedTools === undefined ? {} : { allowedTools: o.allowedTools }),
+    ...(o.disallowedTools === undefined ? {} : { disallowedTools: o.disallowedTools }),
+    ...(o.tools === undefined ? {} : { tools: o.tools.map(toTool) }),
+    ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
+    ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
+    ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
+    ...(o.systemPrompt === undefined ? {} : { systemPrompt: o.systemPrompt }),
+    ...(o.appendSystemPrompt === undefined ? {} : { appendSystemPrompt: o.appendSystemPrompt }),
+    ...(o.webFetch === undefined ? {} : { webFetch: o.webFetch }),
+    ...(o.sandbox === undefined ? {} : { sandbox: o.sandbox }),
+    ...(o.sandboxNetwork === undefined ? {} : { sandboxNetwork: o.sandboxNetwork }),
+    ...(o.canUseTool === undefined ? {} : { approver: approverFor(o.canUseTool) }),
+    ...(o.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: o.maxBudgetUsd }),
+    ...(o.autoCompact === undefined ? {} : { autoCompact: o.autoCompact }),
+    ...(o.compactThreshold === undefined ? {} : { compactThreshold: o.compactThreshold }),
+    ...(o.models === undefined ? {} : { models: o.models }),
+    ...(o.agents === undefined ? {} : { agents: o.agents }),
+    ...(o.maxSubagents === undefined ? {} : { maxSubagents: o.maxSubagents }),
+    ...(o.maxAgentDepth === undefined ? {} : { maxAgentDepth: o.maxAgentDepth }),
+    ...(o.sessionsDir === undefined ? {} : { sessionsDir: o.sessionsDir }),
+    ...(o.mcpServers === undefined ? {} : { mcpServers: o.mcpServers }),
+    ...(o.hooks === undefined ? {} : { hooks: hooksFor(o.hooks) })
+  }
+}
 
 /** The session of a call: a new one (seeded with `history`), or the one it resumes, continues or forks. */
 const conversation = (options: SageAgentSDKOptions, call: CallOptions) =>
@@ -186,16 +245,39 @@ const runOptions = (call: CallOptions | undefined): Omit<RunOptions, "history" |
   ...(call?.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: call.maxBudgetUsd })
 })
 
-/** The call's options, checked like the constructor's (JavaScript callers have no compiler). */
+const PromptBlocks = Schema.Array(
+  Schema.Union([TextBlock, ImageBlock, Schema.Struct({ type: Schema.Literal("image"), path: Schema.NonEmptyString })])
+)
+const isPromptBlocks = Schema.is(PromptBlocks)
+
+/** The call's prompt and options, checked like the constructor's (JavaScript callers have no compiler). */
 const checkCall = (method: string, prompt: unknown, options: unknown): CallOptions => {
-  if (typeof prompt !== "string") {
+  if (typeof prompt !== "string" && !isPromptBlocks(prompt)) {
     throw new ConfigError({
-      message: `${method}() expects the prompt as a string, got ${prompt === null ? "null" : typeof prompt}`,
+      message: `${method}() expects the prompt as a string or an array of blocks ({ type: "text", text }, { type: "image", source }, { type: "image", path }), got ${prompt === null ? "null" : Array.isArray(prompt) ? "an array with an invalid block" : typeof prompt}`,
       source: "prompt"
     })
   }
   return validateCallOptions(method, options)
 }
+
+/**
+ * The turn's prompt (image files read through the workspace and the Read permission rules) and its output schema
+ * (the call's, else the constructor's).
+ */
+const turnInput = (options: SageAgentSDKOptions, call: CallOptions, prompt: Prompt) =>
+  Effect.gen(function* () {
+    const mode = options.permissionMode === undefined ? {} : { mode: options.permissionMode }
+    const blocks =
+      typeof prompt === "string"
+        ? prompt
+        : yield* Effect.forEach(prompt, (block) =>
+            "path" in block ? imageFromFile(block.path, mode) : Effect.succeed(block)
+          )
+    const schema = call.outputSchema ?? options.outputSchema
+    const outputSchema = schema === undefined ? undefined : yield* fromJsonSchema(schema)
+    return { prompt: blocks, options: outputSchema === undefined ? {} : { outputSchema } }
+  })
 
 /** Read at the time of the call (a signal can be aborted while a call awaits). */
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true
@@ -253,7 +335,7 @@ export class SageAgentSDK {
    * with the tagged error class on failure, `AbortError` on abort, `SageClosedError` when the instance is (or
    * gets) closed. Pass `{ history: previous.messages }` to continue a conversation.
    */
-  async run(prompt: string, options?: CallOptions): Promise<RunResult> {
+  async run(prompt: Prompt, options?: CallOptions): Promise<RunResult> {
     this.#assertOpen()
     const call = checkCall("run", prompt, options)
     const signal = call.signal
@@ -261,7 +343,12 @@ export class SageAgentSDK {
     const runtime = this.#runtimeNow()
     const program = Effect.scoped(
       Effect.flatMap(Effect.zip(conversation(this.#options, call), steeringOf(call)), ([session, steering]) =>
-        Effect.flatMap(session.start(prompt, { ...runOptions(call), ...steering }), (execution) => execution.result)
+        Effect.flatMap(turnInput(this.#options, call, prompt), (input) =>
+          Effect.flatMap(
+            session.start(input.prompt, { ...runOptions(call), ...steering, ...input.options }),
+            (execution) => execution.result
+          )
+        )
       )
     )
     return this.#call(runtime, program, signal)
@@ -271,7 +358,7 @@ export class SageAgentSDK {
    * Stream the turn's events. Breaking out of the `for await` loop (or aborting) interrupts the turn; an aborted
    * stream throws `AbortError`, one stopped by `close()` throws `SageClosedError`.
    */
-  async *stream(prompt: string, options?: CallOptions): AsyncGenerator<AgentEvent, void, undefined> {
+  async *stream(prompt: Prompt, options?: CallOptions): AsyncGenerator<AgentEvent, void, undefined> {
     this.#assertOpen()
     const call = checkCall("stream", prompt, options)
     const signal = call.signal
@@ -281,7 +368,11 @@ export class SageAgentSDK {
     if (this.#closing !== undefined) throw new SageClosedError(CLOSED_WHILE_RUNNING)
     const events = Stream.unwrap(
       Effect.map(Effect.zip(conversation(this.#options, call), steeringOf(call)), ([session, steering]) =>
-        session.run(prompt, { ...runOptions(call), ...steering })
+        Stream.unwrap(
+          Effect.map(turnInput(this.#options, call, prompt), (input) =>
+            session.run(input.prompt, { ...runOptions(call), ...steering, ...input.options })
+          )
+        )
       )
     )
     const iterator = Stream.toAsyncIterableWith(events, context)[Symbol.asyncIterator]()

@@ -142,8 +142,41 @@ export interface ToolRegistrationError extends SageErrorBase {
   readonly name: string
 }
 
+export interface StructuredOutputErrorFields {
+  readonly message: string
+  /** What was wrong with the last answer. */
+  readonly issue: string
+  /** (The start of) the last answer. */
+  readonly answer?: string
+}
+
+/** The final answer did not match the output schema, also after one repair request. */
+export interface StructuredOutputError extends SageErrorBase {
+  readonly _tag: "StructuredOutputError"
+  readonly issue: string
+  readonly answer?: string
+}
+
+export interface InputErrorFields {
+  readonly message: string
+  readonly reason: "vision_unsupported" | "image_not_found" | "image_unsupported" | "image_too_large" | "image_denied"
+  readonly path?: string
+  readonly model?: string
+}
+
+/**
+ * A prompt refused before any request: images for a model without vision, or an image file that is missing, not an
+ * image, too large, or not readable (outside the workspace, or denied by the permission rules).
+ */
+export interface InputError extends SageErrorBase {
+  readonly _tag: "InputError"
+  readonly reason: InputErrorFields["reason"]
+  readonly path?: string
+  readonly model?: string
+}
+
 /** Everything that can end a turn with a failure (tool failures never do: they become results). */
-export type AgentError = LLMError | ConfigError | PermissionError | SessionError
+export type AgentError = LLMError | ConfigError | PermissionError | SessionError | StructuredOutputError | InputError
 
 export interface SessionIdFields {
   readonly sessionId: string
@@ -246,6 +279,9 @@ export const SessionError: SageErrorClass<SessionError, SessionErrorFields> = Er
 export const ToolRegistrationError: SageErrorClass<ToolRegistrationError, ToolRegistrationFields> =
   Errors.ToolRegistrationError
 export const CompactionError: SageErrorClass<CompactionError, CompactionErrorFields> = Errors.CompactionError
+export const StructuredOutputError: SageErrorClass<StructuredOutputError, StructuredOutputErrorFields> =
+  Errors.StructuredOutputError
+export const InputError: SageErrorClass<InputError, InputErrorFields> = Errors.InputError
 export const SessionNotFound: SageErrorClass<SessionNotFound, SessionIdFields> = Errors.SessionNotFound
 export const SessionLocked: SageErrorClass<SessionLocked, SessionLockedFields> = Errors.SessionLocked
 export const SessionExists: SageErrorClass<SessionExists, SessionIdFields> = Errors.SessionExists
@@ -267,6 +303,8 @@ const classes = [
   Errors.SessionError,
   Errors.ToolRegistrationError,
   Errors.CompactionError,
+  Errors.StructuredOutputError,
+  Errors.InputError,
   Errors.SessionNotFound,
   Errors.SessionLocked,
   Errors.SessionExists,
@@ -319,6 +357,10 @@ type ErrorChecks = [
   Assert<Equals<FieldsOf<typeof Errors.ToolRegistrationError>, Flat<ToolRegistrationFields>>>,
   Assert<Equals<FieldsOf<typeof Errors.CompactionError>, Flat<CompactionErrorFields>>>,
   Assert<SameData<typeof Errors.CompactionError, CompactionError, never>>,
+  Assert<Equals<FieldsOf<typeof Errors.StructuredOutputError>, Flat<StructuredOutputErrorFields>>>,
+  Assert<SameData<typeof Errors.StructuredOutputError, StructuredOutputError, never>>,
+  Assert<Equals<FieldsOf<typeof Errors.InputError>, Flat<InputErrorFields>>>,
+  Assert<SameData<typeof Errors.InputError, InputError, never>>,
   Assert<Equals<FieldsOf<typeof Errors.SessionNotFound>, Flat<SessionIdFields>>>,
   Assert<Equals<FieldsOf<typeof Errors.SessionLocked>, Flat<SessionLockedFields>>>,
   Assert<Equals<FieldsOf<typeof Errors.SessionExists>, Flat<SessionIdFields>>>,

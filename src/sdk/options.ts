@@ -11,8 +11,24 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import { ConfigError } from "../errors/ConfigError.js"
 import { PROVIDERS, type ProviderId } from "../providers/registry.js"
 import type { PermissionMode as SchemaPermissionMode } from "../services/Permissions.js"
+import {
+  HOOK_EVENTS,
+  type HookEventName as LibHookEventName,
+  type HookInput as LibHookInput,
+  type HookOutput as LibHookOutput
+} from "../streams/HookData.js"
 import { Message as MessageSchema } from "../streams/Message.js"
-import type { CustomTool, Message, ModelOverride, PermissionMode, RunResult, ToolCall, ToolKind } from "./types.js"
+import type {
+  CustomTool,
+  JsonSchema,
+  Message,
+  ModelOverride,
+  PermissionMode,
+  RunResult,
+  SubAgentDefinition,
+  ToolCall,
+  ToolKind
+} from "./types.js"
 
 /** The answer of a `canUseTool` callback. */
 export type CanUseToolResult =
@@ -31,7 +47,123 @@ export type CanUseTool = (
   context: { readonly signal: AbortSignal; readonly reason: string; readonly suggestion?: string }
 ) => Promise<CanUseToolResult>
 
-export type Provider = "anthropic" | "openai"
+// ---------------------------------------------------------------------------------------------------------------
+// Hooks (plain copies of the library's types, checked equal below)
+
+/** The events hooks run at. */
+export type HookEventName =
+  | "PreToolUse"
+  | "PostToolUse"
+  | "UserPromptSubmit"
+  | "Stop"
+  | "SubagentStop"
+  | "SessionStart"
+  | "SessionEnd"
+  | "PreCompact"
+  | "Notification"
+  | "PermissionRequest"
+
+/**
+ * What a hook receives (as JSON on stdin for a command): the common fields, then those of its event. Field names
+ * are Claude Code's (snake_case).
+ */
+export interface HookInput {
+  readonly hook_event_name: HookEventName
+  readonly session_id: string
+  /** The session log, when the session is saved. */
+  readonly transcript_path?: string
+  readonly cwd: string
+  readonly permission_mode?: string
+  /** The agent (`main`, or a sub-agent's id). */
+  readonly agent_id?: string
+  /** PreToolUse, PostToolUse, PermissionRequest. */
+  readonly tool_name?: string
+  readonly tool_input?: unknown
+  readonly tool_use_id?: string
+  /** PostToolUse: the tool's result (`status`, `output`, and `text`: the output as text). */
+  readonly tool_response?: unknown
+  /** UserPromptSubmit. */
+  readonly prompt?: string
+  /** Stop, SubagentStop: true when the turn already continued because of a Stop hook. */
+  readonly stop_hook_active?: boolean
+  /** Stop, SubagentStop: the text of the last assistant message. */
+  readonly last_assistant_message?: string
+  /** SessionStart: `startup`, `resume`, `clear` or `compact`. */
+  readonly source?: string
+  /** SessionEnd: `clear`, `logout`, `prompt_input_exit` or `other`. */
+  readonly reason?: string
+  /** PreCompact: `manual` or `auto`. */
+  readonly trigger?: "manual" | "auto"
+  readonly custom_instructions?: string
+  /** Notification. */
+  readonly message?: string
+  readonly notification_type?: string
+}
+
+/** What a hook may answer (a command: as JSON on stdout, with exit code 0). Unknown fields are ignored. */
+export interface HookOutput {
+  /** False: stop the turn (after this hook's event) with `stopReason` shown to the user. */
+  readonly continue?: boolean
+  readonly stopReason?: string
+  /** Keep the hook's stdout out of the logs. */
+  readonly suppressOutput?: boolean
+  /** A message for the user (shown with the `hook` event). */
+  readonly systemMessage?: string
+  /**
+   * `block`: refuse (PreToolUse: the call; UserPromptSubmit: the prompt; PostToolUse: the result is annotated;
+   * Stop/SubagentStop: the turn goes on with `reason` as a new user message). `approve`: the older spelling of
+   * PreToolUse's `permissionDecision: "allow"`.
+   */
+  readonly decision?: "block" | "approve"
+  readonly reason?: string
+  readonly hookSpecificOutput?: {
+    readonly hookEventName?: string
+    /** PreToolUse. */
+    readonly permissionDecision?: "allow" | "deny" | "ask"
+    readonly permissionDecisionReason?: string
+    /** PreToolUse: the input the tool runs with instead (checked by its schema and the permission rules again). */
+    readonly updatedInput?: unknown
+    /** UserPromptSubmit, SessionStart, PostToolUse, PreToolUse: text added to the model's context. */
+    readonly additionalContext?: string
+    /** PermissionRequest: the answer to the permission question. */
+    readonly decision?: {
+      readonly behavior: "allow" | "deny"
+      readonly updatedInput?: unknown
+      readonly message?: string
+    }
+  }
+}
+
+/**
+ * An SDK hook: called with the event's input (the JSON a command hook gets on stdin) and answering like a command's
+ * JSON output (or nothing: go on). A rejection or a timeout is reported (a `hook` event) and never stops the turn.
+ * `signal` is aborted when the turn is interrupted or the hook times out.
+ */
+export type HookCallback = (
+  input: HookInput,
+  context: { readonly signal: AbortSignal; readonly toolUseId?: string }
+  // biome-ignore lint/suspicious/noConfusingVoidType: a function that returns nothing means "go on"
+) => Promise<HookOutput | undefined | void>
+
+/** Hooks for the targets `matcher` matches (tool name, session source, ...: see the README's "Hooks"). */
+export interface HookCallbackMatcher {
+  readonly matcher?: string
+  readonly hooks: ReadonlyArray<HookCallback>
+  /** Seconds each hook may take (default 60). */
+  readonly timeout?: number
+}
+
+export type HooksOption = { readonly [E in HookEventName]?: ReadonlyArray<HookCallbackMatcher> }
+
+export type Provider =
+  | "anthropic"
+  | "openai"
+  | "openai-responses"
+  | "azure"
+  | "gemini"
+  | "vertex"
+  | "ollama"
+  | "bedrock"
 
 export interface SageAgentSDKOptions {
   /** The model vendor (default `anthropic`). */
@@ -40,6 +172,13 @@ export interface SageAgentSDKOptions {
   /** Defaults to the vendor's variable (`ANTHROPIC_API_KEY` / `OPENAI_API_KEY`). */
   readonly apiKey?: string
   readonly baseURL?: string
+  /** Write every model response to this directory (numbered JSONL files), for `replay` later. */
+  readonly record?: string
+  /**
+   * Answer from the responses recorded in this directory, in order, with no network; a request that differs from its
+   * recording, or one past the last, fails (an `InvalidRequestError` from provider `replay`).
+   */
+  readonly replay?: string
   /** Workspace root; defaults to `process.cwd()`. */
   readonly cwd?: string
   readonly additionalDirectories?: ReadonlyArray<string>
@@ -84,9 +223,62 @@ export interface SageAgentSDKOptions {
   readonly autoCompact?: boolean
   /** The fraction of the model's context window at which to compact, in (0, 1] (default: settings, else 0.8). */
   readonly compactThreshold?: number
+  /**
+   * Extended thinking budget in tokens (an integer >= 1024) on every model request; providers that take an effort get
+   * the matching one.
+   */
+  readonly thinkingBudget?: number
+  /** Reasoning effort on every model request; providers that take a budget get the matching one. */
+  readonly reasoningEffort?: "minimal" | "low" | "medium" | "high"
+  /**
+   * Structured output for every run (a JSON Schema object): the final answer must be JSON matching it, returned as
+   * `RunResult.structuredOutput` (a run's `outputSchema` overrides it). Needs the `ajv` package.
+   */
+  readonly outputSchema?: JsonSchema
   /** Model catalog entries by model id (context window, prices...), on top of the built-in ones and the settings'. */
   readonly models?: Readonly<Record<string, ModelOverride>>
+  /**
+   * Sub-agent types for the `Task` tool, by name (`subagent_type`), beside the built-in `general-purpose`, `Explore`
+   * and `Plan` and the agent files (`.sage/agents/*.md`, `~/.sage/agents/*.md`); these win on a name clash.
+   */
+  readonly agents?: Readonly<Record<string, SubAgentDefinition>>
+  /** Sub-agents running at once per turn at most (an integer >= 1, default 4). */
+  readonly maxSubagents?: number
+  /** How deep sub-agents may nest (an integer >= 0; default 1: sub-agents cannot start sub-agents; 0: no `Task` tool). */
+  readonly maxAgentDepth?: number
+  /**
+   * Hooks as async functions, by event (`PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `Stop`, ...), run beside
+   * the settings files' command hooks with the same inputs and answers.
+   */
+  readonly hooks?: HooksOption
+  /**
+   * MCP servers by name, as in `.mcp.json`: `{ command, args?, env?, cwd? }` (stdio) or `{ type: "http" | "sse",
+   * url, headers? }`, each with optional `startupTimeoutMs` / `toolTimeoutMs`. Their tools are
+   * `mcp__<server>__<tool>` (rules `mcp__server` / `mcp__server__tool`); they start without approval.
+   */
+  readonly mcpServers?: Readonly<Record<string, McpServerSpec>>
 }
+
+/** One MCP server of the `mcpServers` option: stdio (`command`), or remote (`type: "http" | "sse"`, `url`). */
+export type McpServerSpec =
+  | {
+      readonly type?: "stdio"
+      readonly command: string
+      readonly args?: ReadonlyArray<string>
+      readonly env?: { readonly [name: string]: string }
+      readonly cwd?: string
+      /** Connecting and listing its tools, in ms (default 10 000). */
+      readonly startupTimeoutMs?: number
+      /** One tool call, in ms (default 60 000). */
+      readonly toolTimeoutMs?: number
+    }
+  | {
+      readonly type: "http" | "sse"
+      readonly url: string
+      readonly headers?: { readonly [name: string]: string }
+      readonly startupTimeoutMs?: number
+      readonly toolTimeoutMs?: number
+    }
 
 export interface CallOptions {
   /** Aborting it stops the call: `run()` rejects and `stream()` throws with `AbortError`. */
@@ -115,6 +307,8 @@ export interface CallOptions {
    * model's last step are not delivered: send them as the next prompt.
    */
   readonly steering?: AsyncIterable<string>
+  /** Structured output for this run (a JSON Schema object; overrides the constructor's `outputSchema`). */
+  readonly outputSchema?: JsonSchema
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -155,6 +349,27 @@ const ModelOverrideSchema = Schema.Struct({
 
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 
+const McpTimeoutFields = {
+  startupTimeoutMs: Schema.optionalKey(PositiveInt),
+  toolTimeoutMs: Schema.optionalKey(PositiveInt)
+}
+const McpServerSchema = Schema.Union([
+  Schema.Struct({
+    type: Schema.optionalKey(Schema.Literal("stdio")),
+    command: NonEmpty,
+    args: Schema.optionalKey(Schema.Array(Schema.String)),
+    env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+    cwd: Schema.optionalKey(Schema.String),
+    ...McpTimeoutFields
+  }),
+  Schema.Struct({
+    type: Schema.Literals(["http", "sse"]),
+    url: NonEmpty,
+    headers: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+    ...McpTimeoutFields
+  })
+])
+
 const Url = Schema.String.check(
   Schema.makeFilter((s: string) => /^https?:\/\//i.test(s) && URL.canParse(s), {
     expected: "an absolute URL such as http://127.0.0.1:8080"
@@ -164,6 +379,18 @@ const Url = Schema.String.check(
 const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as const
 const TOOL_KINDS = ["read", "edit", "execute", "network", "other"] as const
 const SANDBOX_MODES = ["auto", "require", "off"] as const
+const REASONING_EFFORTS = ["minimal", "low", "medium", "high"] as const
+const JsonSchemaObject = Schema.Record(Schema.String, Schema.Unknown)
+
+const SubAgentSchema = Schema.Struct({
+  description: NonEmpty,
+  prompt: NonEmpty,
+  tools: Schema.optionalKey(Schema.Array(NonEmpty)),
+  disallowedTools: Schema.optionalKey(Schema.Array(NonEmpty)),
+  model: Schema.optionalKey(NonEmpty),
+  permissionMode: Schema.optionalKey(Schema.Literals(PERMISSION_MODES)),
+  maxSteps: Schema.optionalKey(PositiveInt)
+})
 
 const CustomToolSchema = Schema.Struct({
   name: Schema.String,
@@ -174,12 +401,35 @@ const CustomToolSchema = Schema.Struct({
   execute: FunctionOf<CustomTool["execute"]>()
 })
 
+const HookMatcherSchema = Schema.Array(
+  Schema.Struct({
+    matcher: Schema.optionalKey(Schema.String),
+    hooks: Schema.Array(FunctionOf<HookCallback>()),
+    timeout: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0)))
+  })
+)
+
+const HooksSchema = Schema.Struct({
+  PreToolUse: Schema.optionalKey(HookMatcherSchema),
+  PostToolUse: Schema.optionalKey(HookMatcherSchema),
+  UserPromptSubmit: Schema.optionalKey(HookMatcherSchema),
+  Stop: Schema.optionalKey(HookMatcherSchema),
+  SubagentStop: Schema.optionalKey(HookMatcherSchema),
+  SessionStart: Schema.optionalKey(HookMatcherSchema),
+  SessionEnd: Schema.optionalKey(HookMatcherSchema),
+  PreCompact: Schema.optionalKey(HookMatcherSchema),
+  Notification: Schema.optionalKey(HookMatcherSchema),
+  PermissionRequest: Schema.optionalKey(HookMatcherSchema)
+})
+
 /** Each option's schema and, for the error message, what it accepts. */
 const spec = {
   provider: [Schema.Literals(PROVIDERS), PROVIDERS.map((p) => `"${p}"`).join(" or ")],
   model: [NonEmpty, "a non-empty model name"],
   apiKey: [NonEmpty, "a non-empty API key string"],
   baseURL: [Url, "an absolute URL such as http://127.0.0.1:8080"],
+  record: [NonEmpty, "a directory path"],
+  replay: [NonEmpty, "a directory path"],
   cwd: [NonEmpty, "a directory path"],
   additionalDirectories: [Schema.Array(NonEmpty), "an array of directory paths"],
   permissionMode: [Schema.Literals(PERMISSION_MODES), `one of "default", "acceptEdits", "plan", "bypassPermissions"`],
@@ -210,9 +460,26 @@ const spec = {
   maxBudgetUsd: [Usd, "a number of USD > 0"],
   autoCompact: [Schema.Boolean, "true or false"],
   compactThreshold: [Fraction, "a fraction of the context window in (0, 1], e.g. 0.8"],
+  thinkingBudget: [Schema.Int.check(Schema.isGreaterThanOrEqualTo(1024)), "an integer number of tokens >= 1024"],
+  reasoningEffort: [Schema.Literals(REASONING_EFFORTS), `"minimal", "low", "medium" or "high"`],
+  outputSchema: [JsonSchemaObject, "a JSON Schema object"],
   models: [
     Schema.Record(Schema.String, ModelOverrideSchema),
     "an object of model id -> { contextWindow?, maxOutputTokens?, pricing?: { input?, output?, cacheRead?, cacheWrite? } }"
+  ],
+  agents: [
+    Schema.Record(Schema.String, SubAgentSchema),
+    "an object of agent name -> { description, prompt, tools?, disallowedTools?, model?, permissionMode?, maxSteps? }"
+  ],
+  maxSubagents: [PositiveInt, "an integer >= 1"],
+  maxAgentDepth: [Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), "an integer >= 0"],
+  mcpServers: [
+    Schema.Record(Schema.String, McpServerSchema),
+    'an object of server name -> { command, args?, env?, cwd? } or { type: "http" | "sse", url, headers? }'
+  ],
+  hooks: [
+    HooksSchema,
+    `an object of hook event (${HOOK_EVENTS.join(", ")}) -> [{ matcher?, hooks: [async (input) => answer], timeout? }]`
   ]
 } as const
 
@@ -223,6 +490,8 @@ const OptionsSchema = Schema.Struct({
   model: Schema.optionalKey(spec.model[0]),
   apiKey: Schema.optionalKey(spec.apiKey[0]),
   baseURL: Schema.optionalKey(spec.baseURL[0]),
+  record: Schema.optionalKey(spec.record[0]),
+  replay: Schema.optionalKey(spec.replay[0]),
   cwd: Schema.optionalKey(spec.cwd[0]),
   additionalDirectories: Schema.optionalKey(spec.additionalDirectories[0]),
   permissionMode: Schema.optionalKey(spec.permissionMode[0]),
@@ -244,7 +513,15 @@ const OptionsSchema = Schema.Struct({
   maxBudgetUsd: Schema.optionalKey(spec.maxBudgetUsd[0]),
   autoCompact: Schema.optionalKey(spec.autoCompact[0]),
   compactThreshold: Schema.optionalKey(spec.compactThreshold[0]),
-  models: Schema.optionalKey(spec.models[0])
+  thinkingBudget: Schema.optionalKey(spec.thinkingBudget[0]),
+  reasoningEffort: Schema.optionalKey(spec.reasoningEffort[0]),
+  outputSchema: Schema.optionalKey(spec.outputSchema[0]),
+  models: Schema.optionalKey(spec.models[0]),
+  agents: Schema.optionalKey(spec.agents[0]),
+  maxSubagents: Schema.optionalKey(spec.maxSubagents[0]),
+  maxAgentDepth: Schema.optionalKey(spec.maxAgentDepth[0]),
+  hooks: Schema.optionalKey(spec.hooks[0]),
+  mcpServers: Schema.optionalKey(spec.mcpServers[0])
 })
 
 const callSpec = {
@@ -268,7 +545,8 @@ const callSpec = {
       { expected: "an async iterable of strings" }
     ),
     "an async iterable of strings (e.g. an async generator)"
-  ]
+  ],
+  outputSchema: [JsonSchemaObject, "a JSON Schema object"]
 } as const
 
 const CallOptionsSchema = Schema.Struct({
@@ -279,7 +557,8 @@ const CallOptionsSchema = Schema.Struct({
   continue: Schema.optionalKey(callSpec.continue[0]),
   forkSession: Schema.optionalKey(callSpec.forkSession[0]),
   maxBudgetUsd: Schema.optionalKey(callSpec.maxBudgetUsd[0]),
-  steering: Schema.optionalKey(callSpec.steering[0])
+  steering: Schema.optionalKey(callSpec.steering[0]),
+  outputSchema: Schema.optionalKey(callSpec.outputSchema[0])
 })
 
 type Accepts = Readonly<Record<string, readonly [unknown, string]>>
@@ -393,7 +672,11 @@ type OptionChecks = [
       Flat<Omit<SageAgentSDKOptions, "tools" | "canUseTool">>
     >
   >,
+  Assert<Equals<McpServerSpec, typeof McpServerSchema.Type>>,
   Assert<Equals<Provider, ProviderId>>,
+  Assert<Equals<HookEventName, LibHookEventName>>,
+  Assert<Equals<HookInput, LibHookInput>>,
+  Assert<Equals<HookOutput, LibHookOutput>>,
   Assert<Equals<PermissionMode, SchemaPermissionMode>>,
   Assert<Equals<(typeof PERMISSION_MODES)[number], PermissionMode>>,
   Assert<Equals<(typeof TOOL_KINDS)[number], ToolKind>>,

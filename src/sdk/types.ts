@@ -54,6 +54,7 @@ export type StopReason =
   | "content_filter"
   | "max_steps"
   | "max_budget"
+  | "hook"
   | "interrupted"
   | "error"
   | "other"
@@ -64,6 +65,8 @@ export type StopReason =
 export interface TextBlock {
   readonly type: "text"
   readonly text: string
+  /** An opaque provider token (Gemini `thoughtSignature`) sent back unchanged with this block. */
+  readonly signature?: string
 }
 
 export type ImageSource =
@@ -81,6 +84,8 @@ export interface ToolUseBlock {
   readonly id: string
   readonly name: string
   readonly input: unknown
+  /** An opaque provider token (Gemini `thoughtSignature`) sent back unchanged with this call. */
+  readonly signature?: string
 }
 
 /** The answer to one tool_use, sent back to the model. */
@@ -96,6 +101,12 @@ export interface ThinkingBlock {
   readonly type: "thinking"
   readonly thinking: string
   readonly signature?: string
+  /** The OpenAI Responses reasoning item (id, encrypted content, summary parts), sent back to that API only. */
+  readonly openaiReasoning?: {
+    readonly id: string
+    readonly encryptedContent?: string
+    readonly summary: ReadonlyArray<string>
+  }
 }
 
 /** Encrypted reasoning the provider would not show; kept opaque for the round trip. */
@@ -103,6 +114,16 @@ export interface RedactedThinkingBlock {
   readonly type: "redacted_thinking"
   readonly data: string
 }
+
+/** An image file in the workspace, for a prompt: read like the `Read` tool reads it (see the README's "Images"). */
+export interface ImageFileBlock {
+  readonly type: "image"
+  /** Relative to `cwd`, or absolute; it must be inside the workspace and readable under the permission rules. */
+  readonly path: string
+}
+
+/** A prompt: text, or text and image blocks (base64 / URL images, or image files in the workspace). */
+export type Prompt = string | ReadonlyArray<TextBlock | ImageBlock | ImageFileBlock>
 
 export type ContentBlock =
   | TextBlock
@@ -348,6 +369,33 @@ export interface CompactionFailedEvent extends EventEnvelope {
   readonly error: { readonly tag: string; readonly message: string; readonly retryable?: boolean }
 }
 
+/** A hook ran; a failed or timed-out hook never stops the turn. */
+export interface HookEvent extends EventEnvelope {
+  readonly type: "hook"
+  readonly turnId?: string
+  /** The hook event (`PreToolUse`, `Stop`, ...). */
+  readonly event: string
+  /** The command, or the callback's name. */
+  readonly hook: string
+  readonly outcome: "success" | "blocked" | "error" | "timeout"
+  readonly durationMs: number
+  readonly exitCode?: number
+  /** Why it blocked or failed (stderr or the error, bounded). */
+  readonly message?: string
+}
+
+/** An MCP server's status changed (or, at the start of a run, is not `connected`). */
+export interface McpStatusEvent extends EventEnvelope {
+  readonly type: "mcp.status"
+  readonly server: string
+  readonly state: "connecting" | "connected" | "failed" | "needs-approval"
+  /** Why it failed or waits. */
+  readonly reason?: string
+  /** The MCP protocol version it negotiated. */
+  readonly protocolVersion?: string
+  readonly tools: number
+}
+
 export interface InterruptedEvent extends EventEnvelope {
   readonly type: "interrupted"
   readonly turnId: string
@@ -387,6 +435,8 @@ export type AgentEvent =
   | TodosUpdatedEvent
   | CompactionEvent
   | CompactionFailedEvent
+  | HookEvent
+  | McpStatusEvent
   | InterruptedEvent
   | FailedEvent
 
@@ -415,6 +465,8 @@ export interface RunResult {
    * compaction it starts with the summary.
    */
   readonly messages: ReadonlyArray<Message>
+  /** The validated answer (plain JSON) when the run asked for structured output (`outputSchema`). */
+  readonly structuredOutput?: unknown
 }
 
 /** List prices in USD per million tokens. */
@@ -489,6 +541,26 @@ export interface SessionDetail extends SessionInfo {
   readonly grants: ReadonlyArray<string>
   /** What loading repaired after a crash (empty for a clean log). */
   readonly repairs: ReadonlyArray<string>
+}
+
+/**
+ * A sub-agent type for the `Task` tool (the `agents` option, keyed by its name): the same fields as an agent file's
+ * front matter, with its system prompt.
+ */
+export interface SubAgentDefinition {
+  /** When to use it (shown to the model). */
+  readonly description: string
+  /** Its system prompt. */
+  readonly prompt: string
+  /** The tools it may use, among its parent's (absent: all of them). */
+  readonly tools?: ReadonlyArray<string>
+  readonly disallowedTools?: ReadonlyArray<string>
+  /** A model id; absent or `inherit`: its parent's model. */
+  readonly model?: string
+  /** Made no wider than its parent's mode. */
+  readonly permissionMode?: PermissionMode
+  /** Model requests per sub-agent turn at most (default: its parent's). */
+  readonly maxSteps?: number
 }
 
 /** What a tool does, for permission modes: `read` never changes anything, `edit` changes files. */

@@ -6,9 +6,22 @@ import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { AgentError } from "../errors/AgentError.js"
 import type { AgentEvent, AgentState } from "../streams/AgentEvent.js"
-import type { Message } from "../streams/Message.js"
+import type { ImageBlock, Message, TextBlock } from "../streams/Message.js"
 import type { StopReason, Usage } from "../streams/Usage.js"
+import type { ReasoningEffort } from "./LLMClient.js"
 import type { PermissionMode } from "./Permissions.js"
+
+/** A requested structured output: its JSON Schema (what the model sees) and how an answer is checked. */
+export interface OutputSchema {
+  /** A short identifier for the provider's native mode (letters, digits, `_`, `-`). */
+  readonly name: string
+  readonly jsonSchema: Readonly<Record<string, unknown>>
+  /** `undefined` when `value` is a valid answer, else what is wrong with it. */
+  readonly validate: (value: unknown) => string | undefined
+}
+
+/** A prompt: text, or text and image blocks (images need a model with vision; see `InputError`). */
+export type Prompt = string | ReadonlyArray<TextBlock | ImageBlock>
 
 export interface RunOptions {
   /** Earlier conversation to continue from. */
@@ -33,6 +46,16 @@ export interface RunOptions {
    * queue (the caller sends it as the next prompt).
    */
   readonly steering?: Queue.Dequeue<string>
+  /**
+   * Structured output: the final answer must be JSON matching this schema (`StructuredOutput.fromJsonSchema` or
+   * `StructuredOutput.fromSchema`); it is returned as `RunResult.structuredOutput`. An invalid answer gets one repair
+   * request, then the turn fails with `StructuredOutputError`.
+   */
+  readonly outputSchema?: OutputSchema
+  /** Extended thinking budget in tokens for this turn's requests (overrides the agent's). */
+  readonly thinkingBudget?: number
+  /** Reasoning effort for this turn's requests (overrides the agent's). */
+  readonly reasoningEffort?: ReasoningEffort
 }
 
 export interface RunResult {
@@ -51,6 +74,8 @@ export interface RunResult {
    * compaction it starts with the summary.
    */
   readonly messages: ReadonlyArray<Message>
+  /** The validated answer (plain JSON) when the turn asked for structured output (`RunOptions.outputSchema`). */
+  readonly structuredOutput?: unknown
 }
 
 /** A running turn: its events, its result, and a way to stop it. */
@@ -59,7 +84,8 @@ export interface AgentExecution {
   readonly turnId: string
   /**
    * The turn's events, with exactly one terminal event (`turn.ended`, `interrupted` or `failed`; after `failed`
-   * the stream fails with the error). A subscriber sees every event published after it subscribed, plus the last
+   * the stream fails with the error). Events of its sub-agents (the `Task` tool) come in between, with their own
+   * `agentId` and a `parentAgentId`: their terminal events do not end the turn. A subscriber sees every event published after it subscribed, plus the last
    * few before (a bounded replay window, so subscribing right after `start` misses nothing). Events are not kept
    * for anyone else: a turn nobody reads holds only that window in memory. A subscriber that stops reading
    * holds the turn back (backpressure); end its stream to let go.
@@ -74,12 +100,12 @@ export interface AgentExecution {
 export declare namespace Agent {
   interface Service {
     /** Run one turn. Ending the stream early (or interrupting it) interrupts the turn. */
-    readonly run: (prompt: string, options?: RunOptions) => Stream.Stream<AgentEvent, AgentError>
+    readonly run: (prompt: Prompt, options?: RunOptions) => Stream.Stream<AgentEvent, AgentError>
     /**
      * Start a turn in the background of the given scope (closing the scope interrupts it). `run` is
      * `start` viewed as its event stream.
      */
-    readonly start: (prompt: string, options?: RunOptions) => Effect.Effect<AgentExecution, never, Scope.Scope>
+    readonly start: (prompt: Prompt, options?: RunOptions) => Effect.Effect<AgentExecution, never, Scope.Scope>
   }
 }
 

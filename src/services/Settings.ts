@@ -8,6 +8,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { PermissionError } from "../errors/PermissionError.js"
+import type { HooksConfig } from "./Hooks.js"
 import type { ModelOverrides } from "./ModelCatalog.js"
 import type { PermissionMode } from "./Permissions.js"
 
@@ -65,6 +66,8 @@ export interface RuleSet {
   readonly compaction?: CompactionSettings
   /** The `sandbox` key of the settings files (`envPassthrough` lists joined). */
   readonly sandbox?: SandboxSettings
+  /** The `hooks` key of the settings files (every file's hooks, lowest precedence first). */
+  readonly hooks?: HooksConfig
 }
 
 /** How commands run (the `sandbox` settings key). */

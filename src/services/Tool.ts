@@ -7,6 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Schema from "effect/Schema"
 import type { ToolExecutionError } from "../errors/ToolError.js"
 import type { ToolOutput } from "../streams/ToolCall.js"
+import type { SubAgentRunner } from "./SubAgents.js"
 
 /** How a tool may run beside others in one fan-out. */
 export type ToolConcurrency =
@@ -29,6 +30,8 @@ export interface ToolContext {
   readonly progress: (message: string) => Effect.Effect<void>
   /** Publish a tool-level event (the agent adds the envelope). Absent when the tool runs outside an agent. */
   readonly emit?: (event: ToolEmittedEvent) => Effect.Effect<void>
+  /** Starts sub-agents of the running agent (the `Task` tool). Absent outside an agent. */
+  readonly subAgents?: SubAgentRunner
 }
 
 /** Events a tool may publish through its context. */

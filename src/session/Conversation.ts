@@ -16,9 +16,11 @@ import * as Stream from "effect/Stream"
 import * as Clock from "effect/Clock"
 import type * as Scope from "effect/Scope"
 import { ConfigError } from "../errors/ConfigError.js"
+import * as HookRun from "../hooks/Run.js"
+import { stamp } from "../agent/AgentEvents.js"
 import type { AgentError } from "../errors/AgentError.js"
 import type { SessionStoreError } from "../errors/SessionError.js"
-import { Agent, type AgentExecution, type RunOptions } from "../services/Agent.js"
+import { Agent, type AgentExecution, type Prompt, type RunOptions } from "../services/Agent.js"
 import { LLMClient } from "../services/LLMClient.js"
 import { Permissions } from "../services/Permissions.js"
 import {
@@ -83,12 +85,12 @@ export interface Conversation {
    * `session.started`. Run one turn at a time.
    */
   readonly start: (
-    prompt: string,
+    prompt: Prompt,
     options?: Omit<RunOptions, "history" | "sessionId">
   ) => Effect.Effect<AgentExecution, never, Scope.Scope>
   /** `start` viewed as its event stream. */
   readonly run: (
-    prompt: string,
+    prompt: Prompt,
     options?: Omit<RunOptions, "history" | "sessionId">
   ) => Stream.Stream<AgentEvent, AgentError>
   /** Appends an event of one's own (e.g. a `compaction`); it changes the history the way the log's fold says. */
@@ -173,6 +175,9 @@ const stateOf = (loaded: LoadedSession | undefined): LogState => {
 
 /** The events that end a turn. */
 const TERMINAL: ReadonlySet<string> = new Set(["turn.ended", "interrupted", "failed"])
+
+/** The turn's own terminal event (a sub-agent's, which has a `parentAgentId`, does not end the turn). */
+const isTerminal = (event: AgentEvent): boolean => TERMINAL.has(event.type) && event.parentAgentId === undefined
 
 /** Events after which the log is synced to disk: a crash never loses them. */
 const DURABLE: ReadonlySet<string> = new Set([
@@ -280,8 +285,35 @@ export const open = Effect.fn("Conversation.open")(function* (
       yield* record({ type: "message", ...envelope(seeded), turnId: "history", message })
     }
   }
+  // SessionStart / SessionEnd hooks: their `hook` events go to the log (and, for SessionStart, ahead of the first
+  // turn's events); the context SessionStart adds is a user message of the history.
+  const hookEvents: Array<AgentEvent> = []
+  const hooks = yield* HookRun.scopeOf(
+    { session_id: sessionId, cwd: options.cwd },
+    {
+      emit: (body) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const event = stamp(body, { sessionId, agentId: "main" }, now)
+          hookEvents.push(event)
+          return record(event)
+        })
+    }
+  )
+  const context = yield* HookRun.sessionStart(hooks, chosen.kind === "new" ? "startup" : "resume")
+  if (context !== undefined) {
+    yield* record({
+      type: "message",
+      ...envelope(yield* Clock.currentTimeMillis),
+      turnId: "session-start",
+      message: context
+    })
+  }
+  const opening = [...hookEvents]
   yield* Effect.addFinalizer(() =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => record({ type: "session.ended", ...envelope(now) }))
+    Effect.andThen(
+      HookRun.sessionEnd(hooks, "other"),
+      Effect.flatMap(Clock.currentTimeMillis, (now) => record({ type: "session.ended", ...envelope(now) }))
+    )
   )
   let announced = false
 
@@ -294,7 +326,7 @@ export const open = Effect.fn("Conversation.open")(function* (
       const recorder = yield* Effect.forkScoped(
         execution.events.pipe(
           Stream.runForEach((event) =>
-            Effect.andThen(record(event), TERMINAL.has(event.type) ? Deferred.succeed(ended, undefined) : Effect.void)
+            Effect.andThen(record(event), isTerminal(event) ? Deferred.succeed(ended, undefined) : Effect.void)
           ),
           Effect.ignore
         )
@@ -304,13 +336,13 @@ export const open = Effect.fn("Conversation.open")(function* (
         Effect.flatten
       )
       const events = execution.events.pipe(
-        Stream.tap((event) => (TERMINAL.has(event.type) ? Deferred.await(ended) : Effect.void))
+        Stream.tap((event) => (isTerminal(event) ? Deferred.await(ended) : Effect.void))
       )
       const first = !announced
       announced = true
       return {
         ...execution,
-        events: first ? Stream.concat(Stream.make(started), events) : events,
+        events: first ? Stream.concat(Stream.make(started, ...opening), events) : events,
         result
       } satisfies AgentExecution
     })

@@ -194,6 +194,13 @@ export const applyRecord = (state: LogState, record: LogRecord): void => {
       if (rule !== undefined && !state.grants.includes(rule)) state.grants.push(rule)
       return
     }
+    // A grant for this session holds for the whole session, sub-agents' answers included.
+    case "permission.resolved": {
+      const rule = str(record, "rule")
+      if (record.source === "user:session" && rule !== undefined && !state.grants.includes(rule))
+        state.grants.push(rule)
+      return
+    }
   }
   // Events of sub-agents do not belong to the main conversation.
   if (record.parentAgentId !== undefined) return
@@ -248,12 +255,6 @@ export const applyRecord = (state: LogState, record: LogRecord): void => {
       const summary = str(record, "summary")
       const kept = num(record, "messagesKept")
       if (summary !== undefined) state.messages = [...rebuild(state.messages, summary, kept ?? 0)]
-      return
-    }
-    case "permission.resolved": {
-      const rule = str(record, "rule")
-      if (record.source === "user:session" && rule !== undefined && !state.grants.includes(rule))
-        state.grants.push(rule)
       return
     }
     case "todos.updated": {

@@ -142,6 +142,27 @@ export const CompactionFailed = event("compaction.failed", {
   trigger: Schema.Literals(["auto", "manual"]),
   error: Schema.Struct({ tag: Schema.String, message: Schema.String, retryable: Schema.optional(Schema.Boolean) })
 })
+/**
+ * A hook ran (see `Hooks`): its event, the command (or callback name), how it ended and, when it blocked or failed,
+ * why (stderr or the error, bounded). A hook that failed or timed out never stops the turn.
+ */
+export const HookRan = event("hook", {
+  turnId: Schema.optional(Schema.String),
+  event: Schema.String,
+  hook: Schema.String,
+  outcome: Schema.Literals(["success", "blocked", "error", "timeout"]),
+  durationMs: Schema.Number,
+  exitCode: Schema.optional(Schema.Number),
+  message: Schema.optional(Schema.String)
+})
+/** An MCP server's status changed (or, at the start of a run, is not `connected`): see `McpServers`. */
+export const McpStatus = event("mcp.status", {
+  server: Schema.String,
+  state: Schema.Literals(["connecting", "connected", "failed", "needs-approval"]),
+  reason: Schema.optional(Schema.String),
+  protocolVersion: Schema.optional(Schema.String),
+  tools: Schema.Number
+})
 export const Interrupted = event("interrupted", { turnId: Schema.String, reason: Schema.String })
 export const Failed = event("failed", {
   turnId: Schema.optional(Schema.String),
@@ -171,6 +192,8 @@ export const AgentEvent = Schema.Union([
   TodosUpdated,
   CompactionCompleted,
   CompactionFailed,
+  HookRan,
+  McpStatus,
   Interrupted,
   Failed
 ])

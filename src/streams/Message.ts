@@ -1,7 +1,11 @@
 import * as Schema from "effect/Schema"
 import { typed } from "./Tagged.js"
 
-export const TextBlock = typed("text", { text: Schema.String })
+/**
+ * `signature`: an opaque provider token that arrived with this block (Gemini `thoughtSignature`) and must be sent back
+ * unchanged on the same block; other providers ignore it.
+ */
+export const TextBlock = typed("text", { text: Schema.String, signature: Schema.optional(Schema.String) })
 export type TextBlock = typeof TextBlock.Type
 
 export const ImageSource = Schema.Union([
@@ -13,18 +17,34 @@ export type ImageSource = typeof ImageSource.Type
 export const ImageBlock = typed("image", { source: ImageSource })
 export type ImageBlock = typeof ImageBlock.Type
 
-/** A tool call as it appears in an assistant message. */
+/** A tool call as it appears in an assistant message; `signature` as on `TextBlock` (Gemini `thoughtSignature`). */
 export const ToolUseBlock = typed("tool_use", {
   id: Schema.String,
   name: Schema.String,
-  input: Schema.Unknown
+  input: Schema.Unknown,
+  signature: Schema.optional(Schema.String)
 })
 export type ToolUseBlock = typeof ToolUseBlock.Type
 
-/** Model reasoning; `signature` must be sent back unchanged on the next request (Anthropic). */
+/**
+ * An OpenAI Responses API reasoning item: its id, encrypted content (with `store: false`) and summary parts, sent back
+ * unchanged to that API only. It is never a `signature`, so providers that replay signed thinking never see it.
+ */
+export const OpenAIReasoningItem = Schema.Struct({
+  id: Schema.String,
+  encryptedContent: Schema.optional(Schema.String),
+  summary: Schema.Array(Schema.String)
+})
+export type OpenAIReasoningItem = typeof OpenAIReasoningItem.Type
+
+/**
+ * Model reasoning; `signature` must be sent back unchanged on the next request (Anthropic); `openaiReasoning` is the
+ * OpenAI Responses reasoning item this text summarizes.
+ */
 export const ThinkingBlock = typed("thinking", {
   thinking: Schema.String,
-  signature: Schema.optional(Schema.String)
+  signature: Schema.optional(Schema.String),
+  openaiReasoning: Schema.optional(OpenAIReasoningItem)
 })
 export type ThinkingBlock = typeof ThinkingBlock.Type
 

@@ -11,13 +11,26 @@ export const MetadataPart = typed("metadata", {
   responseId: Schema.optional(Schema.String),
   model: Schema.optional(Schema.String)
 })
-export const TextDeltaPart = typed("text-delta", { text: Schema.String })
+/**
+ * `signature`: an opaque token (Gemini `thoughtSignature`) that closes the text streamed so far into one block carrying
+ * it; send it back unchanged on that block.
+ */
+export const TextDeltaPart = typed("text-delta", { text: Schema.String, signature: Schema.optional(Schema.String) })
 /** Visible reasoning text. */
 export const ReasoningDeltaPart = typed("reasoning-delta", { text: Schema.String })
 /** The signature that closes the current reasoning block; send it back unchanged. */
 export const ReasoningSignaturePart = typed("reasoning-signature", { signature: Schema.String })
 /** A whole redacted (encrypted) reasoning block. */
 export const ReasoningRedactedPart = typed("reasoning-redacted", { data: Schema.String })
+/**
+ * An OpenAI Responses reasoning item is complete: it closes the current reasoning block (whose text is its summary)
+ * and must be sent back unchanged to that API.
+ */
+export const ReasoningItemPart = typed("reasoning-item", {
+  id: Schema.String,
+  encryptedContent: Schema.optional(Schema.String),
+  summary: Schema.Array(Schema.String)
+})
 /** A tool call began; `index` is its position among this response's tool calls. */
 export const ToolCallStartPart = typed("tool-call-start", {
   id: Schema.String,
@@ -36,7 +49,9 @@ export const ToolCallCompletePart = typed("tool-call-complete", {
   name: Schema.String,
   input: Schema.Unknown,
   rawArguments: Schema.optional(Schema.String),
-  parseError: Schema.optional(Schema.String)
+  parseError: Schema.optional(Schema.String),
+  /** An opaque token (Gemini `thoughtSignature`) to send back unchanged with this call. */
+  signature: Schema.optional(Schema.String)
 })
 /** Cumulative usage of this response so far; the last one wins. */
 export const UsagePart = typed("usage", { usage: Usage })
@@ -56,6 +71,7 @@ export const StreamPart = Schema.Union([
   ReasoningDeltaPart,
   ReasoningSignaturePart,
   ReasoningRedactedPart,
+  ReasoningItemPart,
   ToolCallStartPart,
   ToolCallDeltaPart,
   ToolCallCompletePart,

@@ -34,7 +34,8 @@ export class Usage extends Schema.Class<Usage>("Usage")({
 
 /**
  * Why a response (or a run) stopped. The first group comes from models; `max_steps`, `max_budget`, `interrupted`
- * and `error` are set by the agent loop (`max_budget`: the turn's cost reached its `maxBudgetUsd`).
+ * and `error` are set by the agent loop (`max_budget`: the turn's cost reached its `maxBudgetUsd`; `hook`: a hook
+ * refused the prompt or stopped the turn).
  */
 export const StopReason = Schema.Literals([
   "end_turn",
@@ -46,6 +47,7 @@ export const StopReason = Schema.Literals([
   "content_filter",
   "max_steps",
   "max_budget",
+  "hook",
   "interrupted",
   "error",
   "other"

@@ -61,7 +61,8 @@ describe("layerNode", () => {
         "KillShell",
         "Grep",
         "WebFetch",
-        "TodoWrite"
+        "TodoWrite",
+        "Task"
       ])
     })
   )
@@ -231,7 +232,7 @@ describe("layerNode", () => {
   )
 
   it.effect.each([
-    [{ provider: "gemini" as never }, "provider"],
+    [{ provider: "nope" as never }, "provider"],
     [{ permissionMode: "yolo" as never }, "permissionMode"],
     [{ maxSteps: 0 }, "maxSteps"],
     [{ maxSteps: -1 }, "maxSteps"],

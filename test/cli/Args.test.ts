@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { listChoices, type Parsed, parseArgs, UsageError } from "../../src/cli/Args.js"
+import { listChoices, PROVIDERS, type Parsed, parseArgs, UsageError } from "../../src/cli/Args.js"
 
 const context = {
   cwd: "/work",
@@ -47,7 +47,10 @@ describe("sage arguments", () => {
       "--system-prompt",
       "-be terse",
       "--append-system-prompt",
-      "Answer in French."
+      "Answer in French.",
+      "--mcp-config",
+      "a.json",
+      "--mcp-config={}"
     ])
     expect(args).toEqual({
       _tag: "Run",
@@ -69,7 +72,8 @@ describe("sage arguments", () => {
       resume: undefined,
       forkSession: false,
       sessionId: undefined,
-      persistSession: true
+      persistSession: true,
+      mcpConfig: ["a.json", "{}"]
     })
   })
 
@@ -106,11 +110,10 @@ describe("sage arguments", () => {
     expect(error(["--output-format", "yaml"])).toBe(
       'invalid value for --output-format: "yaml" (expected text, json or stream-json)'
     )
-    expect(error(["--provider", "gemini"])).toBe(
-      'invalid value for --provider: "gemini" (expected anthropic or openai)'
-    )
-    expect(error(["x"], { SAGE_PROVIDER: "gemini" })).toBe(
-      'invalid value for SAGE_PROVIDER: "gemini" (expected anthropic or openai)'
+    const providers = listChoices(PROVIDERS)
+    expect(error(["--provider", "nope"])).toBe(`invalid value for --provider: "nope" (expected ${providers})`)
+    expect(error(["x"], { SAGE_PROVIDER: "nope" })).toBe(
+      `invalid value for SAGE_PROVIDER: "nope" (expected ${providers})`
     )
     expect(error(["--permission-mode", "yolo"])).toBe(
       'invalid value for --permission-mode: "yolo" (expected default, acceptEdits, plan or bypassPermissions)'

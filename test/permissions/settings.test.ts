@@ -272,7 +272,7 @@ describe("settings typos and unknown names are errors with positions", () => {
       const file = sandbox.write(projectFile(), '{\n  "permisions": {\n    "allow": ["Read"]\n  }\n}\n')
       const error = yield* load()
       expect(error.message).toBe(
-        `${file}:2:3: unknown key "permisions" at the top level; expected one of: $schema, permissions, model, env, models, compaction, sandbox (did you mean "permissions"?)`
+        `${file}:2:3: unknown key "permisions" at the top level; expected one of: $schema, permissions, model, env, models, compaction, sandbox, hooks, mcpServers (did you mean "permissions"?)`
       )
       expect(error.source).toBe(file)
     })

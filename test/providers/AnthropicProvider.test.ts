@@ -342,7 +342,8 @@ describe("AnthropicProvider request mapping", () => {
         // max_tokens must exceed the thinking budget; temperature is not allowed with thinking
         max_tokens: 3048,
         stream: true,
-        system: "You are Sage.\n\nBe brief.",
+        // prompt caching: breakpoints on the system prompt, the last tool and the latest message
+        system: [{ type: "text", text: "You are Sage.\n\nBe brief.", cache_control: { type: "ephemeral" } }],
         stop_sequences: ["STOP"],
         tool_choice: { type: "any" },
         thinking: { type: "enabled", budget_tokens: 2048 },
@@ -350,7 +351,8 @@ describe("AnthropicProvider request mapping", () => {
           {
             name: "read_file",
             description: "Read a file",
-            input_schema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] }
+            input_schema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
+            cache_control: { type: "ephemeral" }
           }
         ],
         messages: [
@@ -368,7 +370,7 @@ describe("AnthropicProvider request mapping", () => {
             role: "user",
             content: [
               { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "hello" }] },
-              { type: "text", text: "and now?" }
+              { type: "text", text: "and now?", cache_control: { type: "ephemeral" } }
             ]
           }
         ]

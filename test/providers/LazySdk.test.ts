@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 
 const root = new URL("../../src/providers/", import.meta.url)
-const vendors = ["@anthropic-ai/sdk", "openai"]
+const vendors = ["@anthropic-ai/sdk", "openai", "@google/genai", "ollama"]
 
 const sources = (dir: URL): ReadonlyArray<readonly [string, string]> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -35,5 +35,7 @@ describe("vendor SDKs are loaded lazily", () => {
     const text = files.map(([, source]) => source).join("\n")
     expect(text).toContain('import("@anthropic-ai/sdk")')
     expect(text).toContain('import("openai")')
+    expect(text).toContain('import("@google/genai")')
+    expect(text).toContain('import("ollama/browser")')
   })
 })

@@ -232,6 +232,7 @@ describe("OpenAIProvider request", () => {
       tools: true,
       vision: true,
       thinking: false,
+      structuredOutput: true,
       contextWindow: 128_000
     })
     expect(make({ apiKey, model: "gpt-5" }).capabilities).toMatchObject({ thinking: true, contextWindow: 400_000 })

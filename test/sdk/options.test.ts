@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigError } from "../../src/errors/ConfigError.js"
+import { PROVIDERS } from "../../src/providers/registry.js"
 import { validateCallOptions, validateOptions } from "../../src/sdk/options.js"
 import type { CustomTool } from "../../src/sdk/types.js"
 
@@ -64,10 +65,10 @@ describe("SageAgentSDK options", () => {
   })
 
   it("an unknown provider or permission mode names the option, the value and the accepted values", () => {
-    const provider = rejection({ provider: "gemini" })
+    const provider = rejection({ provider: "nope" })
     expect(provider.source).toBe("provider")
     expect(provider.message).toBe(
-      'Invalid SageAgentSDK options: provider is "gemini"; expected "anthropic" or "openai"'
+      `Invalid SageAgentSDK options: provider is "nope"; expected ${PROVIDERS.map((p) => `"${p}"`).join(" or ")}`
     )
     const mode = rejection({ permissionMode: "yolo" })
     expect(mode.source).toBe("permissionMode")
@@ -149,7 +150,7 @@ describe("SageAgentSDK options", () => {
     expect(role.message).toContain('history[0].role is "bot"')
     expect(rejection({ history: "earlier" }, call).message).toContain("expected an array of messages")
     expect(rejection({ sessionID: "x" }, (input) => validateCallOptions("stream", input)).message).toBe(
-      'Invalid stream() options: unknown option "sessionID"; the options are signal, history, sessionId, resume, continue, forkSession, maxBudgetUsd, steering'
+      'Invalid stream() options: unknown option "sessionID"; the options are signal, history, sessionId, resume, continue, forkSession, maxBudgetUsd, steering, outputSchema'
     )
   })
 })

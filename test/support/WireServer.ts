@@ -10,7 +10,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 
 export interface Chunk {
-  readonly data: string
+  /** Text (written as UTF-8) or bytes (binary bodies such as AWS event streams). */
+  readonly data: string | Uint8Array
   /** Wait this long before writing the chunk. */
   readonly delayMs?: number
 }
@@ -19,7 +20,7 @@ export type Reply =
   /** A streamed body, written chunk by chunk. */
   | {
       readonly kind: "stream"
-      readonly chunks: ReadonlyArray<string | Chunk>
+      readonly chunks: ReadonlyArray<string | Uint8Array | Chunk>
       readonly contentType?: string
       readonly status?: number
       readonly headers?: Record<string, string>
@@ -34,9 +35,13 @@ export type Reply =
       readonly headers?: Record<string, string>
     }
   /** Write the chunks, then destroy the socket without ending the body. */
-  | { readonly kind: "cut"; readonly chunks: ReadonlyArray<string | Chunk>; readonly contentType?: string }
+  | { readonly kind: "cut"; readonly chunks: ReadonlyArray<string | Uint8Array | Chunk>; readonly contentType?: string }
   /** Write the chunks, then keep the connection open until the client goes away. */
-  | { readonly kind: "hang"; readonly chunks: ReadonlyArray<string | Chunk>; readonly contentType?: string }
+  | {
+      readonly kind: "hang"
+      readonly chunks: ReadonlyArray<string | Uint8Array | Chunk>
+      readonly contentType?: string
+    }
 
 export interface RecordedRequest {
   readonly method: string
@@ -65,11 +70,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const writeChunks = async (
   res: http.ServerResponse,
-  chunks: ReadonlyArray<string | Chunk>,
+  chunks: ReadonlyArray<string | Uint8Array | Chunk>,
   isGone: () => boolean
 ): Promise<void> => {
   for (const chunk of chunks) {
-    const c = typeof chunk === "string" ? { data: chunk } : chunk
+    const c = typeof chunk === "string" || chunk instanceof Uint8Array ? { data: chunk } : chunk
     if (c.delayMs !== undefined && c.delayMs > 0) await sleep(c.delayMs)
     if (isGone()) return
     res.write(c.data)

@@ -128,6 +128,21 @@ describe.runIf(available)("bubblewrap sandbox", () => {
       expect(isAlive(pid)).toBe(false)
     })
   )
+
+  it.live("an interrupt that arrives while bubblewrap is still setting up ends at once, not after the kill grace", () =>
+    Effect.gen(function* () {
+      const cwd = yield* tempDir
+      const { bash } = yield* bashIn(cwd, "require")
+      // bubblewrap blocks SIGTERM while it builds the sandbox: interrupts at 0-40 ms after the start land there.
+      for (const delay of [0, 2, 5, 10, 20, 40]) {
+        const fiber = yield* Effect.forkChild(call(bash, { command: "sleep 30" }, cwd))
+        yield* realSleep(delay)
+        const started = performance.now()
+        yield* Fiber.interrupt(fiber)
+        expect(performance.now() - started).toBeLessThan(1500)
+      }
+    })
+  )
 })
 
 describe("sandbox modes", () => {

@@ -43,6 +43,7 @@ import { applyKey, type EditorAction, type EditorState, emptyEditor, type Layout
 import { makeScreen } from "./Screen.js"
 import { makeSlashCommands, oneLine, type ReplState } from "./slash.js"
 import { makeTurnView, palette } from "./TurnView.js"
+import { watchMcpStatus } from "../mcpStatus.js"
 
 /** The prompt string (the bench and the tmux tests look for it). */
 export const PROMPT = "› "
@@ -390,7 +391,8 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
             })
             const view = makeTurnView(screen, { showReasoning: state.showReasoning })
             const record = (event: AgentEvent) => {
-              if (event.type === "turn.ended") {
+              // A sub-agent's usage is already in its parent's turn.ended.
+              if (event.type === "turn.ended" && event.parentAgentId === undefined) {
                 state.turns++
                 state.inputTokens += event.usage.inputTokens
                 state.outputTokens += event.usage.outputTokens
@@ -512,6 +514,15 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
       })
       const command = slash.command
       const listSessions = slash.listSessions
+
+      // MCP servers that failed or wait for approval, then status changes (a crash, a reconnection).
+      yield* Effect.forkScoped(
+        Effect.ignore(
+          Effect.flatMap(Deferred.await(loaded), ({ context }) =>
+            watchMcpStatus(context, (line) => message(colors.dim(sanitizeForTerminal(line))))
+          )
+        )
+      )
 
       // `-r` without an id: the sessions to choose from (then /resume ID).
       if (args.resume === true)

@@ -111,7 +111,45 @@ export const makeTurnView = (screen: Screen, options: { readonly showReasoning: 
     return `${head} ${colors.dim(fitWidth(status, room))}`
   }
 
+  /** A sub-agent's tool calls, indented under its parent's Task call and tagged with its id; the rest is not shown. */
+  const onSubAgentEvent = (event: AgentEvent): void => {
+    const tag = colors.dim(`[${sanitizeForTerminal(event.agentId)}]`)
+    switch (event.type) {
+      case "tool_call.completed":
+        calls.set(event.call.id, event.call)
+        number(event.call.id)
+        return
+      case "tool.started":
+        flushReasoning()
+        flushText()
+        marks.set(event.call.id, screen.line(`  ${tag} ${statusLine(symbols.running, event.call, "running…")}`))
+        return
+      case "tool.completed": {
+        flushText()
+        const result = event.result
+        const call = calls.get(result.toolCallId) ?? { id: result.toolCallId, name: result.toolName, input: {} }
+        const symbol = result.status === "success" ? symbols.done : symbols.failed
+        const text = `  ${tag} ${statusLine(symbol, call, resultSummary(result))}`
+        const mark = marks.get(result.toolCallId)
+        marks.delete(result.toolCallId)
+        if (mark === undefined || !screen.rewrite(mark, text)) screen.line(text)
+        return
+      }
+      case "interrupted":
+      case "failed":
+        flushText()
+        screen.line(`  ${tag} ${event.type === "failed" ? colors.red("failed") : colors.yellow("interrupted")}`)
+        return
+      default:
+        return
+    }
+  }
+
   const onEvent = (event: AgentEvent): void => {
+    if (event.parentAgentId !== undefined) {
+      onSubAgentEvent(event)
+      return
+    }
     switch (event.type) {
       case "text.delta":
         if (reasoningOpen) flushReasoning()

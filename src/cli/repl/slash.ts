@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import { compactConversation } from "../../agent/Compaction.js"
 import type { SageServices } from "../../layers/SageLive.js"
 import { LLMClient } from "../../services/LLMClient.js"
+import { McpServers } from "../../services/McpServers.js"
 import { ModelCatalog } from "../../services/ModelCatalog.js"
 import { PERMISSION_MODES, type PermissionMode } from "../../services/Permissions.js"
 import { SessionStore } from "../../services/SessionStore.js"
@@ -20,6 +21,7 @@ import type { RunArgs } from "../Args.js"
 import { VERSION } from "../version.js"
 import { BUILTIN_COMMANDS, type CustomCommand, expandCommand, suggest } from "./commands.js"
 import type { ReplConversation } from "./conversation.js"
+import { expandMcpPrompt } from "./mcpPrompts.js"
 import type { Screen } from "./Screen.js"
 import type { Palette } from "./TurnView.js"
 
@@ -220,6 +222,15 @@ export const makeSlashCommands = (ctx: SlashContext) => {
         default: {
           const found = custom.find((c) => c.name === name)
           if (found !== undefined) return { prompt: expandCommand(found.body, argument) }
+          if (name.startsWith("mcp__")) {
+            // An MCP server's prompt: its messages become the user's prompt.
+            const got = yield* Effect.exit(ctx.loaded)
+            if (Exit.isFailure(got)) return yield* Effect.as(failure(Cause.squash(got.cause)), undefined)
+            const expanded = yield* expandMcpPrompt(Context.get(got.value.context, McpServers), name, argument)
+            if ("prompt" in expanded) return { prompt: expanded.prompt }
+            yield* message(colors.red(sanitizeForTerminal(expanded.problem)))
+            return undefined
+          }
           const known = [...BUILTIN_COMMANDS.map((c) => c.name), ...custom.map((c) => c.name)]
           const close = suggest(name, known)
           yield* message(

@@ -45,6 +45,11 @@ export interface AnthropicOptions {
   readonly retry?: Partial<RetryPolicy>
   /** How long to wait for the response headers (the SDK's request timeout; default the SDK's, 10 minutes). */
   readonly timeout?: Duration.Input
+  /**
+   * Prompt-cache breakpoints on the system prompt, the last tool and the latest message (default true; cache reads
+   * and writes are reported in `Usage` and priced by the model catalog).
+   */
+  readonly promptCaching?: boolean
 }
 
 export const capabilities: Capabilities = {
@@ -52,8 +57,13 @@ export const capabilities: Capabilities = {
   tools: true,
   vision: true,
   thinking: true,
+  structuredOutput: true,
   contextWindow: 200_000
 }
+
+/** Claude 3 models have no native structured output (`output_config.format`): the agent falls back to a tool. */
+export const capabilitiesFor = (model: string): Capabilities =>
+  /^claude-3/.test(model) ? { ...capabilities, structuredOutput: false } : capabilities
 
 interface Sdk {
   readonly main: typeof AnthropicSdk
@@ -101,7 +111,11 @@ const describe = (cause: unknown): string => {
 export const make = (options: AnthropicOptions): LLMClient.Service => {
   const model = options.model ?? DEFAULT_MODEL
   const baseURL = options.baseURL ?? DEFAULT_BASE_URL
-  const defaults = { model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS }
+  const defaults = {
+    model,
+    maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+    ...(options.promptCaching === undefined ? {} : { promptCaching: options.promptCaching })
+  }
   let client: AnthropicSdk.Anthropic | undefined
 
   const clientFor = (sdk: Sdk): AnthropicSdk.Anthropic => {
@@ -261,7 +275,7 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
       })
     )
 
-  return makeLLMClient({ provider: PROVIDER, model, capabilities, stream })
+  return makeLLMClient({ provider: PROVIDER, model, capabilities: capabilitiesFor(model), stream })
 }
 
 /** `LLMClient` for Anthropic, retried under `options.retry` (default `defaultRetryPolicy`). */

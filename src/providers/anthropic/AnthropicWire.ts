@@ -7,7 +7,6 @@ import type {
   ContentBlockParam,
   ImageBlockParam,
   MessageCreateParamsStreaming,
-  MessageParam,
   TextBlockParam,
   Tool,
   ToolChoice as WireToolChoice
@@ -16,6 +15,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
 import type { ContentBlock, ImageBlock, Message } from "../../streams/Message.js"
+import { requestBudget } from "../Reasoning.js"
 import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
 import type { ToolDefinition } from "../../streams/ToolCall.js"
 import { type StopReason, Usage } from "../../streams/Usage.js"
@@ -27,6 +27,8 @@ import { type StopReason, Usage } from "../../streams/Usage.js"
 export interface RequestDefaults {
   readonly model: string
   readonly maxTokens: number
+  /** Prompt-cache breakpoints (default true). */
+  readonly promptCaching?: boolean
 }
 
 const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const
@@ -76,13 +78,19 @@ const blockParams = (block: ContentBlock): ReadonlyArray<ContentBlockParam> => {
   }
 }
 
+/** A user or assistant message of the request (what `MessageParam` allows there). */
+export interface TurnParam {
+  readonly role: "user" | "assistant"
+  readonly content: Array<ContentBlockParam>
+}
+
 /**
  * Conversation messages as Anthropic messages: `system` messages are left for the system prompt, `tool` messages
  * become user messages of tool_result blocks, empty messages are dropped and consecutive same-role messages merged
  * (the API wants user and assistant turns to alternate).
  */
-export const toMessageParams = (messages: ReadonlyArray<Message>): Array<MessageParam> => {
-  const out: Array<{ role: "user" | "assistant"; content: Array<ContentBlockParam> }> = []
+export const toMessageParams = (messages: ReadonlyArray<Message>): Array<TurnParam> => {
+  const out: Array<TurnParam> = []
   for (const message of messages) {
     if (message.role === "system") continue
     const role = message.role === "assistant" ? "assistant" : "user"
@@ -106,6 +114,41 @@ export const toSystem = (request: LLMRequest): string | undefined => {
   return parts.length === 0 ? undefined : parts.join("\n\n")
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Prompt caching: at most 4 breakpoints per request; Sage sets 3 (`cache_control: {type: "ephemeral"}`, the
+// 5-minute cache): the end of the system prompt, the last tool definition (tools come before the system prompt in
+// the cache order, so this caches the tool list), and the last block of the latest message (the whole conversation
+// so far, read back by the next step of the turn).
+
+const EPHEMERAL = { type: "ephemeral" } as const
+
+/** The block with a cache breakpoint, when Anthropic accepts one on it (not on thinking blocks). */
+const cached = (block: ContentBlockParam): ContentBlockParam | undefined => {
+  switch (block.type) {
+    case "text":
+    case "image":
+    case "tool_use":
+    case "tool_result":
+      return { ...block, cache_control: EPHEMERAL }
+    default:
+      return undefined
+  }
+}
+
+/** The messages with a breakpoint on the last cacheable block of the latest message. */
+export const withMessageBreakpoint = (messages: ReadonlyArray<TurnParam>): Array<TurnParam> => {
+  const last = messages[messages.length - 1]
+  if (last === undefined) return []
+  const content = [...last.content]
+  for (let i = content.length - 1; i >= 0; i--) {
+    const marked = cached(content[i]!)
+    if (marked === undefined) continue
+    content[i] = marked
+    return [...messages.slice(0, -1), { ...last, content }]
+  }
+  return [...messages]
+}
+
 export const toToolParam = (tool: ToolDefinition): Tool => ({
   name: tool.name,
   description: tool.description,
@@ -126,28 +169,41 @@ export const toToolChoice = (choice: ToolChoice): WireToolChoice => {
 }
 
 /**
- * The streaming request body. With a thinking budget, `max_tokens` is raised above the budget when it would not
- * exceed it, and `temperature` is left out (the API accepts only the default with thinking).
+ * The streaming request body. With a thinking budget (or an effort, mapped to one), `max_tokens` is raised above the
+ * budget when it would not exceed it, and `temperature` is left out (the API accepts only the default with
+ * thinking). `responseFormat` becomes `output_config.format` (native structured output); prompt-cache breakpoints
+ * are set as described above.
  */
 export const toRequestParams = (request: LLMRequest, defaults: RequestDefaults): MessageCreateParamsStreaming => {
   const system = toSystem(request)
   const tools = request.tools ?? []
   const maxTokens = request.maxTokens ?? defaults.maxTokens
-  const budget = request.thinking?.budgetTokens
+  // A reasoning effort without a budget becomes one (`providers/Reasoning.ts`).
+  const budget = requestBudget(request)
   const stop = request.stopSequences ?? []
+  const cache = defaults.promptCaching !== false
+  const toolParams = tools.map(toToolParam)
+  const lastTool = toolParams[toolParams.length - 1]
+  if (cache && lastTool !== undefined) toolParams[toolParams.length - 1] = { ...lastTool, cache_control: EPHEMERAL }
+  const messages = toMessageParams(request.messages)
   return {
     model: request.model ?? defaults.model,
     max_tokens: budget !== undefined && maxTokens <= budget ? budget + maxTokens : maxTokens,
-    messages: toMessageParams(request.messages),
+    messages: cache ? withMessageBreakpoint(messages) : messages,
     stream: true,
-    ...(system === undefined ? {} : { system }),
-    ...(tools.length === 0 ? {} : { tools: tools.map(toToolParam) }),
+    ...(system === undefined
+      ? {}
+      : { system: cache ? [{ type: "text" as const, text: system, cache_control: EPHEMERAL }] : system }),
+    ...(toolParams.length === 0 ? {} : { tools: toolParams }),
     ...(tools.length === 0 || request.toolChoice === undefined
       ? {}
       : { tool_choice: toToolChoice(request.toolChoice) }),
     ...(stop.length === 0 ? {} : { stop_sequences: [...stop] }),
     ...(request.temperature === undefined || budget !== undefined ? {} : { temperature: request.temperature }),
-    ...(budget === undefined ? {} : { thinking: { type: "enabled", budget_tokens: budget } })
+    ...(budget === undefined ? {} : { thinking: { type: "enabled", budget_tokens: budget } }),
+    ...(request.responseFormat === undefined
+      ? {}
+      : { output_config: { format: { type: "json_schema", schema: { ...request.responseFormat.schema } } } })
   }
 }
 

@@ -154,6 +154,7 @@ export const make = (options: OpenAIOptions): LLMClient.Service => {
     tools: true,
     vision: true,
     thinking: isReasoningModel(model),
+    structuredOutput: true,
     contextWindow: options.contextWindow ?? contextWindowFor(model)
   }
 

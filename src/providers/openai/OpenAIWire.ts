@@ -14,7 +14,9 @@
  *   reason gets no `finish` part (the fold then defaults to `end_turn` / `tool_use`).
  * - Request: thinking blocks are dropped; tool-result images become a text placeholder in the `tool` message plus
  *   one `user` message with the images right after the tool messages (tool messages accept text only).
- *   A thinking budget maps to `reasoning_effort`: < 4096 tokens `low`, < 16384 `medium`, else `high`.
+ *   A reasoning effort is sent as `reasoning_effort`; a thinking budget alone maps to one (< 4096 tokens `low`,
+ *   < 16384 `medium`, else `high`). `cacheKey` is `prompt_cache_key`; `responseFormat` is
+ *   `response_format: {type: "json_schema", ...}`, `strict` only when the schema meets strict mode's rules.
  */
 import type {
   ChatCompletionContentPart,
@@ -27,11 +29,12 @@ import type {
   ChatCompletionToolChoiceOption
 } from "openai/resources/chat/completions"
 import type { ReasoningEffort } from "openai/resources/shared"
+import type { ResponseFormat } from "../../services/LLMClient.js"
 import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
 import type { ContentBlock, ImageSource, Message, ToolResultBlock } from "../../streams/Message.js"
 import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
 import { type StopReason, Usage } from "../../streams/Usage.js"
-import { effortFromBudget } from "../Reasoning.js"
+import { effortFromBudget, requestEffort } from "../Reasoning.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request
@@ -115,6 +118,38 @@ const toolChoice = (choice: ToolChoice): ChatCompletionToolChoiceOption =>
 /** The thinking budget as a reasoning effort. */
 export const reasoningEffort = (budgetTokens: number): ReasoningEffort => effortFromBudget(budgetTokens)
 
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Whether OpenAI's strict mode accepts `schema`: every object lists all its properties as required and has
+ * `additionalProperties: false` (checked through nested properties, items, `anyOf` and `$defs`). A schema that
+ * does not is sent with `strict: false` (the answer is still validated by the agent).
+ */
+export const isStrictSchema = (schema: unknown): boolean => {
+  if (Array.isArray(schema)) return schema.every(isStrictSchema)
+  if (!isRecord(schema)) return true
+  const properties = schema.properties
+  if (schema.type === "object" || isRecord(properties)) {
+    if (schema.additionalProperties !== false) return false
+    const keys = isRecord(properties) ? Object.keys(properties) : []
+    const required = Array.isArray(schema.required) ? schema.required : []
+    if (!keys.every((key) => required.includes(key))) return false
+  }
+  return Object.entries(schema).every(([key, value]) =>
+    key === "properties" || key === "$defs" || key === "definitions"
+      ? isRecord(value) && Object.values(value).every(isStrictSchema)
+      : key === "items" || key === "anyOf" || key === "allOf" || key === "oneOf"
+        ? isStrictSchema(value)
+        : true
+  )
+}
+
+export const toResponseFormat = (format: ResponseFormat) => ({
+  type: "json_schema" as const,
+  json_schema: { name: format.name, schema: { ...format.schema }, strict: isStrictSchema(format.schema) }
+})
+
 /** The streaming Chat Completions request for an `LLMRequest`. */
 export const toChatRequest = (request: LLMRequest, options: RequestOptions): ChatCompletionCreateParamsStreaming => {
   const messages: Array<ChatCompletionMessageParam> = []
@@ -124,6 +159,7 @@ export const toChatRequest = (request: LLMRequest, options: RequestOptions): Cha
     type: "function",
     function: { name: t.name, description: t.description, parameters: { ...t.inputSchema } }
   }))
+  const effort = requestEffort(request)
   return {
     model: request.model ?? options.model,
     messages,
@@ -138,7 +174,9 @@ export const toChatRequest = (request: LLMRequest, options: RequestOptions): Cha
     ...(request.stopSequences === undefined || request.stopSequences.length === 0
       ? {}
       : { stop: [...request.stopSequences] }),
-    ...(request.thinking === undefined ? {} : { reasoning_effort: reasoningEffort(request.thinking.budgetTokens) })
+    ...(effort === undefined ? {} : { reasoning_effort: effort }),
+    ...(request.cacheKey === undefined ? {} : { prompt_cache_key: request.cacheKey }),
+    ...(request.responseFormat === undefined ? {} : { response_format: toResponseFormat(request.responseFormat) })
   }
 }
 
