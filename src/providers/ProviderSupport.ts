@@ -1,5 +1,9 @@
 /** Pieces every provider shares: building the client from a stream function and mapping HTTP failures. */
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import type * as Pull from "effect/Pull"
 import * as Stream from "effect/Stream"
 import {
   AuthenticationError,
@@ -149,3 +153,39 @@ export const connectionError = (provider: string, baseURL: string, cause: unknow
       cause instanceof Error && cause.message !== "" ? `: ${cause.message}` : ""
     }; check the network and the base URL`
   })
+
+/** Turns a vendor SDK's chunks into parts: one chunk at a time, and the parts that complete at the end. */
+export interface ChunkMapper<C> {
+  readonly onChunk: (chunk: C) => ReadonlyArray<StreamPart>
+  readonly onEnd: () => ReadonlyArray<StreamPart>
+}
+
+const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
+
+/**
+ * The parts of a vendor SDK's chunk iterator: chunks are read until one yields parts; at the end of the body, the
+ * parts `onEnd` completes (if any). A failure of the iterator goes through `fail` and ends the stream.
+ */
+export const streamChunks = <C>(
+  chunks: AsyncIterable<C>,
+  mapper: ChunkMapper<C>,
+  fail: (cause: unknown) => Effect.Effect<never, LLMError>
+): Stream.Stream<StreamPart, LLMError> => {
+  const iterator = chunks[Symbol.asyncIterator]()
+  let done = false
+  const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
+    if (done) return Cause.done()
+    return Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
+      Effect.catch((cause) => {
+        done = true
+        return fail(cause)
+      }),
+      Effect.flatMap((result) => {
+        if (result.done === true) done = true
+        const parts = result.done === true ? mapper.onEnd() : mapper.onChunk(result.value)
+        return isNonEmpty(parts) ? Effect.succeed(parts) : pull
+      })
+    )
+  })
+  return Stream.fromPull(Effect.succeed(pull))
+}

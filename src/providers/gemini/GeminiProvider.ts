@@ -16,8 +16,6 @@
  * Mapping details (thought signatures, call ids, streamed arguments, usage, finish reasons) are in GeminiWire.ts.
  */
 import type * as Genai from "@google/genai"
-import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -25,7 +23,6 @@ import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -34,7 +31,7 @@ import { ConnectionError, InvalidRequestError, type LLMError, ResponseDecodeErro
 import { type Capabilities, LLMClient, type LLMProvider, type LLMRequest } from "../../services/LLMClient.js"
 import type { StreamPart } from "../../streams/StreamPart.js"
 import { rootMessage } from "../openai/OpenAIWire.js"
-import { connectionError, httpError, makeLLMClient } from "../ProviderSupport.js"
+import { connectionError, httpError, makeLLMClient, streamChunks } from "../ProviderSupport.js"
 import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../Retry.js"
 import {
   errorInfo,
@@ -107,8 +104,6 @@ export const loadSdk = (provider: string): Effect.Effect<GenaiModule, ConfigErro
         source: "provider"
       })
   })
-
-const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
 
 /** A best guess of the context window from the model name. */
 export const contextWindowFor = (model: string): number => (/gemini-1\.0|gemma/i.test(model) ? 32_768 : 1_048_576)
@@ -282,24 +277,7 @@ export const make = (options: GeminiOptions): LLMClient.Service => {
           catch: identity
         }).pipe(Effect.catch((cause) => fail(cause)))
         midStream = true
-        const iterator = chunks[Symbol.asyncIterator]()
-        const mapper = makeChunkMapper(fallbackId)
-        let done = false
-        const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
-          if (done) return Cause.done()
-          return Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
-            Effect.catch((cause) => {
-              done = true
-              return fail(cause)
-            }),
-            Effect.flatMap((result) => {
-              if (result.done === true) done = true
-              const parts = result.done === true ? mapper.onEnd() : mapper.onChunk(result.value)
-              return isNonEmpty(parts) ? Effect.succeed(parts) : pull
-            })
-          )
-        })
-        return Stream.fromPull(Effect.succeed(pull))
+        return streamChunks(chunks, makeChunkMapper(fallbackId), fail)
       })
     ).pipe(Stream.withSpan("GeminiProvider.stream", { attributes: { provider, model: request.model ?? model } }))
 

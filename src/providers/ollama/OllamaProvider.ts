@@ -15,15 +15,12 @@
  * Mapping details are in OllamaWire.ts.
  */
 import type { Ollama } from "ollama/browser"
-import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -38,7 +35,7 @@ import {
 import { type Capabilities, LLMClient, type LLMProvider, type LLMRequest } from "../../services/LLMClient.js"
 import type { StreamPart } from "../../streams/StreamPart.js"
 import { rootMessage } from "../openai/OpenAIWire.js"
-import { httpError, makeLLMClient } from "../ProviderSupport.js"
+import { httpError, makeLLMClient, streamChunks } from "../ProviderSupport.js"
 import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../Retry.js"
 import { makeChunkMapper, toChatRequest } from "./OllamaWire.js"
 
@@ -87,8 +84,6 @@ export const loadSdk: Effect.Effect<OllamaModule, ConfigError> = Effect.tryPromi
       source: "provider"
     })
 })
-
-const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
 
 const statusOf = (cause: unknown): number | undefined =>
   cause instanceof Error && "status_code" in cause && typeof cause.status_code === "number"
@@ -210,24 +205,7 @@ export const make = (options: OllamaOptions = {}): LLMClient.Service => {
         }).pipe(Effect.catch((cause) => fail(cause)))
         midStream = true
         yield* Effect.addFinalizer(() => Effect.sync(() => chunks.abort()))
-        const iterator = chunks[Symbol.asyncIterator]()
-        const mapper = makeChunkMapper(suffix)
-        let done = false
-        const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
-          if (done) return Cause.done()
-          return Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
-            Effect.catch((cause) => {
-              done = true
-              return fail(cause)
-            }),
-            Effect.flatMap((result) => {
-              if (result.done === true) done = true
-              const parts = result.done === true ? mapper.onEnd() : mapper.onChunk(result.value)
-              return isNonEmpty(parts) ? Effect.succeed(parts) : pull
-            })
-          )
-        })
-        return Stream.fromPull(Effect.succeed(pull))
+        return streamChunks(chunks, makeChunkMapper(suffix), fail)
       })
     ).pipe(
       Stream.withSpan("OllamaProvider.stream", { attributes: { provider: PROVIDER, model: request.model ?? model } })

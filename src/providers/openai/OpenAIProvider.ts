@@ -11,8 +11,6 @@
  * Mapping details (choice 0 only, usage, refusal, reasoning) are documented in OpenAIWire.ts.
  */
 import type OpenAI from "openai"
-import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -20,7 +18,6 @@ import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Pull from "effect/Pull"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { ConfigError } from "../../errors/ConfigError.js"
@@ -28,7 +25,7 @@ import { ConnectionError, type LLMError, ResponseDecodeError } from "../../error
 import { type Capabilities, LLMClient, type LLMProvider, type LLMRequest } from "../../services/LLMClient.js"
 import type { StreamPart } from "../../streams/StreamPart.js"
 import { errorInfo, makeChunkMapper, rootMessage, toChatRequest, type WireErrorInfo } from "./OpenAIWire.js"
-import { connectionError, httpError, makeLLMClient } from "../ProviderSupport.js"
+import { connectionError, httpError, makeLLMClient, streamChunks } from "../ProviderSupport.js"
 import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../Retry.js"
 
 export const DEFAULT_MODEL = "gpt-4o"
@@ -77,8 +74,6 @@ const loadSdk: Effect.Effect<OpenAIModule> = Effect.promise(() => {
   })
   return sdkModule
 })
-
-const isNonEmpty = <A>(parts: ReadonlyArray<A>): parts is NonEmptyReadonlyArray<A> => parts.length > 0
 
 const isReasoningModel = (model: string): boolean => /^(o\d|gpt-5)|reasoner|deepseek-r1/i.test(model)
 
@@ -201,25 +196,7 @@ export const make = (options: OpenAIOptions): LLMClient.Service => {
         // The SDK's own request controller first (finalizers run last-added first), with the constant reason: the
         // SDK's listener on `controller` would otherwise abort it with a fresh exception holding this fiber's stack.
         yield* Effect.addFinalizer(() => Effect.sync(() => chunks.controller.abort(ABORTED)))
-        const iterator = chunks[Symbol.asyncIterator]()
-        const mapper = makeChunkMapper()
-        let done = false
-        // Reads chunks until one yields parts; at the end of the body, the parts `onEnd` completes (if any).
-        const pull: Pull.Pull<NonEmptyReadonlyArray<StreamPart>, LLMError> = Effect.suspend(() => {
-          if (done) return Cause.done()
-          return Effect.tryPromise({ try: () => iterator.next(), catch: identity }).pipe(
-            Effect.catch((cause) => {
-              done = true
-              return fail(cause, true)
-            }),
-            Effect.flatMap((result) => {
-              if (result.done === true) done = true
-              const parts = result.done === true ? mapper.onEnd() : mapper.onChunk(result.value)
-              return isNonEmpty(parts) ? Effect.succeed(parts) : pull
-            })
-          )
-        })
-        return Stream.fromPull(Effect.succeed(pull))
+        return streamChunks(chunks, makeChunkMapper(), (cause: unknown) => fail(cause, true))
       })
     ).pipe(Stream.withSpan("OpenAIProvider.stream", { attributes: { provider, model: request.model ?? model } }))
 
