@@ -1,7 +1,7 @@
 /**
  * The one place that validates a value against a user's JSON Schema, with `ajv` (draft-07, or draft 2020-12 when the
- * schema's `$schema` says so). `ajv` is imported on first use; without it installed, `compile` fails with a
- * `ConfigError` saying to install it. Swapping the validator touches only this file.
+ * schema's `$schema` says so). `ajv` is imported on first use; the published build carries it bundled in
+ * (`scripts/vendor.mjs`), so it is not a dependency. Swapping the validator touches only this file.
  */
 import * as Effect from "effect/Effect"
 import { ConfigError } from "../errors/ConfigError.js"
@@ -23,7 +23,7 @@ const load = Effect.tryPromise({
   },
   catch: () =>
     new ConfigError({
-      message: "structured output with a JSON Schema needs the ajv package: npm install ajv",
+      message: "structured output with a JSON Schema could not load its validator (ajv)",
       source: "outputSchema"
     })
 })
@@ -40,7 +40,8 @@ export const compile = (
     Effect.try({
       try: (): Validate => {
         const options = { allErrors: true, strict: false, validateFormats: false } as const
-        const ajv = is2020(schema) ? new draft2020.Ajv2020(options) : new draft07.Ajv(options)
+        // `default` is the CommonJS `module.exports` both under Node and in the bundled build (`scripts/vendor.mjs`).
+        const ajv = is2020(schema) ? new draft2020.default.default(options) : new draft07.default.default(options)
         const validate = ajv.compile({ ...schema })
         return (value) => {
           if (validate(value)) return undefined
