@@ -25,6 +25,7 @@ import {
   ServerError
 } from "../../src/errors/LLMError.js"
 import { type GeminiOptions, layerConfig, make, vertexLayerConfig } from "../../src/providers/gemini/GeminiProvider.js"
+import { makeJsonArrayReframer } from "../../src/providers/gemini/GeminiWire.js"
 import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
 import type { Message } from "../../src/streams/Message.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
@@ -186,21 +187,44 @@ describe("GeminiProvider recorded fixtures", () => {
       })
   )
 
-  it.effect("json-array-stream-function-call.json: a body without SSE framing fails with ResponseDecodeError", () =>
-    // The SDK always asks for `alt=sse` and reads only SSE `data:` events, so the JSON-array form cannot be read.
-    Effect.gen(function* () {
-      const { wire, client } = yield* setup()
-      wire.enqueue({
-        kind: "file",
-        path: WireServer.fixture("gemini/json-array-stream-function-call.json"),
-        contentType: "application/json"
+  it.effect(
+    "json-array-stream-function-call.json: a JSON-array stream (no alt=sse) is read like SSE, whole and in pieces",
+    () =>
+      Effect.gen(function* () {
+        for (const chunkSize of [undefined, 1, 7]) {
+          const { wire, client } = yield* setup()
+          wire.enqueue({
+            kind: "file",
+            path: WireServer.fixture("gemini/json-array-stream-function-call.json"),
+            contentType: "application/json",
+            ...(chunkSize === undefined ? {} : { chunkSize })
+          })
+          const parts = yield* collect(client)
+          expect(texts(parts, "reasoning-delta").join("")).toContain("Generating Pelican Names")
+          const complete = ofType(parts, "tool-call-complete")
+          expect(complete.map((c) => [c.name, c.input])).toEqual([["pelican_name_generator", {}]])
+          expect(complete[0]?.signature).toMatch(/^ClgBEU0yD8z3tYzbgjZ1/)
+          expect(parts.at(-1)).toEqual({ type: "finish", stopReason: "tool_use", raw: "STOP" })
+        }
       })
-      const { parts, error } = yield* collectUntilFailure(client)
-      expect(parts).toEqual([])
-      expect(error).toBeInstanceOf(ResponseDecodeError)
-      expect(error.message).toContain("not an SSE event")
-    })
   )
+})
+
+describe("makeJsonArrayReframer", () => {
+  it("frames each top-level element, whatever the chunking; braces, brackets and quotes in strings do not count", () => {
+    const elements = [
+      { a: '{"[x]}\\', b: [1, [2, { c: "]" }]] },
+      { d: '"}"', e: {} }
+    ]
+    const body = `[\n${elements.map((e) => JSON.stringify(e, null, 2)).join("\n,\r\n")}\n]`
+    for (const size of [1, 3, body.length]) {
+      const reframer = makeJsonArrayReframer()
+      let out = ""
+      for (let i = 0; i < body.length; i += size) out += reframer.push(body.slice(i, i + size))
+      const events = out.split("\r\n\r\n").filter((e) => e !== "")
+      expect(events.map((e) => JSON.parse(e.replace(/^data: /, "")))).toEqual(elements)
+    }
+  })
 })
 
 describe("GeminiProvider request", () => {

@@ -93,7 +93,9 @@ const FIXTURES: Readonly<Record<string, Expectation | Derived>> = {
   "gemini/json-array-stream-function-call.json": {
     provider: "gemini",
     contentType: "application/json",
-    error: "ResponseDecodeError"
+    reasoning: true,
+    tools: ["pelican_name_generator"],
+    finish: "tool_use"
   },
   "gemini/multiple-function-calls-streamed-args.sse": {
     provider: "gemini",

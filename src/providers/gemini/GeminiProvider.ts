@@ -37,6 +37,7 @@ import {
   errorInfo,
   errorType,
   makeChunkMapper,
+  makeJsonArrayReframer,
   toGenerateRequest,
   trailingError,
   type WireErrorInfo
@@ -124,11 +125,22 @@ const tapFetch =
     tap.headers = response.headers
     if (!response.ok || response.body === null) return response
     const decoder = new TextDecoder()
+    const encoder = new TextEncoder()
+    // A JSON-array stream (a gateway that ignored `alt=sse`) is re-framed as the SSE events the SDK reads.
+    const reframer = /^application\/json/i.test(response.headers.get("content-type") ?? "")
+      ? makeJsonArrayReframer()
+      : undefined
     const body = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform: (chunk, controller) => {
-          tap.tail = (tap.tail + decoder.decode(chunk, { stream: true })).slice(-TAIL_LIMIT)
-          controller.enqueue(chunk)
+          if (reframer === undefined) {
+            tap.tail = (tap.tail + decoder.decode(chunk, { stream: true })).slice(-TAIL_LIMIT)
+            controller.enqueue(chunk)
+            return
+          }
+          const events = reframer.push(decoder.decode(chunk, { stream: true }))
+          tap.tail = (tap.tail + events).slice(-TAIL_LIMIT)
+          if (events !== "") controller.enqueue(encoder.encode(events))
         }
       })
     )

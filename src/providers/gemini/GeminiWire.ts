@@ -539,6 +539,45 @@ export const makeChunkMapper = (fallbackId: string): ChunkMapper => {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The JSON-array stream
+
+/**
+ * `streamGenerateContent` without `alt=sse` (what some proxies and gateways return) streams one JSON array, element by
+ * element (`[{...}\n,\r\n{...}\n]`). The SDK reads only SSE, so the provider re-frames such a body: `push` takes the
+ * text as it arrives and returns each complete top-level element as one SSE `data:` event.
+ */
+export const makeJsonArrayReframer = (): { readonly push: (text: string) => string } => {
+  let element = ""
+  let depth = 0
+  let inString = false
+  let escaped = false
+  return {
+    push: (text) => {
+      let out = ""
+      for (const char of text) {
+        if (depth === 0) {
+          // Between elements: the array's brackets, commas and whitespace are framing.
+          if (char !== "{") continue
+          element = ""
+        }
+        element += char
+        if (inString) {
+          if (escaped) escaped = false
+          else if (char === "\\") escaped = true
+          else if (char === '"') inString = false
+        } else if (char === '"') inString = true
+        else if (char === "{" || char === "[") depth++
+        else if (char === "}" || char === "]") {
+          depth--
+          if (depth === 0) out += `data: ${element}\r\n\r\n`
+        }
+      }
+      return out
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------------------------
 
