@@ -403,13 +403,13 @@ export const pieces = (options: SageOptions) => ({
       )
     })
   ),
-  /** Session logs: JSONL files (see `SessionStoreLive`). */
   /** Hooks of the settings files (read at every event) and of `options.hooks`. */
   hooks: HooksLive.layer({
     cwd: options.cwd,
     env: options.env ?? {},
     ...(options.hooks === undefined ? {} : { hooks: options.hooks })
   }),
+  /** Session logs: JSONL files (see `SessionStoreLive`). */
   sessionStore: SessionStoreLive.layerJsonl({
     ...(options.sessionsDir === undefined ? {} : { dir: options.sessionsDir }),
     ...(options.homeDir === undefined ? {} : { homeDir: options.homeDir })
