@@ -34,6 +34,7 @@ import { sageOptions } from "../options.js"
 import { useColor } from "../Help.js"
 import { type CliIO, describeError } from "../main.js"
 import { preloadAgent } from "../preload.js"
+import { runInput } from "../runInput.js"
 import { VERSION } from "../version.js"
 import { loadCustomCommands, parseCommand } from "./commands.js"
 import { fromSession, type ReplConversation } from "./conversation.js"
@@ -373,6 +374,7 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
           }
         })
 
+      let imagesPending = true
       /** One turn: events on screen, keys steer / answer approvals / interrupt. Returns leftover steering text. */
       const runTurn = (prompt: string) =>
         Effect.scoped(
@@ -383,8 +385,20 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
               yield* failure(error._tag === "Some" ? error.value : Cause.squash(got.cause))
               return { left: "", draft: "" }
             }
+            // `@path.png` references in every prompt, `--image` files with the first one (see `runInput`).
+            const input = yield* Effect.exit(
+              runInput({ ...args, images: imagesPending ? args.images : [], jsonSchema: undefined }, prompt).pipe(
+                Effect.provide(got.value.context)
+              )
+            )
+            imagesPending = false
+            if (Exit.isFailure(input)) {
+              const error = Exit.findErrorOption(input)
+              yield* failure(error._tag === "Some" ? error.value : Cause.squash(input.cause))
+              return { left: "", draft: "" }
+            }
             const steering = yield* Queue.unbounded<string>()
-            const execution = yield* got.value.conversation.start(prompt, {
+            const execution = yield* got.value.conversation.start(input.value.prompt, {
               steering,
               ...(state.model === undefined ? {} : { model: state.model }),
               ...(state.mode === undefined ? {} : { permissionMode: state.mode })

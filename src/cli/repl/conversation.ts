@@ -8,7 +8,7 @@ import type * as Scope from "effect/Scope"
 import { compactionEventBody } from "../../agent/Compaction.js"
 import type { CompactionResult } from "../../agent/Compaction.js"
 import { stamp } from "../../agent/AgentEvents.js"
-import type { AgentExecution, RunOptions } from "../../services/Agent.js"
+import type { AgentExecution, Prompt, RunOptions } from "../../services/Agent.js"
 import type { Conversation } from "../../session/Conversation.js"
 import type { Message } from "../../streams/Message.js"
 
@@ -19,7 +19,7 @@ export interface ReplConversation {
   readonly messages: Effect.Effect<ReadonlyArray<Message>>
   readonly turns: Effect.Effect<number>
   readonly start: (
-    prompt: string,
+    prompt: Prompt,
     options: Omit<RunOptions, "history" | "sessionId">
   ) => Effect.Effect<AgentExecution, never, Scope.Scope>
   /** A manual compaction: the history becomes `result.messages` (and the session log records it). */

@@ -9,6 +9,9 @@ import { helpText } from "../../../src/cli/repl/slash.js"
 import * as WireServer from "../../support/WireServer.js"
 import { answer, anthropicEnv, Capture, callTools, hang, reply, runInProcess, tempDir, waitFor } from "../support.js"
 
+/** A 1x1 PNG. */
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
 const start = (
   wire: WireServer.WireServer,
   dir: string,
@@ -227,6 +230,43 @@ describe("REPL (in-process)", () => {
       expect((yield* Fiber.join(repl.fiber)).code).toBe(0)
       expect(repl.stdout.text).toContain("\u001b[?2004l")
     })
+  )
+
+  it.live(
+    "images: --image goes with the first turn, @path.png with the turn that names it; a missing one is an error",
+    () =>
+      Effect.gen(function* () {
+        const wire = yield* WireServer.make
+        const dir = yield* tempDir
+        const project = path.join(dir, "project")
+        fs.mkdirSync(project, { recursive: true })
+        const png = Buffer.from(PNG, "base64")
+        fs.writeFileSync(path.join(project, "first.png"), png)
+        fs.writeFileSync(path.join(project, "shot.png"), png)
+        wire.enqueue(answer("one"), answer("two"), answer("three"))
+        const repl = yield* start(wire, dir, {}, ["--image", "first.png"])
+        yield* repl.seen("> ")
+        repl.send("describe it\r")
+        yield* repl.seen("one")
+        repl.send("and @shot.png?\r")
+        yield* repl.seen("two")
+        repl.send("and @gone.png?\r")
+        yield* repl.seen("error: ")
+        repl.send("plain text\r")
+        yield* repl.seen("three")
+        repl.send("\u0004")
+        expect((yield* Fiber.join(repl.fiber)).code).toBe(0)
+        /** The image blocks of the last user message of each request. */
+        const images = wire.requests.map((request) => {
+          const body = request.body as { messages: ReadonlyArray<{ role: string; content: unknown }> }
+          const last = body.messages.at(-1)
+          return Array.isArray(last?.content)
+            ? last.content.filter((b: { type: string }) => b.type === "image").length
+            : 0
+        })
+        expect(images).toEqual([1, 1, 0])
+        expect(repl.stdout.text).toContain("gone.png")
+      })
   )
 
   it.live("without -p and a prompt but not on a terminal, it is still the usage error", () =>
