@@ -2,8 +2,8 @@
  * The engine of the session's MCP servers (`McpServers`; wired by `layers/McpLive.ts`): reads the configuration (`mcp/McpConfigFiles.ts`), starts the servers
  * that may start (project servers need the user's approval) in parallel, at most `maxConcurrentStarts` at a time,
  * each within its startup timeout, and closes them all (killing stdio servers' process groups) when the layer's
- * scope closes. A server that fails to start is `failed` with the reason; one that dies later is reconnected with
- * exponential backoff. Nothing a server does can stall the session: every request has a timeout and is cancelled
+ * scope closes. A server that fails to start is `failed` with the reason and tried again in the background; one that
+ * dies later is reconnected; both with exponential backoff. Nothing a server does can stall the session: every request has a timeout and is cancelled
  * (`notifications/cancelled`) when the calling fiber is interrupted.
  */
 import * as fsp from "node:fs/promises"
@@ -228,13 +228,34 @@ export const make = (options: McpLiveOptions): Effect.Effect<McpServers.Service,
       )
     )
 
-    // Start every approved server, in parallel (bounded).
+    const attempts = options.reconnectAttempts ?? 4
+    const backoff = Schedule.exponential(options.reconnectDelayMs ?? 500, 2).pipe(
+      Schedule.upTo({ times: Math.max(0, attempts - 1) })
+    )
+
+    // Start every approved server, in parallel (bounded). One that fails to start is `failed` at once (the session
+    // does not wait for it) and is tried again in the background with the same backoff as a reconnection.
+    const retryStart = (entry: (typeof entries)[number], reason: string) =>
+      connectOnce(entry).pipe(
+        Effect.retry(backoff),
+        Effect.delay(options.reconnectDelayMs ?? 500),
+        Effect.matchEffect({
+          onFailure: () => failed(entry.name, reason),
+          onSuccess: (connection) => connected(entry, connection)
+        })
+      )
     yield* Effect.forEach(
       entries.filter((entry) => isApproved(entry, approvals)),
       (entry) =>
         connectOnce(entry).pipe(
           Effect.matchEffect({
-            onFailure: (error) => failed(entry.name, error.message),
+            onFailure: (error) =>
+              attempts < 1
+                ? failed(entry.name, error.message)
+                : Effect.andThen(
+                    failed(entry.name, `${error.message}; retrying`),
+                    Effect.forkScoped(retryStart(entry, error.message))
+                  ),
             onSuccess: (connection) => connected(entry, connection)
           })
         ),
@@ -242,7 +263,6 @@ export const make = (options: McpLiveOptions): Effect.Effect<McpServers.Service,
     )
 
     // A server that dies is marked failed, then reconnected with exponential backoff.
-    const attempts = options.reconnectAttempts ?? 4
     const reconnect = (name: string, reason: string, connection: McpConnection) =>
       Effect.gen(function* () {
         const current = (yield* SynchronizedRef.get(state)).get(name)
@@ -254,9 +274,7 @@ export const make = (options: McpLiveOptions): Effect.Effect<McpServers.Service,
           return
         }
         yield* connectOnce(current.entry).pipe(
-          Effect.retry(
-            Schedule.exponential(options.reconnectDelayMs ?? 500, 2).pipe(Schedule.upTo({ times: attempts - 1 }))
-          ),
+          Effect.retry(backoff),
           Effect.delay(options.reconnectDelayMs ?? 500),
           Effect.matchEffect({
             onFailure: (error) => failed(name, `${reason}; reconnecting failed: ${error.message}`),

@@ -433,6 +433,33 @@ describe("failures", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("a server that fails to start is failed at once, then started again in the background", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedDir("sage-mcp-late-")
+      const late = path.join(dir, "late")
+      const mcp = yield* McpLive.make({
+        cwd: dir,
+        homeDir: dir,
+        env: process.env,
+        logDir: dir,
+        reconnectDelayMs: 200,
+        servers: { late: raw("late", { env: { LATE_FILE: late } }) }
+      })
+      // The layer is built without waiting for the retry: the server is failed, and says it is retrying.
+      const first = (yield* mcp.statuses).find((s) => s.name === "late")
+      assert.strictEqual(first?.state, "failed")
+      assert.match(first?.reason ?? "", /retrying/)
+      assert.isTrue(fs.existsSync(late))
+      let state = first?.state
+      for (let i = 0; i < 100 && state !== "connected"; i++) {
+        yield* Effect.sleep("100 millis")
+        state = (yield* mcp.statuses).find((s) => s.name === "late")?.state
+      }
+      assert.strictEqual(state, "connected")
+      assert.match(text((yield* mcp.callTool("late", "pid", {})).output), /^\d+$/)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("closing the layer kills each stdio server's whole process group", () =>
     Effect.gen(function* () {
       const dir = yield* scopedDir("sage-mcp-group-")

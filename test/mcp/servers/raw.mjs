@@ -2,16 +2,26 @@
 // Modes (argv[2]): "hang" never answers anything; "ok" answers and offers the tools
 //   "crash" (the process exits at once), "slow" (never answers; a notifications/cancelled for it is
 //   appended to $MARK_FILE), "pid" (its process id), "spawn" (starts a child `sleep` in its group, returns its pid).
-// "strict" is "ok" but exits on any request before `initialize` (as servers on some SDKs do).
+// "strict" is "ok" but exits on any request before `initialize` (as servers on some SDKs do). "late" exits at its
+// first two starts (see below) and is "ok" after.
 // Every start appends "start <pid>" to $MARK_FILE when set. Writes a line to stderr at start.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 
-const mode = process.argv[2] ?? "ok"
+const asked = process.argv[2] ?? "ok"
 const mark = (line) => {
   if (process.env.MARK_FILE) fs.appendFileSync(process.env.MARK_FILE, `${line}\n`)
 }
 mark(`start ${process.pid}`)
+// "late": the first two starts (counted in $LATE_FILE) exit at once, so that the client's start, and its retry
+// with the 2025 handshake, both fail; later starts are "ok".
+const lateStarts = () =>
+  fs.existsSync(process.env.LATE_FILE) ? fs.readFileSync(process.env.LATE_FILE, "utf8").length : 0
+if (asked === "late" && process.env.LATE_FILE && lateStarts() < 2) {
+  fs.appendFileSync(process.env.LATE_FILE, "x")
+  process.exit(1)
+}
+const mode = asked === "late" ? "ok" : asked
 process.stderr.write(`raw server starting in mode ${mode}\n`)
 const send = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`)
 const text = (t) => ({ content: [{ type: "text", text: t }] })
