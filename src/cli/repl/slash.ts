@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import { compactConversation } from "../../agent/Compaction.js"
 import type { SageServices } from "../../layers/SageLive.js"
 import { LLMClient } from "../../services/LLMClient.js"
-import { McpServers } from "../../services/McpServers.js"
+import { type McpPromptInfo, McpServers } from "../../services/McpServers.js"
 import { ModelCatalog } from "../../services/ModelCatalog.js"
 import { PERMISSION_MODES, type PermissionMode } from "../../services/Permissions.js"
 import { SessionStore } from "../../services/SessionStore.js"
@@ -21,7 +21,7 @@ import type { RunArgs } from "../Args.js"
 import { VERSION } from "../version.js"
 import { BUILTIN_COMMANDS, type CustomCommand, expandCommand, suggest } from "./commands.js"
 import type { ReplConversation } from "./conversation.js"
-import { expandMcpPrompt } from "./mcpPrompts.js"
+import { expandMcpPrompt, promptCommand } from "./mcpPrompts.js"
 import type { Screen } from "./Screen.js"
 import type { Palette } from "./TurnView.js"
 
@@ -67,16 +67,24 @@ export interface SlashContext {
 /** What a command asks the REPL to do next. */
 export type CommandOutcome = undefined | { readonly exit: true } | { readonly prompt: string }
 
-export const helpText = (custom: ReadonlyArray<CustomCommand>): string => {
+export const helpText = (
+  custom: ReadonlyArray<CustomCommand>,
+  mcpPrompts: ReadonlyArray<McpPromptInfo> = []
+): string => {
   const rows = BUILTIN_COMMANDS.map((c) => [`/${c.name}${c.args === undefined ? "" : ` ${c.args}`}`, c.description])
   const customRows = custom.map((c) => [`/${c.name} [args]`, c.description ?? `custom command (${c.file})`])
-  const width = Math.max(...[...rows, ...customRows].map((r) => (r[0] ?? "").length)) + 2
+  const mcpRows = mcpPrompts.map((p) => [
+    `/${promptCommand(p)}${p.arguments.length === 0 ? "" : ` ${p.arguments.map((a) => (a.required ? a.name : `[${a.name}]`)).join(" ")}`}`,
+    sanitizeForTerminal(p.description ?? `prompt of the MCP server ${p.server}`)
+  ])
+  const width = Math.max(...[...rows, ...customRows, ...mcpRows].map((r) => (r[0] ?? "").length)) + 2
   const table = (list: ReadonlyArray<ReadonlyArray<string>>) =>
     list.map((r) => `  ${(r[0] ?? "").padEnd(width)}${r[1] ?? ""}`).join("\n")
   return [
     "Commands:",
     table(rows),
     ...(customRows.length === 0 ? [] : ["Custom commands (.sage/commands/*.md):", table(customRows)]),
+    ...(mcpRows.length === 0 ? [] : ["MCP server prompts:", table(mcpRows)]),
     "Keys:",
     "  Enter submit · \\ at the end of a line or Shift-Enter (where the terminal reports it) for a new line",
     "  Up/Down history · Esc clear the line · Ctrl-C interrupt the answer, clear the line, twice to exit",
@@ -186,9 +194,13 @@ export const makeSlashCommands = (ctx: SlashContext) => {
   const command = (name: string, argument: string) =>
     Effect.gen(function* () {
       switch (name) {
-        case "help":
-          yield* message(helpText(custom))
+        case "help": {
+          // The MCP servers' prompts, once the agent (and its servers) is up; without it, the rest of the help.
+          const got = yield* Effect.exit(ctx.loaded)
+          const prompts = Exit.isSuccess(got) ? yield* Context.get(got.value.context, McpServers).prompts : []
+          yield* message(helpText(custom, prompts))
           return undefined
+        }
         case "exit":
         case "quit":
           return { exit: true as const }
