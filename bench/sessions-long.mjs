@@ -2,12 +2,14 @@
 // Effect API (`Conversation` on `layerNode`, the JSONL session store under $SAGE_HOME). The conversation is compacted
 // when it nears the model's context window, so memory must stay flat: the heap after GC is measured at turns 100
 // and 500, and the peak RSS at the end. Prints JSON for bench/sessions.mjs. Run with --expose-gc. Needs dist/.
+// The model server is bench/sessions-long-server.mjs, in a child process.
+import { fork } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { Conversation, layerNode } from "../dist/index.js"
-import { anthropicStream, startServer, writeStream } from "./support.mjs"
 
 const turns = 500
 const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-long-")))
@@ -16,30 +18,15 @@ const heapAfterGc = () => {
   globalThis.gc?.()
   return process.memoryUsage().heapUsed / 1024 / 1024
 }
-let request = 0
-let compactions = 0
-const server = await startServer((req, res) => {
-  request++
-  const body = JSON.stringify(req.json ?? {})
-  const messages = req.json?.messages ?? []
-  const last = messages.at(-1)
-  const answersTool = Array.isArray(last?.content) && last.content.some((b) => b.type === "tool_result")
-  if (body.includes("write a summary of the conversation")) {
-    compactions++
-    writeStream(
-      res,
-      anthropicStream({ text: ["<summary>", "The user asked to read big.txt many times.", "</summary>"] })
-    )
-  } else if (answersTool) writeStream(res, anthropicStream({ text: ["Read ", "it."] }))
-  else
-    writeStream(
-      res,
-      anthropicStream({
-        text: ["Reading."],
-        tools: [{ id: `r${request}`, name: "Read", input: { file_path: "big.txt" } }]
-      })
-    )
-})
+// The scripted model server runs in its own process, so the peak RSS measured here is Sage's alone (each request
+// body, up to the context window, would otherwise be parsed in this process too).
+const serverProcess = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), "sessions-long-server.mjs"))
+const server = await new Promise((resolve) => serverProcess.once("message", resolve))
+const compactionCount = () =>
+  new Promise((resolve) => {
+    serverProcess.once("message", (message) => resolve(message.compactions))
+    serverProcess.send("compactions")
+  })
 
 const heap = {}
 const program = Effect.scoped(
@@ -68,7 +55,8 @@ const program = Effect.scoped(
   )
 )
 const id = await Effect.runPromise(program)
-await server.close()
+const compactions = await compactionCount()
+serverProcess.kill()
 const log = path.join(process.env.SAGE_HOME ?? path.join(os.homedir(), ".sage"), "sessions", `${id}.jsonl`)
 const logMb = fs.statSync(log).size / 1024 / 1024
 fs.rmSync(cwd, { recursive: true, force: true })

@@ -168,7 +168,7 @@ export async function sessionBenches(bin) {
       child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${out}`))))
     })
     console.log(
-      "    500 turns x 20 KB tool output, one process: peak RSS %s MB (target <= 150 MB): %s; heap after GC %s MB at turn 100, %s MB at turn 500 (target within 10%%): %s; %d compactions; log %s MB",
+      "    500 turns x 20 KB tool output, one process (model server in another): peak RSS %s MB (target <= 150 MB): %s; heap after GC %s MB at turn 100, %s MB at turn 500 (target within 10%%): %s; %d compactions; log %s MB",
       result.maxRssMb.toFixed(1),
       verdict(result.maxRssMb <= 150),
       result.heapAt100.toFixed(1),
