@@ -7,6 +7,7 @@ import * as path from "node:path"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -31,12 +32,16 @@ export const REPLAY_PROVIDER = "replay"
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-const recordingFiles = (dir: string): Promise<ReadonlyArray<string>> =>
-  fs
-    .readdir(dir)
-    .then((names) =>
+/** A Node file-system call; its failure is the cause, described by the caller. */
+const node = <A>(call: () => Promise<A>): Effect.Effect<A, unknown> => Effect.tryPromise({ try: call, catch: identity })
+
+/** The recording files in `dir`, in request order. */
+const recordingFiles = (dir: string): Effect.Effect<ReadonlyArray<string>, unknown> =>
+  Effect.map(
+    node(() => fs.readdir(dir)),
+    (names) =>
       names.filter((name) => FILE_PATTERN.test(name)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
-    )
+  )
 
 // ---------------------------------------------------------------------------------------------------------------
 // Record
@@ -48,13 +53,17 @@ const recordingFiles = (dir: string): Promise<ReadonlyArray<string>> =>
  */
 export const withRecording: (client: LLMClient.Service, dir: string) => Effect.Effect<LLMClient.Service, ConfigError> =
   Effect.fn("Record.withRecording")(function* (client: LLMClient.Service, dir: string) {
-    yield* Effect.tryPromise({
-      try: async () => {
-        await fs.mkdir(dir, { recursive: true })
-        for (const name of await recordingFiles(dir)) await fs.rm(path.join(dir, name), { force: true })
-      },
-      catch: (cause) => new ConfigError({ message: `cannot record to ${dir}: ${describe(cause)}`, source: "record" })
-    })
+    yield* Effect.gen(function* () {
+      yield* node(() => fs.mkdir(dir, { recursive: true }))
+      const stale = yield* recordingFiles(dir)
+      yield* Effect.forEach(stale, (name) => node(() => fs.rm(path.join(dir, name), { force: true })), {
+        discard: true
+      })
+    }).pipe(
+      Effect.mapError(
+        (cause) => new ConfigError({ message: `cannot record to ${dir}: ${describe(cause)}`, source: "record" })
+      )
+    )
     let count = 0
 
     const stream = (request: LLMRequest): Stream.Stream<StreamPart, LLMError> =>
@@ -81,7 +90,7 @@ export const withRecording: (client: LLMClient.Service, dir: string) => Effect.E
                 : { kind: "interrupted" }
           )
           const file = path.join(dir, fileName(index))
-          return Effect.tryPromise(() => fs.writeFile(file, `${lines.map(formatLine).join("\n")}\n`)).pipe(
+          return node(() => fs.writeFile(file, `${lines.map(formatLine).join("\n")}\n`)).pipe(
             Effect.catch((cause) => Effect.logWarning(`could not write the recording ${file}: ${describe(cause)}`))
           )
         }
@@ -137,17 +146,25 @@ interface Recorded {
 }
 
 const loadRecordings = (dir: string): Effect.Effect<ReadonlyArray<Recorded>, ConfigError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const names = await recordingFiles(dir)
-      return Promise.all(names.map(async (name) => ({ name, text: await fs.readFile(path.join(dir, name), "utf8") })))
-    },
-    catch: (cause) =>
-      new ConfigError({
-        message: `cannot replay from ${dir}: ${describe(cause)} (record first with --record ${dir})`,
-        source: "replay"
-      })
-  }).pipe(
+  recordingFiles(dir).pipe(
+    Effect.flatMap((names) =>
+      Effect.forEach(
+        names,
+        (name) =>
+          Effect.map(
+            node(() => fs.readFile(path.join(dir, name), "utf8")),
+            (text) => ({ name, text })
+          ),
+        { concurrency: 8 }
+      )
+    ),
+    Effect.mapError(
+      (cause) =>
+        new ConfigError({
+          message: `cannot replay from ${dir}: ${describe(cause)} (record first with --record ${dir})`,
+          source: "replay"
+        })
+    ),
     Effect.flatMap((files) =>
       Effect.forEach(files, ({ name, text }) => {
         const parsed = parseRecording(text)
