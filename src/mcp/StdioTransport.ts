@@ -3,7 +3,8 @@
  * the SDK's `StdioClientTransport`, except that
  *
  * - the server runs in its own process group, and closing kills the whole group (`npx` wrappers, shells and
- *   whatever the server started go with it): SIGTERM, then SIGKILL after a grace period;
+ *   whatever the server started go with it): SIGTERM, then SIGKILL after a grace period; the group is tracked with
+ *   the commands' groups (`process/ProcessGroup`), so it is killed too if Sage exits before closing it;
  * - its stderr goes to a log file, never the terminal;
  * - its environment is exactly what the caller gives (the scrubbed one plus the config's `env`).
  *
@@ -12,6 +13,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/client"
+import { groupAlive, trackGroup, untrackGroup } from "../process/ProcessGroup.js"
 
 export interface StdioParams {
   readonly command: string
@@ -85,7 +87,10 @@ export class ProcessGroupStdioTransport implements Transport {
         reject(new Error(`cannot start ${this.params.command}: ${error.message}`))
         this.finish()
       })
-      child.once("spawn", () => resolve())
+      child.once("spawn", () => {
+        if (child.pid !== undefined) trackGroup(child.pid)
+        resolve()
+      })
       child.once("exit", () => {
         this.exited = true
         this.closeLog()
@@ -158,7 +163,10 @@ export class ProcessGroupStdioTransport implements Transport {
       }
     }
     // Children the server left behind in its group (its own exit does not end them).
-    if (pid !== undefined) killGroup(pid, "SIGKILL")
+    if (pid !== undefined) {
+      if (groupAlive(pid)) killGroup(pid, "SIGKILL")
+      untrackGroup(pid)
+    }
     this.closeLog()
     this.finish()
   }

@@ -198,7 +198,11 @@ export const untrackGroup = (pgid: number): void => {
   liveGroups.delete(pgid)
 }
 
-const track = (pgid: number): void => {
+/**
+ * Track group `pgid` (a process started detached, in its own group, by code that does not use `spawnGroup`), so
+ * that it is killed with the others if Node exits first; `untrackGroup` once it is known to be gone.
+ */
+export const trackGroup = (pgid: number): void => {
   if (!exitHookInstalled) {
     exitHookInstalled = true
     process.once("exit", killAllGroupsNow)
@@ -261,7 +265,7 @@ export const spawnGroup = (options: SpawnOptions): Effect.Effect<GroupProcess, T
       child.once("error", fail)
       return
     }
-    track(pid)
+    trackGroup(pid)
     if (options.stdin !== undefined && child.stdin !== null) {
       // A process that does not read its input closes the pipe early (EPIPE): not an error.
       child.stdin.on("error", () => undefined)

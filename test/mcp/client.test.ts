@@ -20,6 +20,8 @@ import { boundOutput, mcpTools } from "../../src/mcp/McpTools.js"
 import { expandMcpPrompt } from "../../src/cli/repl/mcpPrompts.js"
 import { approveServer, loadMcpEntries } from "../../src/mcp/McpConfigFiles.js"
 import { expandVars, mcpToolName } from "../../src/mcp/Config.js"
+import { ProcessGroupStdioTransport } from "../../src/mcp/StdioTransport.js"
+import { killAllGroupsNow } from "../../src/process/ProcessGroup.js"
 import { parseSettings } from "../../src/permissions/Settings.js"
 import * as Result from "effect/Result"
 import type { ToolOutput } from "../../src/streams/ToolCall.js"
@@ -458,6 +460,26 @@ describe("failures", () => {
       assert.strictEqual(state, "connected")
       assert.match(text((yield* mcp.callTool("late", "pid", {})).output), /^\d+$/)
     }).pipe(Effect.scoped)
+  )
+
+  it.live("a stdio server's group is killed with the commands' groups if Sage exits without closing it", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedDir("sage-mcp-exit-")
+      const transport = new ProcessGroupStdioTransport({
+        command: node,
+        args: [path.join(servers, "raw.mjs"), "ok"],
+        env: { PATH: process.env.PATH ?? "" },
+        cwd: dir,
+        stderrFile: undefined
+      })
+      yield* Effect.promise(() => transport.start())
+      const pid = transport.pid ?? 0
+      assert.isTrue(alive(pid))
+      // What runs when Node exits (e.g. the second Ctrl-C's process.exit during a kill grace period).
+      killAllGroupsNow()
+      assert.isTrue(yield* waitFor(() => !alive(pid)))
+      yield* Effect.promise(() => transport.close())
+    })
   )
 
   it.live("closing the layer kills each stdio server's whole process group", () =>
