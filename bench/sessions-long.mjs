@@ -8,8 +8,12 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
-import { Conversation, layerNode } from "../dist/index.js"
+import { useCompactHeap } from "../dist/process/Heap.js"
+
+// The heap settings the `sage` REPL applies before it loads the agent.
+useCompactHeap()
+const { Effect } = await import("effect")
+const { Conversation, layerNode } = await import("../dist/index.js")
 
 const turns = 500
 const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-long-")))

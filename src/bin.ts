@@ -5,11 +5,16 @@
  */
 import * as nodeModule from "node:module"
 import { VERSION } from "./cli/version.js"
+import { useCompactHeap } from "./process/Heap.js"
 
 const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   process.stdout.write(`${VERSION}\n`)
 } else {
+  // The REPL and `sage mcp serve` are long-lived and have no start-up race to win: compact heap before anything
+  // loads (a guess; `runCli` switches anyway where it matters, `-p` at its first model response).
+  const print = argv.some((a) => a === "-p" || a === "--print" || a.startsWith("--print="))
+  if ((argv[0] === "mcp" && argv[1] === "serve") || (!print && process.stdin.isTTY === true)) useCompactHeap()
   // Keep V8's compiled code between runs (Node >= 22.1).
   nodeModule.enableCompileCache?.()
   // The CLI works on a copy of the environment; credentials leave the process's own (see cli/Credentials.ts).
@@ -55,6 +60,9 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
       onLoaded: () => {
         nodeModule.flushCompileCache?.()
       },
+      // An agent process allocates in bursts (each request serializes the conversation): keep the heap compact
+      // once start-up speed no longer matters (process/Heap.ts).
+      compactHeap: useCompactHeap,
       // A second signal: kill every process group we started now (no grace), then exit.
       forceExit: (exitCode) => {
         killDescendants()

@@ -97,6 +97,7 @@ export {
 export * as HookRun from "./hooks/Run.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export { ToolRegistry } from "./services/ToolRegistry.js"
+export { compactHeapFlags, useCompactHeap } from "./process/Heap.js"
 export type {
   AgentDefinition,
   AgentSource,

@@ -28,6 +28,7 @@ import { makeTerminalApprover } from "./approver.js"
 import { mainHelp, permissionsHelp, sessionsHelp, useColor } from "./Help.js"
 import { preloadAgent } from "./preload.js"
 import { sageOptions } from "./options.js"
+import { startupWatcher } from "./startup.js"
 import { makeTextPrinter } from "./TextPrinter.js"
 import { printMcpStatus } from "./mcpStatus.js"
 import { VERSION } from "./version.js"
@@ -50,6 +51,11 @@ export interface CliIO {
   readonly forceExit: (code: number) => void
   /** Called once the agent's modules are loaded (the binary persists V8's compile cache then). */
   readonly onLoaded?: () => void
+  /**
+   * Switches the process to a compact heap (the binary: `useCompactHeap`, process/Heap.ts). Called once start-up
+   * speed no longer matters: by `sage -p` at its first model response, by the REPL and `sage mcp serve` at once.
+   */
+  readonly compactHeap?: () => void
 }
 
 /** One clear line for a failure (its tag and the first line of its message), never a stack trace. */
@@ -219,7 +225,9 @@ const runTurn = (
     // On a terminal, permission questions are asked inline; otherwise (pipes, CI) an ask is a deny.
     const options = sageOptions(args, io.env, interactive ? makeTerminalApprover(io.stdin, io.stderr) : undefined)
     const text = makeTextPrinter()
+    const watchStartup = startupWatcher(io.compactHeap)
     const print = (event: AgentEvent): Effect.Effect<void> => {
+      watchStartup(event)
       // Once the reader of stdout is gone the run ends quietly: nothing more on stderr either.
       if (out.closed()) return Effect.void
       switch (args.outputFormat) {

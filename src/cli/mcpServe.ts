@@ -152,6 +152,8 @@ const serve = (args: ServeArgs, io: CliIO) =>
       ])
     )
     io.onLoaded?.()
+    // A long-lived process with no start-up race to win.
+    io.compactHeap?.()
     const stop = yield* Deferred.make<Stop>()
     let signals = 0
     const unsubscribe = io.onSignal(() => {

@@ -85,6 +85,8 @@ export interface InProcessOptions {
   readonly forceExit?: (code: number) => void
   /** Receives the stdin stream (to type answers on a "terminal"). */
   readonly onStdin?: (stdin: PassThrough) => void
+  /** The binary's heap switch. */
+  readonly compactHeap?: () => void
 }
 
 /** `runCli` in this process, on in-memory streams. */
@@ -120,7 +122,8 @@ export const runInProcess = (
       forceExit: (code) => {
         forced.push(code)
         options.forceExit?.(code)
-      }
+      },
+      ...(options.compactHeap === undefined ? {} : { compactHeap: options.compactHeap })
     }
     const code = yield* runCli(io)
     return { code, stdout: stdout.text, stderr: stderr.text, forced }

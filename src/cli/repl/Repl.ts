@@ -99,6 +99,8 @@ const textEvent = (text: string): AgentEvent => ({
 const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
   Effect.scoped(
     Effect.gen(function* () {
+      // A long-lived process whose prompt is ready long before any model request: compact heap from the start.
+      io.compactHeap?.()
       const stdin: TTYIn = io.stdin
       const stdout: TTYOut = io.stdout
       const ansi = io.env.TERM !== "dumb"

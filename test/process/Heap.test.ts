@@ -1,0 +1,25 @@
+/** `useCompactHeap`'s flags take effect when set from a running process (the CLI sets them once start-up is over). */
+import { execFileSync } from "node:child_process"
+import { describe, expect, it } from "@effect/vitest"
+import { compactHeapFlags } from "../../src/process/Heap.js"
+
+/** A child Node that sets `flags` at run time, then churns through objects of which 100,000 are always alive. */
+const newSpaceMbAfterChurn = (flags: ReadonlyArray<string>): number => {
+  const script = `
+    const v8 = require("node:v8")
+    for (const flag of JSON.parse(process.argv[1])) v8.setFlagsFromString(flag)
+    const ring = new Array(100000)
+    for (let i = 0; i < 3000000; i++) ring[i % ring.length] = { i, s: "x" + i }
+    const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")
+    process.stdout.write(String(space.space_size / 1048576))`
+  return Number(execFileSync(process.execPath, ["-e", script, JSON.stringify(flags)], { encoding: "utf8" }))
+}
+
+describe("useCompactHeap", () => {
+  it("keeps V8's young generation from growing when set at run time", () => {
+    const compact = newSpaceMbAfterChurn(compactHeapFlags)
+    const usual = newSpaceMbAfterChurn([])
+    expect(compact).toBeLessThanOrEqual(4)
+    expect(usual).toBeGreaterThanOrEqual(16)
+  })
+})
