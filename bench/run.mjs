@@ -54,26 +54,47 @@ async function cliStartup() {
   const env = { ANTHROPIC_API_KEY: "bench", ANTHROPIC_BASE_URL: server.url, SAGE_PROVIDER: "anthropic" }
   // The floor: a bare node:http client making one streaming POST (no fetch, no SDK).
   const bare = `require("node:http").request(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST" }, (r) => r.resume()).on("error", () => {}).end("{}")`
+  // Two more floors, for what the stack under Sage costs: Node's `fetch` (undici, which the vendor SDKs need) and the
+  // raw Anthropic SDK (the same script a user would write without Sage: import it, one streaming request).
+  const bareFetch = `fetch(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST", body: "{}" }).then((r) => r.arrayBuffer(), () => {})`
+  const sdkScript = path.join(os.tmpdir(), `sage-bench-sdk-${process.pid}.mjs`)
+  fs.writeFileSync(
+    sdkScript,
+    `import Anthropic from ${JSON.stringify(import.meta.resolve("@anthropic-ai/sdk"))}
+const client = new Anthropic({ apiKey: "bench", baseURL: ${JSON.stringify(server.url)}, maxRetries: 0 })
+client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }).done().catch(() => {})
+`
+  )
   const runs = 15
   const sageReq = []
   const nodeReq = []
+  const fetchReq = []
+  const sdkReq = []
   const sageVersion = []
   const nodeNothing = []
   for (let i = 0; i < runs + 2; i++) {
     const s = await spawnTimed([bin, "-p", "hi", "--max-steps", "1"], env, onRequest)
     const n = await spawnTimed(["-e", bare], env, onRequest)
+    const f = await spawnTimed(["-e", bareFetch], env, onRequest)
+    const k = await spawnTimed([sdkScript], env, onRequest)
     const v = await spawnTimed([bin, "--version"], env, onRequest)
     const e = await spawnTimed(["-e", "0"], env, onRequest)
     if (i < 2) continue // warm-up (disk cache)
     if (s.firstRequest === undefined) throw new Error(`sage -p never reached the server: ${s.stderr}`)
+    if (k.firstRequest === undefined) throw new Error(`the raw SDK never reached the server: ${k.stderr}`)
     sageReq.push(s.firstRequest)
     nodeReq.push(n.firstRequest)
+    fetchReq.push(f.firstRequest)
+    sdkReq.push(k.firstRequest)
     sageVersion.push(v.total)
     nodeNothing.push(e.total)
   }
   await server.close()
+  fs.rmSync(sdkScript, { force: true })
   const a = stats(sageReq)
   const b = stats(nodeReq)
+  const f = stats(fetchReq)
+  const k = stats(sdkReq)
   const v = stats(sageVersion)
   const e = stats(nodeNothing)
   console.log("\n(d) CLI start-up, %d runs each (spawn -> first request at the local server; --version to exit)", runs)
@@ -84,6 +105,18 @@ async function cliStartup() {
     fmt(b.p95),
     (a.median / b.median).toFixed(2),
     verdict(a.median <= 2.5 * b.median)
+  )
+  console.log(
+    "    bare fetch client          median %s  p95 %s   ratio %sx",
+    fmt(f.median),
+    fmt(f.p95),
+    (a.median / f.median).toFixed(2)
+  )
+  console.log(
+    "    raw Anthropic SDK script   median %s  p95 %s   ratio %sx",
+    fmt(k.median),
+    fmt(k.p95),
+    (a.median / k.median).toFixed(2)
   )
   console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
   console.log(
