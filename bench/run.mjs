@@ -44,6 +44,23 @@ const spawnTimed = (args, env, onRequest) =>
     child.on("exit", () => resolve({ total: performance.now() - t0, firstRequest, stderr: err }))
   })
 
+/** A bare `fetch` client doing one POST (the code for `node -e`). */
+const bareFetchCode = (url) =>
+  `fetch(${JSON.stringify(`${url}/v1/messages`)}, { method: "POST", body: "{}" }).then((r) => r.arrayBuffer(), () => {})`
+
+/** The script a user would write with the raw Anthropic SDK: import it, one streaming request. Returns its path. */
+const rawSdkScript = (url) => {
+  const file = path.join(os.tmpdir(), `sage-bench-sdk-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`)
+  fs.writeFileSync(
+    file,
+    `import Anthropic from ${JSON.stringify(import.meta.resolve("@anthropic-ai/sdk"))}
+const client = new Anthropic({ apiKey: "bench", baseURL: ${JSON.stringify(url)}, maxRetries: 0 })
+client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }).done().catch(() => {})
+`
+  )
+  return file
+}
+
 async function cliStartup() {
   const onRequest = { current: () => {} }
   const server = await startServer((_req, res) => {
@@ -56,15 +73,8 @@ async function cliStartup() {
   const bare = `require("node:http").request(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST" }, (r) => r.resume()).on("error", () => {}).end("{}")`
   // Two more floors, for what the stack under Sage costs: Node's `fetch` (undici, which the vendor SDKs need) and the
   // raw Anthropic SDK (the same script a user would write without Sage: import it, one streaming request).
-  const bareFetch = `fetch(${JSON.stringify(`${server.url}/v1/messages`)}, { method: "POST", body: "{}" }).then((r) => r.arrayBuffer(), () => {})`
-  const sdkScript = path.join(os.tmpdir(), `sage-bench-sdk-${process.pid}.mjs`)
-  fs.writeFileSync(
-    sdkScript,
-    `import Anthropic from ${JSON.stringify(import.meta.resolve("@anthropic-ai/sdk"))}
-const client = new Anthropic({ apiKey: "bench", baseURL: ${JSON.stringify(server.url)}, maxRetries: 0 })
-client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }).done().catch(() => {})
-`
-  )
+  const bareFetch = bareFetchCode(server.url)
+  const sdkScript = rawSdkScript(server.url)
   const runs = 15
   const sageReq = []
   const nodeReq = []
@@ -203,6 +213,7 @@ async function rss() {
     "-e",
     "process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))"
   ])
+  const floors = await requestFloorsRss()
   console.log("\n(c) peak RSS (each step: text, Read and Glob)")
   console.log(
     "    sage -p hello run (1 step)              %s MB   (target <= 75 MB): %s",
@@ -222,6 +233,26 @@ async function rss() {
     session.heapAt50.toFixed(1)
   )
   console.log("    bare node process                       %s MB", bare.maxRssMb.toFixed(1))
+  console.log("    bare fetch client, one request          %s MB", floors.fetch.toFixed(1))
+  console.log("    raw Anthropic SDK script, one request   %s MB", floors.sdk.toFixed(1))
+}
+
+/** Peak RSS of the floors of a hello run: Node's `fetch` (undici) and the raw Anthropic SDK, one request each. */
+async function requestFloorsRss() {
+  const server = await startServer((_req, res) => {
+    res.writeHead(401, { "content-type": "application/json" })
+    res.end(JSON.stringify({ type: "error", error: { type: "authentication_error", message: "bench" } }))
+  })
+  const script = rawSdkScript(server.url)
+  const peak = async (args) => {
+    const child = spawn(process.execPath, args, { stdio: "ignore" })
+    return (await peakRssOfChild(child)).peak
+  }
+  const fetchPeak = await peak(["-e", bareFetchCode(server.url)])
+  const sdkPeak = await peak([script])
+  fs.rmSync(script, { force: true })
+  await server.close()
+  return { fetch: fetchPeak, sdk: sdkPeak }
 }
 
 const verdict = (ok) => (ok ? "met" : "NOT MET")
