@@ -32,14 +32,7 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
       () => undefined
     )
   }
-  const [{ runCli }, NodeRuntime, Cause, Effect, Exit, { killDescendants }] = await Promise.all([
-    import("./cli/main.js"),
-    import("@effect/platform-node-shared/NodeRuntime"),
-    import("effect/Cause"),
-    import("effect/Effect"),
-    import("effect/Exit"),
-    import("./cli/ProcessTree.js")
-  ])
+  const { runCli, NodeRuntime, Cause, Effect, Exit, killDescendants } = await import("./cli/start.js")
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
   let code: number | undefined
   const program = Effect.map(

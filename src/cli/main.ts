@@ -207,16 +207,14 @@ const runTurn = (
   args: RunArgs,
   io: CliIO,
   prompt: string,
-  wiring: Promise<typeof import("../layers/SageLive.js")>,
+  wiring: Promise<typeof import("./agentModules.js")>,
   out: Output,
   err: Output,
   control: Control,
   stop: Deferred.Deferred<Stop>
 ) =>
   Effect.gen(function* () {
-    const [{ layerNode }, sessions, input] = yield* Effect.promise(() =>
-      Promise.all([wiring, import("./sessions.js"), import("./runInput.js")])
-    )
+    const { layerNode, sessions, runInput: input } = yield* Effect.promise(() => wiring)
     io.onLoaded?.()
     // The session is chosen before the agent loads (`-r` without an id asks which one on a terminal).
     const store = yield* Effect.provide(SessionStore.use(Effect.succeed), sessions.storeLayer(io.env.HOME))

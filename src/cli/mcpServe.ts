@@ -144,7 +144,7 @@ const serve = (args: ServeArgs, io: CliIO) =>
     const say = (text: string) => Effect.sync(() => io.stderr.write(`sage mcp: ${text}\n`))
     const [{ layerNode, providerLayer }, ToolHost, sdk, HttpServer, UnavailableModel] = yield* Effect.promise(() =>
       Promise.all([
-        import("../layers/SageLive.js"),
+        import("./agentModules.js"),
         import("../mcp/server/ToolHost.js"),
         import("../mcp/server/sdk.js"),
         import("../mcp/server/HttpServer.js"),

@@ -5,8 +5,8 @@
  */
 import { isProviderId, loadProvider } from "../providers/registry.js"
 
-export const preloadAgent = (provider: string | undefined): Promise<typeof import("../layers/SageLive.js")> => {
-  const wiring = import("../layers/SageLive.js")
+export const preloadAgent = (provider: string | undefined): Promise<typeof import("./agentModules.js")> => {
+  const wiring = import("./agentModules.js")
   const vendor = loadProvider(isProviderId(provider) ? provider : "anthropic")
   wiring.catch(() => undefined)
   vendor.catch(() => undefined)

@@ -248,9 +248,7 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
       >()
       yield* Effect.forkScoped(
         Effect.gen(function* () {
-          const [{ layerNode }, sessions] = yield* Effect.promise(() =>
-            Promise.all([preloadAgent(args.provider), import("../sessions.js")])
-          )
+          const { layerNode, sessions } = yield* Effect.promise(() => preloadAgent(args.provider))
           io.onLoaded?.()
           const store = yield* Effect.provide(SessionStore.use(Effect.succeed), sessions.storeLayer(io.env.HOME))
           const plan = yield* Conversation.plan({
