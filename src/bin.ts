@@ -3,22 +3,22 @@
  * The `sage` executable. `--version` is answered before anything heavy loads. Everything else runs `runCli` (the
  * tested CLI logic, `cli/main.ts`) under `NodeRuntime.runMain` with this process's streams, environment and signals.
  */
-import * as nodeModule from "node:module"
 import { VERSION } from "./cli/version.js"
-import { useCompactHeap } from "./process/Heap.js"
 
 const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   process.stdout.write(`${VERSION}\n`)
 } else {
+  // Keep V8's compiled code between runs (Node >= 22.1).
+  const nodeModule = process.getBuiltinModule("node:module")
+  nodeModule.enableCompileCache?.()
+  const { useCompactHeap, withdrawCredentials } = await import("./cli/early.js")
   // The REPL and `sage mcp serve` are long-lived and have no start-up race to win: compact heap before anything
   // loads (a guess; `runCli` switches anyway where it matters, `-p` at its first model response).
   const print = argv.some((a) => a === "-p" || a === "--print" || a.startsWith("--print="))
   if ((argv[0] === "mcp" && argv[1] === "serve") || (!print && process.stdin.isTTY === true)) useCompactHeap()
-  // Keep V8's compiled code between runs (Node >= 22.1).
-  nodeModule.enableCompileCache?.()
   // The CLI works on a copy of the environment; credentials leave the process's own (see cli/Credentials.ts).
-  const env = (await import("./cli/Credentials.js")).withdrawCredentials(process.env)
+  const env = withdrawCredentials(process.env)
   // A run needs the agent's wiring: start loading it together with the CLI.
   const isRun =
     !argv.some((a) => a === "--help" || a === "-h" || a === "--version" || a === "-v") && argv[0] !== "permissions"
