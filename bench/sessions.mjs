@@ -3,6 +3,9 @@
 //     folded into the conversation and sent), vs `sage -p` of a new session in the same run. Target <= 300 ms.
 //   - a 500-turn session, 20 KB of tool output per turn, in one process (the way the REPL lives): peak RSS and heap
 //     after GC at turns 100 and 500 (bench/sessions-long.mjs; needs the library build, dist/index.js).
+//   - `sage sessions list` over 500 sessions of 300 events each: cold (no summary cache: every log is read) vs warm
+//     (the cache, `$SAGE_HOME/sessions/index.json`: no log is read), and `--cwd` of one directory's 10 sessions (what
+//     `sage -c` lists), against `sage sessions list` of no sessions. Alone: `node bench/sessions.mjs index`.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -78,6 +81,83 @@ export const writeSessionLog = (file, id, cwd, turns) => {
   }
   fs.writeFileSync(file, `${lines.join("\n")}\n`)
   return lines.length
+}
+
+const timed = (bin, args, env) =>
+  new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout.on("data", (d) => (out += d))
+    child.stderr.on("data", (d) => (out += d))
+    child.on("error", reject)
+    child.on("exit", (code) =>
+      code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`exit ${code}: ${out}`))
+    )
+  })
+
+/** `sage sessions list` over 500 sessions, without and with the summary cache. */
+export async function sessionIndexBench(bin) {
+  const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-bench-index-")))
+  // The directory of 10 of the sessions (for --cwd), and an empty SAGE_HOME (start-up alone).
+  const empty = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-bench-empty-")))
+  const dir = path.join(home, "sessions")
+  fs.mkdirSync(dir, { recursive: true })
+  const n = 500
+  const old = new Date(Date.now() - 3_600_000)
+  let events = 0
+  for (let i = 0; i < n; i++) {
+    const file = path.join(dir, `s${i}.jsonl`)
+    events = writeSessionLog(file, `s${i}`, i % 50 === 0 ? empty : `/bench/other${i % 7}`, 3)
+    fs.utimesSync(file, old, old)
+  }
+  const mb = fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0) / 1024 / 1024
+  const index = path.join(dir, "index.json")
+  const env = (h) => ({ PATH: process.env.PATH, HOME: h, SAGE_HOME: h })
+  const runs = 5
+  const measure = async (args, h, cold) => {
+    const times = []
+    for (let i = 0; i < runs + 1; i++) {
+      if (cold) fs.rmSync(index, { force: true })
+      const { ms, out } = await timed(bin, args, env(h))
+      if (i > 0) times.push(ms)
+      if (h === home && args.length === 2 && !out.includes("s499")) throw new Error(`bad list: ${out.slice(0, 200)}`)
+    }
+    return stats(times)
+  }
+  const list = ["sessions", "list"]
+  const here = ["sessions", "list", "--cwd", empty]
+  let cold, warm, hereCold, hereWarm, none
+  try {
+    cold = await measure(list, home, true)
+    warm = await measure(list, home, false)
+    hereCold = await measure(here, home, true)
+    hereWarm = await measure(here, home, false)
+    none = await measure(list, empty, false)
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true })
+    fs.rmSync(empty, { recursive: true, force: true })
+  }
+  console.log(
+    "\n(h) sessions: sage sessions list over %d sessions (%d events each, %s MB of logs), median of %d runs",
+    n,
+    events,
+    mb.toFixed(1),
+    runs
+  )
+  console.log("    cold (no cache, every log read)     median %s  p95 %s", fmt(cold.median), fmt(cold.p95))
+  console.log(
+    "    warm (cache, no log read)           median %s  p95 %s   %sx faster",
+    fmt(warm.median),
+    fmt(warm.p95),
+    (cold.median / warm.median).toFixed(1)
+  )
+  console.log(
+    "    --cwd of 10 sessions: cold %s, warm %s   (sage -c lists this way)",
+    fmt(hereCold.median),
+    fmt(hereWarm.median)
+  )
+  console.log("    no sessions at all (start-up alone) median %s", fmt(none.median))
 }
 
 const firstRequestOf = (bin, args, env, onRequest) =>
@@ -180,4 +260,9 @@ export async function sessionBenches(bin) {
   }
   fs.rmSync(home, { recursive: true, force: true })
   fs.rmSync(cwd, { recursive: true, force: true })
+  await sessionIndexBench(bin)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "index") {
+  await sessionIndexBench(path.resolve(here, "../dist/bin.js"))
 }

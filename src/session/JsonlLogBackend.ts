@@ -6,6 +6,10 @@
  * with its content (written to a private file, then hard-linked to the lock's name, which fails if the lock
  * exists), removed when the writer's scope closes. A lock whose process is dead (same host, no such pid) is stale
  * and taken over; a lock of another host cannot be checked and is respected.
+ *
+ * The summary cache of `list` is `<dir>/index.json` (one file: a list reads it once instead of a sidecar per log),
+ * replaced atomically (written to a private temporary file, then renamed over it). It is only a cache: deleting it
+ * costs one read of every log at the next list.
  */
 import * as os from "node:os"
 import * as Clock from "effect/Clock"
@@ -42,6 +46,10 @@ export const nodeIdentity = (): ProcessIdentity => ({
 const reasonTag = (error: PlatformError.PlatformError): string => error.reason._tag
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** How much of a log `head` reads to find its first line (a header is a few hundred bytes). */
+const HEAD_BYTES = 64 * 1024
 
 export const make = (dir: string, identity: ProcessIdentity = nodeIdentity()) =>
   Effect.gen(function* () {
@@ -49,6 +57,7 @@ export const make = (dir: string, identity: ProcessIdentity = nodeIdentity()) =>
     const path = yield* Path.Path
     const logPath = (id: string) => path.join(dir, `${id}.jsonl`)
     const lockPath = (id: string) => path.join(dir, `${id}.lock`)
+    const indexPath = path.join(dir, "index.json")
     const io =
       (id: string | undefined, file: string, what: string) =>
       (error: PlatformError.PlatformError): SessionError =>
@@ -199,7 +208,52 @@ export const make = (dir: string, identity: ProcessIdentity = nodeIdentity()) =>
             sync: handle.sync.pipe(Effect.mapError(io(id, file, "sync")))
           }
         }),
-      remove: (id) => fs.remove(logPath(id)).pipe(Effect.mapError(io(id, logPath(id), "delete")))
+      remove: (id) => fs.remove(logPath(id)).pipe(Effect.mapError(io(id, logPath(id), "delete"))),
+      stat: (id) =>
+        fs.stat(logPath(id)).pipe(
+          Effect.map((info) =>
+            Option.some({
+              size: Number(info.size),
+              mtime: Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() }),
+              ...Option.match(info.ino, { onNone: () => ({}), onSome: (ino) => ({ ino: ino.toString() }) })
+            })
+          ),
+          Effect.catchIf(
+            (error) => reasonTag(error) === "NotFound",
+            () => Effect.succeed(Option.none())
+          ),
+          Effect.mapError(io(id, logPath(id), "stat"))
+        ),
+      head: (id) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const handle = yield* fs.open(logPath(id), { flag: "r" })
+            const bytes = yield* handle.readAlloc(HEAD_BYTES)
+            if (Option.isNone(bytes)) return Option.none<string>()
+            const end = bytes.value.indexOf(10)
+            return end === -1 ? Option.none<string>() : Option.some(decoder.decode(bytes.value.subarray(0, end)))
+          })
+        ).pipe(
+          Effect.catchIf(
+            (error) => reasonTag(error) === "NotFound",
+            () => Effect.succeed(Option.none<string>())
+          ),
+          Effect.mapError(io(id, logPath(id), "read"))
+        ),
+      index: {
+        load: fs.readFileString(indexPath).pipe(
+          Effect.map(Option.some),
+          Effect.orElseSucceed(() => Option.none<string>())
+        ),
+        save: (text) => {
+          const temp = path.join(dir, `.index.json.${identity.pid}.${globalThis.crypto.randomUUID().slice(0, 8)}`)
+          return fs.writeFileString(temp, text).pipe(
+            Effect.andThen(fs.rename(temp, indexPath)),
+            Effect.tapError(() => Effect.ignore(fs.remove(temp))),
+            Effect.mapError(io(undefined, indexPath, "write"))
+          )
+        }
+      }
     }
     return backend
   })
