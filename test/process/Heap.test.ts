@@ -12,14 +12,17 @@ const newSpaceMbAfterChurn = (flags: ReadonlyArray<string>): number => {
     for (let i = 0; i < 3000000; i++) ring[i % ring.length] = { i, s: "x" + i }
     const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")
     process.stdout.write(String(space.space_size / 1048576))`
-  return Number(execFileSync(process.execPath, ["-e", script, JSON.stringify(flags)], { encoding: "utf8" }))
+  // A clean environment: no NODE_OPTIONS of the test runner's.
+  const env = { PATH: process.env.PATH }
+  return Number(execFileSync(process.execPath, ["-e", script, JSON.stringify(flags)], { encoding: "utf8", env }))
 }
 
 describe("useCompactHeap", () => {
   it("keeps V8's young generation from growing when set at run time", () => {
     const compact = newSpaceMbAfterChurn(compactHeapFlags)
     const usual = newSpaceMbAfterChurn([])
-    expect(compact).toBeLessThanOrEqual(4)
-    expect(usual).toBeGreaterThanOrEqual(16)
+    // The young generation starts at a few MB; without the flags it grows to its maximum (128 MB on 64-bit Node 24).
+    expect(compact).toBeLessThanOrEqual(8)
+    expect(usual).toBeGreaterThanOrEqual(4 * compact)
   })
 })
