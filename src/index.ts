@@ -97,6 +97,7 @@ export {
 export * as HookRun from "./hooks/Run.js"
 export type { ToolConcurrency, ToolContext, ToolEmittedEvent, ToolKind, ToolReturn } from "./services/Tool.js"
 export { ToolRegistry } from "./services/ToolRegistry.js"
+export { Todos } from "./services/Todos.js"
 export { compactHeapFlags, useCompactHeap } from "./process/Heap.js"
 export type {
   AgentDefinition,
@@ -138,6 +139,7 @@ export * as SandboxLive from "./layers/SandboxLive.js"
 export * as SessionStoreLive from "./layers/SessionStoreLive.js"
 export * as SettingsLive from "./layers/SettingsLive.js"
 export * as SubAgentsLive from "./layers/SubAgentsLive.js"
+export * as TodosLive from "./layers/TodosLive.js"
 export * as ToolRegistryLive from "./layers/ToolRegistryLive.js"
 export * as WorkspaceLive from "./layers/WorkspaceLive.js"
 export {

@@ -145,7 +145,7 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
       const forSession = answer.always !== true && answer.session === true && asked.suggestion !== undefined
       if (forSession && asked.suggestion !== undefined && permissions.allowForSession !== undefined) {
         yield* permissions
-          .allowForSession(asked.suggestion)
+          .allowForSession(asked.suggestion, settings.sessionId)
           .pipe(Effect.catch((error) => Effect.logWarning("could not add the permission rule", error.message)))
       }
       const granted = answer.always === true || forSession ? asked.suggestion : undefined
@@ -161,7 +161,8 @@ export const makeDispatcher = Effect.fn("ToolDispatch.make")(function* (
     permissions.check(call, {
       tool: { name: tool.name, readOnly: tool.readOnly, kind: tool.kind },
       cwd: settings.cwd,
-      mode
+      mode,
+      sessionId: settings.sessionId
     })
 
   /** Whether the call would be allowed in bypassPermissions mode (what a hook's allow may skip to). */

@@ -1,6 +1,6 @@
 /**
  * `layerNode(options)`: a complete agent for Node as a composition of Layers, one per service: Settings,
- * Workspace, FileState, Sandbox, BackgroundShells, ToolRegistry (the built-in tools plus the caller's),
+ * Workspace, FileState, Todos, Sandbox, BackgroundShells, ToolRegistry (the built-in tools plus the caller's),
  * Permissions, EventBus, LLMClient (the chosen provider, loaded on demand so only its SDK is imported), Agent,
  * and the Node platform services (`FileSystem`, `Path`).
  *
@@ -38,6 +38,7 @@ import { Approver, PERMISSION_MODES, type PermissionMode, Permissions } from "..
 import { Sandbox } from "../services/Sandbox.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { Settings } from "../services/Settings.js"
+import { Todos } from "../services/Todos.js"
 import type { Tool } from "../services/Tool.js"
 import { ToolRegistry } from "../services/ToolRegistry.js"
 import { Workspace } from "../services/Workspace.js"
@@ -55,6 +56,7 @@ import * as SandboxLive from "./SandboxLive.js"
 import * as SessionStoreLive from "./SessionStoreLive.js"
 import * as SettingsLive from "./SettingsLive.js"
 import * as SubAgentsLive from "./SubAgentsLive.js"
+import * as TodosLive from "./TodosLive.js"
 import * as ToolRegistryLive from "./ToolRegistryLive.js"
 import * as WorkspaceLive from "./WorkspaceLive.js"
 
@@ -184,6 +186,7 @@ export type SageServices =
   | SessionStore
   | McpServers
   | Hooks
+  | Todos
 
 export type SageError = ConfigError | PermissionError | ToolRegistrationError
 
@@ -307,6 +310,8 @@ export const pieces = (options: SageOptions) => ({
     })
   ),
   fileState: FileStateLive.layer,
+  /** The sessions' todo lists (`TodoWrite`), by session id; `Conversation.open` seeds a resumed session's. */
+  todos: TodosLive.layer,
   /** Commands may write inside the workspace roots. */
   sandbox: Layer.unwrap(
     Effect.gen(function* () {
@@ -431,6 +436,7 @@ export const layerNode = (options: SageOptions): Layer.Layer<SageServices, SageE
       const workspace = unlessProvided(Workspace, p.workspace).pipe(Layer.provideMerge(settings))
       const session = Layer.mergeAll(
         unlessProvided(FileState, p.fileState),
+        unlessProvided(Todos, p.todos),
         unlessProvided(Sandbox, p.sandbox),
         unlessProvided(BackgroundShells, p.backgroundShells),
         unlessProvided(Permissions, p.permissions)

@@ -5,12 +5,14 @@
  * protected directories), and adds to every `ask` a hint of what would allow the call.
  */
 import * as Effect from "effect/Effect"
-import type { PermissionError } from "../errors/PermissionError.js"
+import * as Result from "effect/Result"
+import { PermissionError } from "../errors/PermissionError.js"
 import type { PermissionContext, PermissionDecision, PermissionMode, Permissions } from "../services/Permissions.js"
 import { Settings } from "../services/Settings.js"
 import type { ToolCall } from "../streams/ToolCall.js"
 import { decideToolCall } from "./Check.js"
 import { formatHint, permissionHint } from "./DenialHint.js"
+import { parseRule, type Rule } from "./Rule.js"
 import type { RuleSet } from "./Settings.js"
 import type { ShellAnalysis } from "./ShellParser.js"
 
@@ -57,17 +59,37 @@ export const startingMode = (
   rules: Pick<RuleSet, "defaultMode">
 ): PermissionMode => explicit ?? rules.defaultMode ?? "default"
 
-/** The rule-based `Permissions` service on the session's `Settings`. */
+/**
+ * The rule-based `Permissions` service on the session's `Settings`. Rules allowed for one session (source
+ * `session`) are kept here by session id and join the settings' rules only in the checks of that session; rules
+ * allowed without a session id go to the settings (`Settings.addSessionRule`) and hold for every check.
+ */
 export const makePermissions: Effect.Effect<Permissions.Service, never, Settings> = Effect.gen(function* () {
   const settings = yield* Settings
+  const bySession = new Map<string, ReadonlyArray<Rule>>()
+  const rulesFor = (rules: RuleSet, sessionId: string | undefined): RuleSet => {
+    const own = sessionId === undefined ? undefined : bySession.get(sessionId)
+    return own === undefined ? rules : { ...rules, rules: [...rules.rules, ...own] }
+  }
   const check = Effect.fn("Permissions.check")(function* (call: ToolCall, context: PermissionContext) {
-    return yield* checkPermission(yield* settings.ruleSet, call, context)
+    return yield* checkPermission(rulesFor(yield* settings.ruleSet, context.sessionId), call, context)
   })
   const allowAlways = Effect.fn("Permissions.allowAlways")(function* (rule: string) {
     yield* settings.addAllowRule(rule)
   })
-  const allowForSession = Effect.fn("Permissions.allowForSession")(function* (rule: string) {
-    if (settings.addSessionRule !== undefined) yield* settings.addSessionRule(rule)
+  const allowForSession = Effect.fn("Permissions.allowForSession")(function* (rule: string, sessionId?: string) {
+    if (sessionId === undefined) {
+      if (settings.addSessionRule !== undefined) yield* settings.addSessionRule(rule)
+      return
+    }
+    const parsed = parseRule(rule, "allow", "session")
+    if (Result.isFailure(parsed)) return yield* new PermissionError({ message: parsed.failure, source: "session" })
+    const own = bySession.get(sessionId) ?? []
+    if (!own.some((r) => r.text === parsed.success.text)) bySession.set(sessionId, [...own, parsed.success])
   })
-  return { check, allowAlways, allowForSession }
+  const endSession = (sessionId: string): Effect.Effect<void> =>
+    Effect.sync(() => {
+      bySession.delete(sessionId)
+    })
+  return { check, allowAlways, allowForSession, endSession }
 })

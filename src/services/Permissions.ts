@@ -15,6 +15,8 @@ export interface PermissionContext {
   readonly tool: { readonly name: string; readonly readOnly: boolean; readonly kind: ToolKind }
   readonly cwd: string
   readonly mode: PermissionMode
+  /** The session the call belongs to: the rules allowed for that session (`allowForSession`) apply too. */
+  readonly sessionId?: string
 }
 
 export type PermissionDecision =
@@ -40,8 +42,14 @@ export declare namespace Permissions {
     readonly check: (call: ToolCall, context: PermissionContext) => Effect.Effect<PermissionDecision, PermissionError>
     /** Remember an "allow always" answer (saved as a rule where the implementation keeps rules). */
     readonly allowAlways: (rule: string) => Effect.Effect<void, PermissionError>
-    /** Allow `rule` for the rest of this session only (nothing saved). Absent where not supported. */
-    readonly allowForSession?: (rule: string) => Effect.Effect<void, PermissionError>
+    /**
+     * Allow `rule` for the rest of session `sessionId` only (nothing saved): it applies to the checks whose context
+     * names that session, until `endSession`. Without a session id, for every check of this service. Absent where
+     * not supported.
+     */
+    readonly allowForSession?: (rule: string, sessionId?: string) => Effect.Effect<void, PermissionError>
+    /** Forget the rules allowed for session `sessionId` (its conversation closed). Absent where not supported. */
+    readonly endSession?: (sessionId: string) => Effect.Effect<void>
   }
 }
 

@@ -19,10 +19,12 @@ import { ConfigError } from "../errors/ConfigError.js"
 import * as HookRun from "../hooks/Run.js"
 import { stamp } from "../agent/AgentEvents.js"
 import type { AgentError } from "../errors/AgentError.js"
+import type { PermissionError } from "../errors/PermissionError.js"
 import type { SessionStoreError } from "../errors/SessionError.js"
 import { Agent, type AgentExecution, type Prompt, type RunOptions } from "../services/Agent.js"
 import { LLMClient } from "../services/LLMClient.js"
 import { Permissions } from "../services/Permissions.js"
+import { Todos } from "../services/Todos.js"
 import {
   type LoadedSession,
   type PermissionGranted,
@@ -96,11 +98,12 @@ export interface Conversation {
   /** Appends an event of one's own (e.g. a `compaction`); it changes the history the way the log's fold says. */
   readonly record: (event: AgentEvent) => Effect.Effect<void>
   /**
-   * Records a permission rule allowed for this session (applied again when the session is resumed). Answers
-   * "allow for this session" given through the `Approver` are recorded without this (their `permission.resolved`
-   * event names the rule).
+   * Allows a permission rule for this session (through `Permissions.allowForSession`, when the context has it) and
+   * records it, so it holds again when the session is resumed. An invalid rule fails with `PermissionError` and is
+   * not recorded. Answers "allow for this session" given through the `Approver` are recorded without this (their
+   * `permission.resolved` event names the rule).
    */
-  readonly grant: (rule: string) => Effect.Effect<void>
+  readonly grant: (rule: string) => Effect.Effect<void, PermissionError>
 }
 
 const invalid = (message: string, source: string) => new ConfigError({ message, source })
@@ -249,15 +252,29 @@ export const open = Effect.fn("Conversation.open")(function* (
   }
   const state = stateOf(loaded)
   const out = writer
-  // The session's "for this session" permission grants hold again.
+  // The session's "for this session" permission grants hold again, for this session only, until it closes (the
+  // grants of a conversation closed before, in the same process, no longer hold).
   const permissions = yield* Effect.serviceOption(Permissions)
-  if (Option.isSome(permissions) && permissions.value.allowForSession !== undefined) {
-    const allow = permissions.value.allowForSession
-    for (const rule of state.grants) {
-      yield* allow(rule).pipe(
-        Effect.catch((error) => Effect.logWarning(`could not allow ${rule} for this session`, error.message))
-      )
+  if (Option.isSome(permissions)) {
+    const { allowForSession: allow, endSession } = permissions.value
+    if (endSession !== undefined) {
+      yield* endSession(sessionId)
+      yield* Effect.addFinalizer(() => endSession(sessionId))
     }
+    if (allow !== undefined) {
+      for (const rule of state.grants) {
+        yield* allow(rule, sessionId).pipe(
+          Effect.catch((error) => Effect.logWarning(`could not allow ${rule} for this session`, error.message))
+        )
+      }
+    }
+  }
+  // TodoWrite starts from the session's last list (a new session's is empty); forgotten when the scope closes.
+  const todos = yield* Effect.serviceOption(Todos)
+  if (Option.isSome(todos)) {
+    const lists = todos.value
+    yield* lists.set(sessionId, state.todos)
+    yield* Effect.addFinalizer(() => lists.forget(sessionId))
   }
 
   /** Applies the record to the history and appends it to the log (a failed write is logged, never fatal). */
@@ -359,9 +376,15 @@ export const open = Effect.fn("Conversation.open")(function* (
     run: (prompt, runOptions) => Stream.unwrap(Effect.map(start(prompt, runOptions), (e) => e.events)),
     record,
     grant: (rule) =>
-      Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
-        const granted: PermissionGranted = { type: "permission.granted", timestamp, rule }
-        return record(granted)
+      Effect.gen(function* () {
+        const allow = Option.isSome(permissions) ? permissions.value.allowForSession : undefined
+        if (allow !== undefined) yield* allow(rule, sessionId)
+        const granted: PermissionGranted = {
+          type: "permission.granted",
+          timestamp: yield* Clock.currentTimeMillis,
+          rule
+        }
+        yield* record(granted)
       })
   }
   return conversation

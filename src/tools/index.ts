@@ -2,6 +2,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { BackgroundShells } from "../services/BackgroundShells.js"
+import { Todos } from "../services/Todos.js"
 import type { Tool as ToolContract, ToolKind } from "../services/Tool.js"
 import { type BashOptions, makeBashTool } from "./Bash.js"
 import { BashOutputTool } from "./BashOutput.js"
@@ -46,7 +47,8 @@ export interface BuiltinToolsOptions {
  * BashOutput, KillShell, Grep, WebFetch, TodoWrite. Made on the services of the context: `Workspace`,
  * `FileState` (shared by Read and the file-changing tools), `Sandbox` (how Bash runs commands), `FileSystem`,
  * and, when present, `BackgroundShells` (without it, BashOutput and KillShell are left out and Bash refuses
- * `run_in_background`). TodoWrite gets a fresh list each time this runs (one per session).
+ * `run_in_background`). TodoWrite keeps its lists in the `Todos` service when the context has one (by session id,
+ * seeded by `Conversation.open`), else in lists of its own.
  */
 export const makeBuiltinTools = Effect.fn("makeBuiltinTools")(function* (options: BuiltinToolsOptions = {}) {
   const shells = yield* Effect.serviceOption(BackgroundShells)
@@ -64,7 +66,7 @@ export const makeBuiltinTools = Effect.fn("makeBuiltinTools")(function* (options
     ...shellTools,
     yield* makeGrepTool(options.grep),
     makeWebFetchTool(options.webFetch),
-    yield* makeTodoWriteTool()
+    yield* makeTodoWriteTool(Option.getOrUndefined(yield* Effect.serviceOption(Todos)))
   ]
   return tools
 })

@@ -240,8 +240,9 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
       })
 
       const options = sageOptions(args, io.env, approver)
-      // Loading: the session store, the session asked for (-c, -r ID, --fork-session: its "for this session" grants
-      // are allow rules of the agent), then the agent. The prompt is already on screen meanwhile.
+      // Loading: the session store, the session asked for (-c, -r ID, --fork-session), then the agent. The prompt is
+      // already on screen meanwhile. A session's "for this session" grants are not rules of the agent: opening its
+      // conversation allows them for that session only (so /clear and /resume leave them behind).
       const loaded = yield* Deferred.make<
         { readonly context: Context.Context<SageServices>; readonly plan: SessionPlan },
         unknown
@@ -258,10 +259,7 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
             fork: args.forkSession,
             ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId })
           }).pipe(Effect.provideService(SessionStore, store))
-          const grants = plan.kind === "new" ? [] : plan.loaded.grants
-          const layer = layerNode({ ...options, allowedTools: [...args.allowedTools, ...grants] }).pipe(
-            Layer.provide(Layer.succeed(SessionStore, store))
-          )
+          const layer = layerNode(options).pipe(Layer.provide(Layer.succeed(SessionStore, store)))
           return { context: yield* Layer.build(layer), plan }
         }).pipe(
           Effect.exit,

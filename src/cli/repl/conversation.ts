@@ -18,6 +18,8 @@ export interface ReplConversation {
   readonly persisted: boolean
   readonly messages: Effect.Effect<ReadonlyArray<Message>>
   readonly turns: Effect.Effect<number>
+  /** Permission rules allowed for this session ("for this session" answers, resumed ones included). */
+  readonly grants: Effect.Effect<ReadonlyArray<string>>
   readonly start: (
     prompt: Prompt,
     options: Omit<RunOptions, "history" | "sessionId">
@@ -32,6 +34,7 @@ export const fromSession = (conversation: Conversation): ReplConversation => ({
   persisted: conversation.persisted,
   messages: conversation.messages,
   turns: conversation.turns,
+  grants: conversation.grants,
   start: (prompt, options) => conversation.start(prompt, options),
   compacted: (result) =>
     conversation.record(

@@ -142,13 +142,19 @@ export const makeSlashCommands = (ctx: SlashContext) => {
       const rules = settings !== undefined && settings._tag === "Some" ? yield* settings.value.ruleSet : undefined
       const mode = state.mode ?? rules?.defaultMode ?? "default"
       const lines = [`Permission mode: ${mode} (change with /permissions ${PERMISSION_MODES.join("|")})`]
+      // Rules allowed "for this session" hold in the current conversation only.
+      const current = ctx.current()
+      const grants = current === undefined ? [] : yield* current.grants
       if (rules !== undefined) {
-        if (rules.rules.length === 0) lines.push("No rules.")
+        if (rules.rules.length === 0 && grants.length === 0) lines.push("No rules.")
         for (const rule of rules.rules) {
           lines.push(
             `  ${rule.behavior.padEnd(5)} ${sanitizeForTerminal(rule.text)}  ${colors.dim(sanitizeForTerminal(rule.source))}`
           )
         }
+      }
+      for (const rule of grants) {
+        lines.push(`  ${"allow".padEnd(5)} ${sanitizeForTerminal(rule)}  ${colors.dim("this session")}`)
       }
       yield* message(lines.join("\n"))
     })
