@@ -21,8 +21,9 @@ describe("useCompactHeap", () => {
   it("keeps V8's young generation from growing when set at run time", () => {
     const compact = newSpaceMbAfterChurn(compactHeapFlags)
     const usual = newSpaceMbAfterChurn([])
-    // The young generation starts at a few MB; without the flags it grows to its maximum (128 MB on 64-bit Node 24).
-    expect(compact).toBeLessThanOrEqual(8)
-    expect(usual).toBeGreaterThanOrEqual(4 * compact)
+    // Without the flags the young generation grows to its maximum (128 MB on 64-bit Node 24); with them it stays at
+    // a few MB (2-12 MB seen, more on a loaded machine, where V8 also grows it after slow scavenges).
+    expect(usual).toBeGreaterThanOrEqual(64)
+    expect(compact * 4).toBeLessThanOrEqual(usual)
   })
 })
