@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { SageAgentSDK } from "../dist/sdk/index.js"
-import { anthropicStream, startServer, writeStream } from "./support.mjs"
+import { anthropicStream, peakRssMb, startServer, writeStream } from "./support.mjs"
 
 const steps = 50
 const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "sage-rss-")))
@@ -52,7 +52,7 @@ fs.rmSync(cwd, { recursive: true, force: true })
 if (request !== steps) throw new Error(`expected ${steps} model requests, saw ${request}`)
 process.stdout.write(
   JSON.stringify({
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: peakRssMb(),
     deltas: steps * text.length,
     steps: result.steps,
     heapAt5: heap[5],

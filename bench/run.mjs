@@ -211,7 +211,9 @@ async function rss() {
   const cli = await cliSessionRss(50)
   const bare = await run([
     "-e",
-    "process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))"
+    // The kernel's high-water mark of this process (resourceUsage().maxRSS would include the bench's own RSS at
+    // the fork that started it).
+    'process.stdout.write(JSON.stringify({ maxRssMb: /VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1] / 1024 }))'
   ])
   const floors = await requestFloorsRss()
   console.log("\n(c) peak RSS (each step: text, Read and Glob)")

@@ -9,6 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { useCompactHeap } from "../dist/process/Heap.js"
+import { peakRssMb } from "./support.mjs"
 
 // The heap settings the `sage` REPL applies before it loads the agent.
 useCompactHeap()
@@ -66,7 +67,7 @@ const logMb = fs.statSync(log).size / 1024 / 1024
 fs.rmSync(cwd, { recursive: true, force: true })
 process.stdout.write(
   JSON.stringify({
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: peakRssMb(),
     heapAt100: heap[100],
     heapAt500: heap[turns],
     compactions,

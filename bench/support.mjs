@@ -1,5 +1,18 @@
 // Shared bench helpers: a local HTTP server, Anthropic SSE frames, statistics.
+import * as fs from "node:fs"
 import * as http from "node:http"
+
+/**
+ * This process's peak RSS in MB: the kernel's high-water mark (VmHWM). `process.resourceUsage().maxRSS` would also
+ * count the RSS of the forked copy of the parent that started this process, before its exec.
+ */
+export const peakRssMb = () => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))
+    if (m) return Number(m[1]) / 1024
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024
+}
 
 export const startServer = (handler) =>
   new Promise((resolve) => {

@@ -266,16 +266,31 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
   const maxToolOutputChars = Math.max(1000, defaults.maxToolOutputChars ?? 100_000)
   const replay = defaults.eventReplay ?? DEFAULT_EVENT_REPLAY
 
-  const systemPrompt = (mode: PermissionMode, options: RunOptions, role: SubAgents.TurnRole) =>
+  /** The caller's system prompt, which replaces the built one (a sub-agent's prompt is its definition's). */
+  const replacedPrompt = (options: RunOptions, role: SubAgents.TurnRole): string | undefined =>
+    role.sub === undefined ? (options.systemPrompt ?? defaults.systemPrompt) : undefined
+
+  /** What a turn's system prompt reads from the file system (started with the turn, see `startAs`). */
+  const gatherPrompt = SystemPrompt.gather(cwd, defaults.homeDir).pipe(
+    Effect.provideService(FileSystem.FileSystem, fs),
+    Effect.provideService(Path.Path, path)
+  )
+
+  const systemPrompt = (
+    mode: PermissionMode,
+    options: RunOptions,
+    role: SubAgents.TurnRole,
+    gathered: Effect.Effect<SystemPrompt.Gathered> | undefined
+  ) =>
     Effect.gen(function* () {
       const tools = (yield* role.registry.list).map((tool) => tool.name)
       // A sub-agent's prompt is its definition's (in place of the first section), without the parent's own.
-      const replaced = role.sub === undefined ? (options.systemPrompt ?? defaults.systemPrompt) : undefined
+      const replaced = replacedPrompt(options, role)
       const appended =
         role.sub === undefined
           ? [defaults.appendSystemPrompt, options.appendSystemPrompt].filter((s) => s !== undefined)
           : []
-      return yield* SystemPrompt.build({
+      const prompt: SystemPrompt.SystemPromptOptions = {
         intro: role.sub?.intro,
         cwd,
         roots,
@@ -285,7 +300,10 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
         homeDir: defaults.homeDir,
         systemPrompt: replaced,
         appendSystemPrompt: appended.length === 0 ? undefined : appended.join("\n\n")
-      }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+      }
+      return replaced === undefined
+        ? SystemPrompt.compose(prompt, yield* gathered ?? gatherPrompt)
+        : SystemPrompt.compose(prompt, { date: "", isGitRepo: false, instructions: [] })
     })
 
   /** A turn of the main agent (`mainRole`) or of a sub-agent (see `SubAgents`). */
@@ -299,6 +317,9 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
     role: SubAgents.TurnRole
   ) {
     const { agentId, parentAgentId, registry } = role
+    // The system prompt's file reads start now: they overlap the rest of the turn's set-up.
+    const gathered =
+      replacedPrompt(options, role) === undefined ? Fiber.join(yield* Effect.forkScoped(gatherPrompt)) : undefined
     const sessionId = options.sessionId ?? (yield* randomId("ses"))
     const turnId = yield* randomId("turn")
     const events = yield* PubSub.bounded<Take.Take<AgentEvent, AgentError>>({ capacity: EVENT_BUFFER, replay })
@@ -347,7 +368,7 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
         model,
         Option.getOrUndefined(Option.map(catalog, (c) => c.lookup(model)))
       )
-      const system = yield* systemPrompt(settings.mode, options, role)
+      const system = yield* systemPrompt(settings.mode, options, role, gathered)
       const tools = yield* registry.definitions
       // What this turn (with its finished sub-agents) and its ancestors have spent so far, in USD.
       const spent = Effect.map(

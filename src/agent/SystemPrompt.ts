@@ -190,26 +190,48 @@ export const today: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, 
   new Date(ms).toISOString().slice(0, 10)
 )
 
-/** The system prompt for a turn, read from the file system now (instruction files may change between turns). */
-export const build = Effect.fn("SystemPrompt.build")(function* (options: SystemPromptOptions) {
+/** What the prompt takes from the file system and the clock: read once per turn. */
+export interface Gathered {
+  readonly date: string
+  readonly isGitRepo: boolean
+  readonly instructions: ReadonlyArray<InstructionFile>
+}
+
+/**
+ * Reads what the prompt of a turn in `cwd` takes from the file system now (instruction files may change between
+ * turns) and the date. The agent starts it as its turn starts, so the reads overlap the rest of the turn's set-up.
+ */
+export const gather = Effect.fn("SystemPrompt.gather")(function* (cwd: string, homeDir?: string) {
+  const [date, git, instructions] = yield* Effect.all([today, isGitRepo(cwd), instructionFiles(cwd, homeDir)], {
+    concurrency: 3
+  })
+  return { date, isGitRepo: git, instructions } satisfies Gathered
+})
+
+/** The system prompt for a turn from what `gather` read (unused when `systemPrompt` replaces the prompt). */
+export const compose = (options: SystemPromptOptions, gathered: Gathered): string => {
   const append = options.appendSystemPrompt === undefined ? "" : `\n\n${options.appendSystemPrompt}`
   if (options.systemPrompt !== undefined) return `${options.systemPrompt}${append}`
-  const [date, git, instructions] = yield* Effect.all(
-    [today, isGitRepo(options.cwd), instructionFiles(options.cwd, options.homeDir)],
-    { concurrency: 3 }
-  )
   const prompt = render({
     environment: {
       cwd: options.cwd,
       roots: options.roots.length === 0 ? [options.cwd] : options.roots,
       platform: options.platform,
-      date,
-      isGitRepo: git
+      date: gathered.date,
+      isGitRepo: gathered.isGitRepo
     },
     permissionMode: options.permissionMode,
     tools: options.tools,
-    instructions,
+    instructions: gathered.instructions,
     intro: options.intro
   })
   return `${prompt}${append}`
+}
+
+/** The system prompt for a turn, read from the file system now: `gather`, then `compose`. */
+export const build = Effect.fn("SystemPrompt.build")(function* (options: SystemPromptOptions) {
+  if (options.systemPrompt !== undefined) {
+    return compose(options, { date: "", isGitRepo: false, instructions: [] })
+  }
+  return compose(options, yield* gather(options.cwd, options.homeDir))
 })
