@@ -16,6 +16,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { performance } from "node:perf_hooks"
+import { buildSync } from "esbuild"
 import { fanOut, firstToken } from "./agent.mjs"
 import { anthropicStream, fmt, startServer, stats, writeStream } from "./support.mjs"
 import { replStartup } from "./repl.mjs"
@@ -48,17 +49,32 @@ const spawnTimed = (args, env, onRequest) =>
 const bareFetchCode = (url) =>
   `fetch(${JSON.stringify(`${url}/v1/messages`)}, { method: "POST", body: "{}" }).then((r) => r.arrayBuffer(), () => {})`
 
-/** The script a user would write with the raw Anthropic SDK: import it, one streaming request. Returns its path. */
-const rawSdkScript = (url) => {
-  const file = path.join(os.tmpdir(), `sage-bench-sdk-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`)
+/**
+ * The script a user would write with the raw Anthropic SDK: import it, one streaming request. Returns the paths of
+ * the script as written (the SDK's ESM files loaded one by one) and of the same script bundled into one CommonJS file
+ * (the SDK at its fastest), both in a new temporary directory.
+ */
+const rawSdkScripts = (url) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sage-bench-sdk-"))
+  const script = path.join(dir, "sdk.mjs")
   fs.writeFileSync(
-    file,
-    `import Anthropic from ${JSON.stringify(import.meta.resolve("@anthropic-ai/sdk"))}
+    script,
+    `import Anthropic from ${JSON.stringify(fileURLToPath(import.meta.resolve("@anthropic-ai/sdk")))}
 const client = new Anthropic({ apiKey: "bench", baseURL: ${JSON.stringify(url)}, maxRetries: 0 })
 client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }).done().catch(() => {})
 `
   )
-  return file
+  const bundled = path.join(dir, "sdk.cjs")
+  buildSync({
+    entryPoints: [script],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    mainFields: ["module", "main"],
+    outfile: bundled,
+    logLevel: "warning"
+  })
+  return { dir, script, bundled }
 }
 
 async function cliStartup() {
@@ -74,37 +90,43 @@ async function cliStartup() {
   // Two more floors, for what the stack under Sage costs: Node's `fetch` (undici, which the vendor SDKs need) and the
   // raw Anthropic SDK (the same script a user would write without Sage: import it, one streaming request).
   const bareFetch = bareFetchCode(server.url)
-  const sdkScript = rawSdkScript(server.url)
+  const sdk = rawSdkScripts(server.url)
   const runs = 15
   const sageReq = []
   const nodeReq = []
   const fetchReq = []
   const sdkReq = []
+  const bundledReq = []
   const sageVersion = []
   const nodeNothing = []
   for (let i = 0; i < runs + 2; i++) {
     const s = await spawnTimed([bin, "-p", "hi", "--max-steps", "1"], env, onRequest)
     const n = await spawnTimed(["-e", bare], env, onRequest)
     const f = await spawnTimed(["-e", bareFetch], env, onRequest)
-    const k = await spawnTimed([sdkScript], env, onRequest)
+    const k = await spawnTimed([sdk.script], env, onRequest)
+    const u = await spawnTimed([sdk.bundled], env, onRequest)
     const v = await spawnTimed([bin, "--version"], env, onRequest)
     const e = await spawnTimed(["-e", "0"], env, onRequest)
     if (i < 2) continue // warm-up (disk cache)
     if (s.firstRequest === undefined) throw new Error(`sage -p never reached the server: ${s.stderr}`)
-    if (k.firstRequest === undefined) throw new Error(`the raw SDK never reached the server: ${k.stderr}`)
+    if (k.firstRequest === undefined || u.firstRequest === undefined) {
+      throw new Error(`the raw SDK never reached the server: ${k.stderr}${u.stderr}`)
+    }
     sageReq.push(s.firstRequest)
     nodeReq.push(n.firstRequest)
     fetchReq.push(f.firstRequest)
     sdkReq.push(k.firstRequest)
+    bundledReq.push(u.firstRequest)
     sageVersion.push(v.total)
     nodeNothing.push(e.total)
   }
   await server.close()
-  fs.rmSync(sdkScript, { force: true })
+  fs.rmSync(sdk.dir, { recursive: true, force: true })
   const a = stats(sageReq)
   const b = stats(nodeReq)
   const f = stats(fetchReq)
   const k = stats(sdkReq)
+  const u = stats(bundledReq)
   const v = stats(sageVersion)
   const e = stats(nodeNothing)
   console.log("\n(d) CLI start-up, %d runs each (spawn -> first request at the local server; --version to exit)", runs)
@@ -127,6 +149,12 @@ async function cliStartup() {
     fmt(k.median),
     fmt(k.p95),
     (a.median / k.median).toFixed(2)
+  )
+  console.log(
+    "      the same, bundled (CJS)  median %s  p95 %s   ratio %sx",
+    fmt(u.median),
+    fmt(u.p95),
+    (a.median / u.median).toFixed(2)
   )
   console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
   console.log(
@@ -237,6 +265,7 @@ async function rss() {
   console.log("    bare node process                       %s MB", bare.maxRssMb.toFixed(1))
   console.log("    bare fetch client, one request          %s MB", floors.fetch.toFixed(1))
   console.log("    raw Anthropic SDK script, one request   %s MB", floors.sdk.toFixed(1))
+  console.log("      the same, bundled (CJS)               %s MB", floors.bundled.toFixed(1))
 }
 
 /** Peak RSS of the floors of a hello run: Node's `fetch` (undici) and the raw Anthropic SDK, one request each. */
@@ -245,16 +274,17 @@ async function requestFloorsRss() {
     res.writeHead(401, { "content-type": "application/json" })
     res.end(JSON.stringify({ type: "error", error: { type: "authentication_error", message: "bench" } }))
   })
-  const script = rawSdkScript(server.url)
+  const sdk = rawSdkScripts(server.url)
   const peak = async (args) => {
     const child = spawn(process.execPath, args, { stdio: "ignore" })
     return (await peakRssOfChild(child)).peak
   }
   const fetchPeak = await peak(["-e", bareFetchCode(server.url)])
-  const sdkPeak = await peak([script])
-  fs.rmSync(script, { force: true })
+  const sdkPeak = await peak([sdk.script])
+  const bundledPeak = await peak([sdk.bundled])
+  fs.rmSync(sdk.dir, { recursive: true, force: true })
   await server.close()
-  return { fetch: fetchPeak, sdk: sdkPeak }
+  return { fetch: fetchPeak, sdk: sdkPeak, bundled: bundledPeak }
 }
 
 const verdict = (ok) => (ok ? "met" : "NOT MET")
