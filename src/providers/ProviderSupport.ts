@@ -18,8 +18,39 @@ import {
   ServerError
 } from "../errors/LLMError.js"
 import type { Capabilities, LLMClient, LLMRequest } from "../services/LLMClient.js"
+import { type ContentBlock, type Message, messageText } from "../streams/Message.js"
 import { applyPart, emptyResponse, toResponse } from "../streams/Response.js"
 import type { StreamPart } from "../streams/StreamPart.js"
+
+/**
+ * Conversation messages as the alternating user and assistant turns the Anthropic-style APIs want: `system` messages
+ * are left for the system prompt (`systemPrompt`), each block becomes `blocks(block)` (a `tool` message is the
+ * user's), messages left empty are dropped and consecutive messages of one role merged.
+ */
+export const alternatingTurns = <B>(
+  messages: ReadonlyArray<Message>,
+  blocks: (block: ContentBlock) => ReadonlyArray<B>
+): Array<{ readonly role: "user" | "assistant"; readonly content: Array<B> }> => {
+  const out: Array<{ readonly role: "user" | "assistant"; readonly content: Array<B> }> = []
+  for (const message of messages) {
+    if (message.role === "system") continue
+    const role = message.role === "assistant" ? "assistant" : "user"
+    const content = message.content.flatMap(blocks)
+    if (content.length === 0) continue
+    const last = out[out.length - 1]
+    if (last !== undefined && last.role === role) last.content.push(...content)
+    else out.push({ role, content: [...content] })
+  }
+  return out
+}
+
+/** The system prompt: `request.system` followed by the text of every `system` message (undefined when all blank). */
+export const systemPrompt = (request: LLMRequest): string | undefined => {
+  const parts = [request.system ?? "", ...request.messages.filter((m) => m.role === "system").map(messageText)].filter(
+    (s) => s.trim() !== ""
+  )
+  return parts.length === 0 ? undefined : parts.join("\n\n")
+}
 
 /** Build an `LLMClient` service from its `stream`; `generate` folds the same stream. */
 export const makeLLMClient = (options: {

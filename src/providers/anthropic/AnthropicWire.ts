@@ -15,6 +15,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { LLMRequest, ToolChoice } from "../../services/LLMClient.js"
 import type { ContentBlock, ImageBlock, Message } from "../../streams/Message.js"
+import { alternatingTurns, systemPrompt } from "../ProviderSupport.js"
 import { requestBudget } from "../Reasoning.js"
 import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
 import type { ToolDefinition } from "../../streams/ToolCall.js"
@@ -89,30 +90,11 @@ export interface TurnParam {
  * become user messages of tool_result blocks, empty messages are dropped and consecutive same-role messages merged
  * (the API wants user and assistant turns to alternate).
  */
-export const toMessageParams = (messages: ReadonlyArray<Message>): Array<TurnParam> => {
-  const out: Array<TurnParam> = []
-  for (const message of messages) {
-    if (message.role === "system") continue
-    const role = message.role === "assistant" ? "assistant" : "user"
-    const content = message.content.flatMap(blockParams)
-    if (content.length === 0) continue
-    const last = out[out.length - 1]
-    if (last !== undefined && last.role === role) last.content.push(...content)
-    else out.push({ role, content: [...content] })
-  }
-  return out
-}
-
-const systemText = (message: Message): string =>
-  message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("")
+export const toMessageParams = (messages: ReadonlyArray<Message>): Array<TurnParam> =>
+  alternatingTurns(messages, blockParams)
 
 /** The system prompt: `request.system` followed by the text of every `system` message. */
-export const toSystem = (request: LLMRequest): string | undefined => {
-  const parts = [request.system ?? "", ...request.messages.filter((m) => m.role === "system").map(systemText)].filter(
-    (s) => s.trim() !== ""
-  )
-  return parts.length === 0 ? undefined : parts.join("\n\n")
-}
+export const toSystem = systemPrompt
 
 // ---------------------------------------------------------------------------------------------------------------
 // Prompt caching: at most 4 breakpoints per request; Sage sets 3 (`cache_control: {type: "ephemeral"}`, the

@@ -44,7 +44,13 @@ import type { ContentBlock, ImageBlock, Message } from "../../streams/Message.js
 import { completeToolCall, type StreamPart } from "../../streams/StreamPart.js"
 import { type StopReason, Usage } from "../../streams/Usage.js"
 import { lookupModel } from "../ModelCatalog.js"
-import { httpError, type HeaderSource, retryAfterFromHeaders } from "../ProviderSupport.js"
+import {
+  alternatingTurns,
+  httpError,
+  type HeaderSource,
+  retryAfterFromHeaders,
+  systemPrompt
+} from "../ProviderSupport.js"
 import { requestBudget } from "../Reasoning.js"
 
 export const PROVIDER = "bedrock"
@@ -176,22 +182,8 @@ const blockParams = (block: ContentBlock, withTools: boolean): ReadonlyArray<Wir
  * `withTools` (a request that offers no tools), tool calls and results are sent as text: Bedrock refuses toolUse and
  * toolResult blocks in a request without a toolConfig.
  */
-export const toMessages = (messages: ReadonlyArray<Message>, withTools = true): Array<WireMessage> => {
-  const out: Array<{ role: "user" | "assistant"; content: Array<WireContentBlock> }> = []
-  for (const message of messages) {
-    if (message.role === "system") continue
-    const role = message.role === "assistant" ? "assistant" : "user"
-    const content = message.content.flatMap((block) => blockParams(block, withTools))
-    if (content.length === 0) continue
-    const last = out[out.length - 1]
-    if (last !== undefined && last.role === role) last.content.push(...content)
-    else out.push({ role, content: [...content] })
-  }
-  return out
-}
-
-const systemText = (message: Message): string =>
-  message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("")
+export const toMessages = (messages: ReadonlyArray<Message>, withTools = true): Array<WireMessage> =>
+  alternatingTurns(messages, (block) => blockParams(block, withTools))
 
 const toToolChoice = (choice: ToolChoice): WireToolChoice | undefined => {
   switch (choice.type) {
@@ -213,10 +205,9 @@ export const toConverseInput = (request: LLMRequest, defaults: RequestDefaults):
   const modelId = request.model ?? defaults.model
   const claude = isClaude(modelId)
   const caching = supportsCaching(modelId)
-  const systemParts = [request.system ?? "", ...request.messages.filter((m) => m.role === "system").map(systemText)]
-  const systemTextAll = systemParts.filter((s) => s.trim() !== "").join("\n\n")
+  const systemText = systemPrompt(request)
   const system: Array<SystemContentBlock> =
-    systemTextAll === "" ? [] : [{ text: systemTextAll }, ...(caching ? [CACHE_POINT] : [])]
+    systemText === undefined ? [] : [{ text: systemText }, ...(caching ? [CACHE_POINT] : [])]
   const tools: Array<Tool> = (request.tools ?? []).map((tool) => ({
     toolSpec: {
       name: tool.name,
