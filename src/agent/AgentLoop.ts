@@ -303,7 +303,7 @@ export const make = Effect.fn("AgentLoop.make")(function* (unchecked: AgentOptio
       }
       return replaced === undefined
         ? SystemPrompt.compose(prompt, yield* gathered ?? gatherPrompt)
-        : SystemPrompt.compose(prompt, { date: "", isGitRepo: false, instructions: [] })
+        : SystemPrompt.compose(prompt, SystemPrompt.NOTHING_GATHERED)
     })
 
   /** A turn of the main agent (`mainRole`) or of a sub-agent (see `SubAgents`). */

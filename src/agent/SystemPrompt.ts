@@ -197,6 +197,9 @@ export interface Gathered {
   readonly instructions: ReadonlyArray<InstructionFile>
 }
 
+/** What a prompt the caller replaced needs from the file system: nothing (`compose` does not read it then). */
+export const NOTHING_GATHERED: Gathered = { date: "", isGitRepo: false, instructions: [] }
+
 /**
  * Reads what the prompt of a turn in `cwd` takes from the file system now (instruction files may change between
  * turns) and the date. The agent starts it as its turn starts, so the reads overlap the rest of the turn's set-up.
@@ -231,7 +234,7 @@ export const compose = (options: SystemPromptOptions, gathered: Gathered): strin
 /** The system prompt for a turn, read from the file system now: `gather`, then `compose`. */
 export const build = Effect.fn("SystemPrompt.build")(function* (options: SystemPromptOptions) {
   if (options.systemPrompt !== undefined) {
-    return compose(options, { date: "", isGitRepo: false, instructions: [] })
+    return compose(options, NOTHING_GATHERED)
   }
   return compose(options, yield* gather(options.cwd, options.homeDir))
 })
