@@ -10,20 +10,16 @@ import * as Stream from "effect/Stream"
 import { ConfigError } from "../../src/errors/ConfigError.js"
 import { AuthenticationError, RateLimitedError } from "../../src/errors/LLMError.js"
 import { baseURLFor, layerConfig } from "../../src/providers/azure/AzureProvider.js"
-import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
-import type { StreamPart } from "../../src/streams/StreamPart.js"
+import { LLMClient } from "../../src/services/LLMClient.js"
 import { openaiSse } from "../support/openaiSse.js"
 import { API_KEY, DEPLOYMENT, wire as azureWire } from "../support/wire/azure.js"
 import { failure, responseFrames, stream } from "../support/wire/openai-responses.js"
+import { hi, textOf } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
-
-const hi: LLMRequest = { messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }
 
 const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))
 
 const collect = (client: LLMClient.Service) => Effect.map(Stream.runCollect(client.stream(hi)), (p) => Array.from(p))
-const textOf = (parts: ReadonlyArray<StreamPart>) =>
-  parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
 
 /** A client from the environment `env` (plus the key and the local endpoint), `--model` as given (`null`: none). */
 const clientFrom = (env: Record<string, string>, model: string | null = DEPLOYMENT) =>

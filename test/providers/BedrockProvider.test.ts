@@ -29,6 +29,7 @@ import {
   splitBytes,
   stream
 } from "../support/wire/bedrock.js"
+import { textOf } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
 
 const CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -47,9 +48,6 @@ const clientFor = (wire: WireServer.WireServer, model = "us.amazon.nova-micro-v1
 
 const collect = (client: LLMClient.Service, request: LLMRequest = hello) => Stream.runCollect(client.stream(request))
 const failure = (client: LLMClient.Service, request: LLMRequest = hello) => Effect.flip(collect(client, request))
-
-const textOf = (parts: ReadonlyArray<StreamPart>) =>
-  parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
 
 /** What the decoded (text) form of a fixture says the parts must hold. */
 const expectedFrom = (ndjson: string) => {

@@ -18,34 +18,14 @@ import {
   ServerError
 } from "../../src/errors/LLMError.js"
 import { hostURL, layerConfig, make, type OllamaOptions } from "../../src/providers/ollama/OllamaProvider.js"
-import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
+import { LLMClient } from "../../src/services/LLMClient.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 import { Usage } from "../../src/streams/Usage.js"
 import { NDJSON, ndjson, scriptChunks } from "../support/wire/ollama.js"
+import { collectParts, collectUntilFailure, hi, waitUntil } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
 
-const hi: LLMRequest = { messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }
-
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
-const waitUntil = (condition: Effect.Effect<boolean>, what: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 1000; i++) {
-      if (yield* condition) return
-      yield* realSleep(10)
-    }
-    throw new Error(`timed out waiting until ${what}`)
-  })
-
-const collect = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Effect.map(Stream.runCollect(client.stream(request)), (parts) => [...parts])
-
-const collectUntilFailure = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Effect.gen(function* () {
-    const parts: Array<StreamPart> = []
-    const error = yield* Effect.flip(Stream.runForEach(client.stream(request), (p) => Effect.sync(() => parts.push(p))))
-    return { parts, error }
-  })
+const collect = collectParts
 
 const setup = (options: Partial<OllamaOptions> = {}) =>
   Effect.map(WireServer.make, (wire) => ({ wire, client: make({ baseURL: wire.url, model: "qwen3", ...options }) }))

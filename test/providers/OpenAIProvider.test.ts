@@ -35,32 +35,12 @@ import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 import { Usage } from "../../src/streams/Usage.js"
 import { openaiSse } from "../support/openaiSse.js"
+import { collectUntilFailure, hi, waitUntil } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
 
 const apiKey = Redacted.make("sk-test-123")
-const hi: LLMRequest = { messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }
-
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
-/** Poll `condition` with real-time sleeps (the HTTP I/O runs in real time even under TestClock). */
-const waitUntil = (condition: Effect.Effect<boolean>, what: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 1000; i++) {
-      if (yield* condition) return
-      yield* realSleep(10)
-    }
-    throw new Error(`timed out waiting until ${what}`)
-  })
 
 const collect = (client: LLMClient.Service, request: LLMRequest = hi) => Stream.runCollect(client.stream(request))
-
-/** The parts emitted before the stream failed, and the failure. */
-const collectUntilFailure = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Effect.gen(function* () {
-    const parts: Array<StreamPart> = []
-    const error = yield* Effect.flip(Stream.runForEach(client.stream(request), (p) => Effect.sync(() => parts.push(p))))
-    return { parts, error }
-  })
 
 const setup = (options: Partial<OpenAIOptions> = {}) =>
   Effect.map(WireServer.make, (wire) => ({

@@ -30,7 +30,7 @@ import {
   ResponsesProvider,
   type ResponsesOptions
 } from "../../src/providers/openai-responses/ResponsesProvider.js"
-import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
+import { LLMClient } from "../../src/services/LLMClient.js"
 import type { Message } from "../../src/streams/Message.js"
 import { applyPart, emptyResponse, type LLMResponse, toResponse } from "../../src/streams/Response.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
@@ -44,29 +44,17 @@ import {
   stream,
   wire as responsesWire
 } from "../support/wire/openai-responses.js"
+import { collectParts, collectUntilFailure, hi, realSleep, textOf } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
 
 const apiKey = Redacted.make("sk-test-123")
-const hi: LLMRequest = { messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] }
-
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
 const setup = (options: Partial<ResponsesOptions> = {}) =>
   Effect.map(WireServer.make, (wire) => ({ wire, client: make({ apiKey, baseURL: wire.url, ...options }) }))
 
-const collect = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Effect.map(Stream.runCollect(client.stream(request)), (parts) => Array.from(parts))
-
-const collectUntilFailure = (client: LLMClient.Service, request: LLMRequest = hi) =>
-  Effect.gen(function* () {
-    const parts: Array<StreamPart> = []
-    const error = yield* Effect.flip(Stream.runForEach(client.stream(request), (p) => Effect.sync(() => parts.push(p))))
-    return { parts, error }
-  })
+const collect = collectParts
 
 const fold = (parts: ReadonlyArray<StreamPart>): LLMResponse => toResponse(parts.reduce(applyPart, emptyResponse))
-const textOf = (parts: ReadonlyArray<StreamPart>) =>
-  parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
 const reasoningOf = (parts: ReadonlyArray<StreamPart>) =>
   parts.flatMap((p) => (p.type === "reasoning-delta" ? [p.text] : [])).join("")
 /** Parts other than text / reasoning / argument deltas. */

@@ -21,6 +21,7 @@ import { LLMClient, type LLMRequest } from "../../src/services/LLMClient.js"
 import type { AgentEvent } from "../../src/streams/AgentEvent.js"
 import type { StreamPart } from "../../src/streams/StreamPart.js"
 import type { ProviderWire, ScriptedFailure } from "../support/wire/types.js"
+import { textOf } from "../support/providers.js"
 import * as WireServer from "../support/WireServer.js"
 
 const wireDir = new URL("../support/wire/", import.meta.url)
@@ -65,9 +66,6 @@ const withClient = <A, E>(wire: ProviderWire, url: string, f: (client: LLMClient
 
 const collect = (wire: ProviderWire, url: string, request: LLMRequest = hello) =>
   withClient(wire, url, (client) => Stream.runCollect(client.stream(request)))
-
-const textOf = (parts: ReadonlyArray<StreamPart>) =>
-  parts.flatMap((p) => (p.type === "text-delta" ? [p.text] : [])).join("")
 
 const of = <T extends StreamPart["type"]>(parts: ReadonlyArray<StreamPart>, type: T) =>
   parts.filter((p): p is Extract<StreamPart, { type: T }> => p.type === type)
