@@ -3,7 +3,6 @@
  * SSE events into Sage `StreamPart`s. The SDK is imported lazily on the first request (it costs tens of ms to load),
  * its own retries are off (Sage retries with `withRetry`), and interrupting the stream aborts the HTTP request.
  */
-import type * as AnthropicSdk from "@anthropic-ai/sdk"
 import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
@@ -21,6 +20,7 @@ import { ConfigError } from "../../errors/ConfigError.js"
 import { ConnectionError, type LLMError, ResponseDecodeError } from "../../errors/LLMError.js"
 import { type Capabilities, LLMClient, type LLMProvider, type LLMRequest } from "../../services/LLMClient.js"
 import type { StreamPart } from "../../streams/StreamPart.js"
+import type { MessagesClient } from "./AnthropicSdk.js"
 import { AnthropicStreamDecoder, toRequestParams, type WireFailure } from "./AnthropicWire.js"
 import { connectionError, httpError, makeLLMClient } from "../ProviderSupport.js"
 import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../Retry.js"
@@ -66,14 +66,14 @@ export const capabilitiesFor = (model: string): Capabilities =>
   /^claude-3/.test(model) ? { ...capabilities, structuredOutput: false } : capabilities
 
 interface Sdk {
-  readonly main: typeof AnthropicSdk
+  readonly main: typeof import("./AnthropicSdk.js")
 }
 
 let sdkPromise: Promise<Sdk> | undefined
 
-/** The SDK module, imported once, on first use. */
+/** The SDK (the part of it `AnthropicSdk.ts` uses), imported once, on first use. */
 const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => {
-  sdkPromise ??= import("@anthropic-ai/sdk").then(
+  sdkPromise ??= import("./AnthropicSdk.js").then(
     (main) => ({ main }),
     (error: unknown) => {
       sdkPromise = undefined
@@ -116,10 +116,10 @@ export const make = (options: AnthropicOptions): LLMClient.Service => {
     maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
     ...(options.promptCaching === undefined ? {} : { promptCaching: options.promptCaching })
   }
-  let client: AnthropicSdk.Anthropic | undefined
+  let client: MessagesClient | undefined
 
-  const clientFor = (sdk: Sdk): AnthropicSdk.Anthropic => {
-    client ??= new sdk.main.Anthropic({
+  const clientFor = (sdk: Sdk): MessagesClient => {
+    client ??= sdk.main.makeClient({
       apiKey: Redacted.value(options.apiKey),
       baseURL,
       maxRetries: 0,
