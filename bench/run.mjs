@@ -50,31 +50,85 @@ const bareFetchCode = (url) =>
   `fetch(${JSON.stringify(`${url}/v1/messages`)}, { method: "POST", body: "{}" }).then((r) => r.arrayBuffer(), () => {})`
 
 /**
- * The script a user would write with the raw Anthropic SDK: import it, one streaming request. Returns the paths of
- * the script as written (the SDK's ESM files loaded one by one) and of the same script bundled into one CommonJS file
- * (the SDK at its fastest), both in a new temporary directory.
+ * The request floors as scripts, in a new temporary directory, each making one streaming request to `url`:
+ * - `script`: what a user would write with the raw Anthropic SDK (import it, one streaming request), as written (the
+ *   SDK's ESM files loaded one by one), and `bundled`, the same bundled into one CommonJS file (the SDK at its fastest);
+ * - `messages`: the least of the official SDK a client can load (its base client with only the Messages resource, as
+ *   Sage's provider does), bundled;
+ * - `stack`: that client inside the least of Effect 4 a Sage-like CLI runs on (NodeRuntime.runMain, a Layer-provided
+ *   service, Schema-decoded options, the response as a Stream), bundled: the floor of the stack DESIGN.md prescribes.
  */
-const rawSdkScripts = (url) => {
+const floorScripts = (url) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sage-bench-sdk-"))
-  const script = path.join(dir, "sdk.mjs")
-  fs.writeFileSync(
-    script,
+  const write = (name, code) => {
+    fs.writeFileSync(path.join(dir, name), code)
+    return path.join(dir, name)
+  }
+  const bundle = (entry, outfile, format) => {
+    buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "node",
+      format,
+      mainFields: ["module", "main"],
+      nodePaths: [path.resolve(here, "../node_modules")],
+      outfile,
+      logLevel: "warning"
+    })
+    return outfile
+  }
+  const request = `{ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }`
+  const options = `{ apiKey: "bench", baseURL: ${JSON.stringify(url)}, maxRetries: 0 }`
+  const script = write(
+    "sdk.mjs",
     `import Anthropic from ${JSON.stringify(fileURLToPath(import.meta.resolve("@anthropic-ai/sdk")))}
-const client = new Anthropic({ apiKey: "bench", baseURL: ${JSON.stringify(url)}, maxRetries: 0 })
-client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] }).done().catch(() => {})
+const client = new Anthropic(${options})
+client.messages.stream(${request}).done().catch(() => {})
 `
   )
-  const bundled = path.join(dir, "sdk.cjs")
-  buildSync({
-    entryPoints: [script],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    mainFields: ["module", "main"],
-    outfile: bundled,
-    logLevel: "warning"
-  })
-  return { dir, script, bundled }
+  const messagesEntry = write(
+    "messages-entry.mjs",
+    `import { BaseAnthropic } from "@anthropic-ai/sdk/client"
+import { Messages } from "@anthropic-ai/sdk/resources/messages/messages"
+class Client extends BaseAnthropic { messages = new Messages(this) }
+new Client(${options}).messages.create({ ...${request}, stream: true }).then(async (events) => { for await (const _ of events); }).catch(() => {})
+`
+  )
+  const stackEntry = write(
+    "stack-entry.mjs",
+    `import { BaseAnthropic } from "@anthropic-ai/sdk/client"
+import { Messages } from "@anthropic-ai/sdk/resources/messages/messages"
+import * as NodeRuntime from "@effect/platform-node-shared/NodeRuntime"
+import { Context, Effect, Layer, Schema, Stream } from "effect"
+class Client extends BaseAnthropic { messages = new Messages(this) }
+class Model extends Context.Service()("bench/Model") {}
+const Options = Schema.Struct({ model: Schema.String, max_tokens: Schema.Number })
+const ModelLive = Layer.sync(Model, () => {
+  const client = new Client(${options})
+  return {
+    stream: (options) =>
+      Stream.unwrap(
+        Effect.tryPromise(() => client.messages.create({ ...options, messages: [{ role: "user", content: "hi" }], stream: true })).pipe(
+          Effect.map((events) => Stream.fromAsyncIterable(events, (error) => error))
+        )
+      )
+  }
+})
+const program = Effect.gen(function* () {
+  const options = yield* Schema.decodeUnknownEffect(Options)(${request})
+  const model = yield* Model
+  yield* Stream.runDrain(model.stream(options))
+})
+NodeRuntime.runMain(program.pipe(Effect.ignore, Effect.provide(ModelLive)))
+`
+  )
+  return {
+    dir,
+    script,
+    bundled: bundle(script, path.join(dir, "sdk.cjs"), "cjs"),
+    messages: bundle(messagesEntry, path.join(dir, "messages.cjs"), "cjs"),
+    stack: bundle(stackEntry, path.join(dir, "stack.mjs"), "esm")
+  }
 }
 
 async function cliStartup() {
@@ -90,13 +144,15 @@ async function cliStartup() {
   // Two more floors, for what the stack under Sage costs: Node's `fetch` (undici, which the vendor SDKs need) and the
   // raw Anthropic SDK (the same script a user would write without Sage: import it, one streaming request).
   const bareFetch = bareFetchCode(server.url)
-  const sdk = rawSdkScripts(server.url)
+  const sdk = floorScripts(server.url)
   const runs = 15
   const sageReq = []
   const nodeReq = []
   const fetchReq = []
   const sdkReq = []
   const bundledReq = []
+  const messagesReq = []
+  const stackReq = []
   const sageVersion = []
   const nodeNothing = []
   for (let i = 0; i < runs + 2; i++) {
@@ -105,18 +161,22 @@ async function cliStartup() {
     const f = await spawnTimed(["-e", bareFetch], env, onRequest)
     const k = await spawnTimed([sdk.script], env, onRequest)
     const u = await spawnTimed([sdk.bundled], env, onRequest)
+    const m = await spawnTimed([sdk.messages], env, onRequest)
+    const t = await spawnTimed([sdk.stack], env, onRequest)
     const v = await spawnTimed([bin, "--version"], env, onRequest)
     const e = await spawnTimed(["-e", "0"], env, onRequest)
     if (i < 2) continue // warm-up (disk cache)
     if (s.firstRequest === undefined) throw new Error(`sage -p never reached the server: ${s.stderr}`)
-    if (k.firstRequest === undefined || u.firstRequest === undefined) {
-      throw new Error(`the raw SDK never reached the server: ${k.stderr}${u.stderr}`)
+    for (const floor of [k, u, m, t]) {
+      if (floor.firstRequest === undefined) throw new Error(`a floor script never reached the server: ${floor.stderr}`)
     }
     sageReq.push(s.firstRequest)
     nodeReq.push(n.firstRequest)
     fetchReq.push(f.firstRequest)
     sdkReq.push(k.firstRequest)
     bundledReq.push(u.firstRequest)
+    messagesReq.push(m.firstRequest)
+    stackReq.push(t.firstRequest)
     sageVersion.push(v.total)
     nodeNothing.push(e.total)
   }
@@ -127,6 +187,8 @@ async function cliStartup() {
   const f = stats(fetchReq)
   const k = stats(sdkReq)
   const u = stats(bundledReq)
+  const m = stats(messagesReq)
+  const t = stats(stackReq)
   const v = stats(sageVersion)
   const e = stats(nodeNothing)
   console.log("\n(d) CLI start-up, %d runs each (spawn -> first request at the local server; --version to exit)", runs)
@@ -155,6 +217,20 @@ async function cliStartup() {
     fmt(u.median),
     fmt(u.p95),
     (a.median / u.median).toFixed(2)
+  )
+  console.log(
+    "      its Messages client only median %s  p95 %s   ratio %sx (the official SDK's floor: %sx node:http)",
+    fmt(m.median),
+    fmt(m.p95),
+    (a.median / m.median).toFixed(2),
+    (m.median / b.median).toFixed(2)
+  )
+  console.log(
+    "      that client in Effect 4  median %s  p95 %s   ratio %sx (the stack's floor: %sx node:http)",
+    fmt(t.median),
+    fmt(t.p95),
+    (a.median / t.median).toFixed(2),
+    (t.median / b.median).toFixed(2)
   )
   console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
   console.log(
@@ -235,8 +311,9 @@ async function rss() {
       child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${out}`))))
     })
   const session = await run(["--expose-gc", path.join(here, "rss-session.mjs")])
-  const hello = await cliSessionRss(1)
-  const cli = await cliSessionRss(50)
+  // Peak RSS varies from run to run (when V8 grows its young generation, how glibc spreads its arenas): medians.
+  const hello = await medianOf(7, () => cliSessionRss(1))
+  const cli = await medianOf(3, () => cliSessionRss(50))
   const bare = await run([
     "-e",
     // The kernel's high-water mark of this process (resourceUsage().maxRSS would include the bench's own RSS at
@@ -244,7 +321,7 @@ async function rss() {
     'process.stdout.write(JSON.stringify({ maxRssMb: /VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1] / 1024 }))'
   ])
   const floors = await requestFloorsRss()
-  console.log("\n(c) peak RSS (each step: text, Read and Glob)")
+  console.log("\n(c) peak RSS, medians of 7 runs (3 for 50 steps; each step: text, Read and Glob)")
   console.log(
     "    sage -p hello run (1 step)              %s MB   (target <= 75 MB): %s",
     hello.toFixed(1),
@@ -266,6 +343,11 @@ async function rss() {
   console.log("    bare fetch client, one request          %s MB", floors.fetch.toFixed(1))
   console.log("    raw Anthropic SDK script, one request   %s MB", floors.sdk.toFixed(1))
   console.log("      the same, bundled (CJS)               %s MB", floors.bundled.toFixed(1))
+  console.log(
+    "      its Messages client only, bundled     %s MB   (the official SDK's floor)",
+    floors.messages.toFixed(1)
+  )
+  console.log("      that client in Effect 4, bundled      %s MB   (the stack's floor)", floors.stack.toFixed(1))
 }
 
 /** Peak RSS of the floors of a hello run: Node's `fetch` (undici) and the raw Anthropic SDK, one request each. */
@@ -274,17 +356,27 @@ async function requestFloorsRss() {
     res.writeHead(401, { "content-type": "application/json" })
     res.end(JSON.stringify({ type: "error", error: { type: "authentication_error", message: "bench" } }))
   })
-  const sdk = rawSdkScripts(server.url)
-  const peak = async (args) => {
-    const child = spawn(process.execPath, args, { stdio: "ignore" })
-    return (await peakRssOfChild(child)).peak
-  }
+  const sdk = floorScripts(server.url)
+  const peak = (args) =>
+    medianOf(7, async () => {
+      const child = spawn(process.execPath, args, { stdio: "ignore" })
+      return (await peakRssOfChild(child)).peak
+    })
   const fetchPeak = await peak(["-e", bareFetchCode(server.url)])
   const sdkPeak = await peak([sdk.script])
   const bundledPeak = await peak([sdk.bundled])
+  const messagesPeak = await peak([sdk.messages])
+  const stackPeak = await peak([sdk.stack])
   fs.rmSync(sdk.dir, { recursive: true, force: true })
   await server.close()
-  return { fetch: fetchPeak, sdk: sdkPeak, bundled: bundledPeak }
+  return { fetch: fetchPeak, sdk: sdkPeak, bundled: bundledPeak, messages: messagesPeak, stack: stackPeak }
+}
+
+/** The median of `runs` sequential runs of `measure`. */
+const medianOf = async (runs, measure) => {
+  const values = []
+  for (let i = 0; i < runs; i++) values.push(await measure())
+  return stats(values).median
 }
 
 const verdict = (ok) => (ok ? "met" : "NOT MET")
