@@ -60,12 +60,21 @@ export const startingMode = (
 ): PermissionMode => explicit ?? rules.defaultMode ?? "default"
 
 /**
+ * The sessions whose rules `makePermissions` keeps at most. A conversation ends its session's rules when it closes;
+ * turns run with `Agent.run` under session ids of their own never do, so past this many sessions the least recently
+ * granted one's rules are dropped (its calls ask again).
+ */
+export const MAX_SESSIONS_WITH_GRANTS = 1000
+
+/**
  * The rule-based `Permissions` service on the session's `Settings`. Rules allowed for one session (source
- * `session`) are kept here by session id and join the settings' rules only in the checks of that session; rules
- * allowed without a session id go to the settings (`Settings.addSessionRule`) and hold for every check.
+ * `session`) are kept here by session id (for `MAX_SESSIONS_WITH_GRANTS` sessions at most) and join the settings'
+ * rules only in the checks of that session; rules allowed without a session id go to the settings
+ * (`Settings.addSessionRule`) and hold for every check.
  */
 export const makePermissions: Effect.Effect<Permissions.Service, never, Settings> = Effect.gen(function* () {
   const settings = yield* Settings
+  // Insertion order is grant order: the first key is the least recently granted session.
   const bySession = new Map<string, ReadonlyArray<Rule>>()
   const rulesFor = (rules: RuleSet, sessionId: string | undefined): RuleSet => {
     const own = sessionId === undefined ? undefined : bySession.get(sessionId)
@@ -85,7 +94,13 @@ export const makePermissions: Effect.Effect<Permissions.Service, never, Settings
     const parsed = parseRule(rule, "allow", "session")
     if (Result.isFailure(parsed)) return yield* new PermissionError({ message: parsed.failure, source: "session" })
     const own = bySession.get(sessionId) ?? []
-    if (!own.some((r) => r.text === parsed.success.text)) bySession.set(sessionId, [...own, parsed.success])
+    if (own.some((r) => r.text === parsed.success.text)) return
+    bySession.delete(sessionId)
+    bySession.set(sessionId, [...own, parsed.success])
+    for (const oldest of bySession.keys()) {
+      if (bySession.size <= MAX_SESSIONS_WITH_GRANTS) break
+      bySession.delete(oldest)
+    }
   })
   const endSession = (sessionId: string): Effect.Effect<void> =>
     Effect.sync(() => {

@@ -6,7 +6,7 @@ import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
 import { PermissionError } from "../../src/errors/PermissionError.js"
 import { layerWithSettings as layer } from "../../src/layers/PermissionsLive.js"
-import { makePermissions, startingMode } from "../../src/permissions/PermissionEngine.js"
+import { MAX_SESSIONS_WITH_GRANTS, makePermissions, startingMode } from "../../src/permissions/PermissionEngine.js"
 import {
   lineColumn,
   loadRuleSet,
@@ -259,6 +259,51 @@ describe("allowAlways", () => {
       const error = yield* failure(service.allowAlways("Read"))
       expect(error.message).toContain("cannot")
       expect(fs.readdirSync(path.join(sandbox.root, ".sage"))).toEqual(["settings.local.json"])
+    })
+  )
+})
+
+describe("allowForSession", () => {
+  const inSession = (sessionId: string) => ({ ...ctx(), sessionId })
+
+  it.effect("allows in that session only, until endSession; writes no file", () =>
+    Effect.gen(function* () {
+      const service = yield* make({ cwd: sandbox.root, homeDir: sandbox.home })
+      if (service.allowForSession === undefined || service.endSession === undefined)
+        throw new Error("no session grants")
+      yield* service.allowForSession("Bash(npm run build:*)", "a")
+      yield* service.allowForSession("Bash(npm run build:*)", "a")
+      expect(yield* service.check(bash("npm run build"), inSession("a"))).toEqual({
+        type: "allow",
+        source: "rule:Bash(npm run build:*) in session"
+      })
+      expect((yield* service.check(bash("npm run build"), inSession("b"))).type).toBe("ask")
+      expect((yield* service.check(bash("npm run build"), ctx())).type).toBe("ask")
+      yield* service.endSession("a")
+      expect((yield* service.check(bash("npm run build"), inSession("a"))).type).toBe("ask")
+      expect(fs.existsSync(path.join(sandbox.root, ".sage"))).toBe(false)
+      const error = yield* failure(service.allowForSession("Bash(", "a"))
+      expect(error.message).toContain("invalid rule")
+    })
+  )
+
+  it.effect(`keeps the rules of ${MAX_SESSIONS_WITH_GRANTS} sessions at most: the least recently granted go`, () =>
+    Effect.gen(function* () {
+      const service = yield* make({ cwd: sandbox.root, homeDir: sandbox.home })
+      const allow = service.allowForSession
+      if (allow === undefined) throw new Error("no session grants")
+      yield* allow("Bash(npm run build:*)", "first")
+      yield* allow("Bash(npm run build:*)", "second")
+      for (let i = 0; i < MAX_SESSIONS_WITH_GRANTS - 2; i++) yield* allow("Bash(make:*)", `session-${i}`)
+      // A new rule for "first" makes it the most recently granted: "second" is now the oldest.
+      yield* allow("Bash(npm test)", "first")
+      yield* allow("Bash(make:*)", "one-more")
+      expect((yield* service.check(bash("npm run build"), inSession("second"))).type).toBe("ask")
+      expect((yield* service.check(bash("npm run build && npm test"), inSession("first"))).type).toBe("allow")
+      expect((yield* service.check(bash("make all"), inSession("session-0"))).type).toBe("allow")
+      yield* allow("Bash(make:*)", "and-another")
+      expect((yield* service.check(bash("make all"), inSession("session-0"))).type).toBe("ask")
+      expect((yield* service.check(bash("make all"), inSession("session-1"))).type).toBe("allow")
     })
   )
 })
