@@ -8,8 +8,9 @@
  * and taken over; a lock of another host cannot be checked and is respected.
  *
  * The summary cache of `list` is `<dir>/index.json` (one file: a list reads it once instead of a sidecar per log),
- * replaced atomically (written to a private temporary file, then renamed over it). It is only a cache: deleting it
- * costs one read of every log at the next list.
+ * replaced atomically (written to a private temporary file, then renamed over it; a later save removes the
+ * temporary files a killed process left, once they are a minute old). It is only a cache: deleting it costs one read
+ * of every log at the next list.
  */
 import * as os from "node:os"
 import * as Clock from "effect/Clock"
@@ -27,6 +28,12 @@ export interface ProcessIdentity {
   readonly hostname: string
   readonly isAlive: (pid: number) => boolean
 }
+
+/** How the summary cache's temporary files are named (`<prefix><pid>.<random>`, renamed to `index.json`). */
+const INDEX_TEMP_PREFIX = ".index.json."
+
+/** Age past which a temporary file of the summary cache belongs to a save that died before its rename. */
+export const STALE_INDEX_TEMP_MS = 60_000
 
 /** The identity of the running Node process. */
 export const nodeIdentity = (): ProcessIdentity => ({
@@ -159,6 +166,27 @@ export const make = (dir: string, identity: ProcessIdentity = nodeIdentity()) =>
         yield* attempt.pipe(Effect.ensuring(Effect.ignore(fs.remove(mine))))
       })
 
+    /**
+     * Removes the temporary files of saves that never reached their rename (a process killed in between): those
+     * older than `STALE_INDEX_TEMP_MS` (a save takes milliseconds). Best effort: a failure leaves them for the next.
+     */
+    const sweepIndexTemps: Effect.Effect<void> = Effect.gen(function* () {
+      const names = (yield* fs.readDirectory(dir)).filter((name) => name.startsWith(INDEX_TEMP_PREFIX))
+      if (names.length === 0) return
+      const now = yield* Clock.currentTimeMillis
+      yield* Effect.forEach(
+        names,
+        (name) =>
+          Effect.gen(function* () {
+            const file = path.join(dir, name)
+            const info = yield* fs.stat(file)
+            const mtime = Option.getOrUndefined(info.mtime)
+            if (mtime !== undefined && now - mtime.getTime() > STALE_INDEX_TEMP_MS) yield* fs.remove(file)
+          }).pipe(Effect.ignore),
+        { concurrency: 4, discard: true }
+      )
+    }).pipe(Effect.ignore)
+
     const backend: LogBackend = {
       ids: fs.readDirectory(dir).pipe(
         Effect.map((names) => names.filter((n) => n.endsWith(".jsonl")).map((n) => n.slice(0, -".jsonl".length))),
@@ -246,11 +274,15 @@ export const make = (dir: string, identity: ProcessIdentity = nodeIdentity()) =>
           Effect.orElseSucceed(() => Option.none<string>())
         ),
         save: (text) => {
-          const temp = path.join(dir, `.index.json.${identity.pid}.${globalThis.crypto.randomUUID().slice(0, 8)}`)
+          const temp = path.join(
+            dir,
+            `${INDEX_TEMP_PREFIX}${identity.pid}.${globalThis.crypto.randomUUID().slice(0, 8)}`
+          )
           return fs.writeFileString(temp, text).pipe(
             Effect.andThen(fs.rename(temp, indexPath)),
             Effect.tapError(() => Effect.ignore(fs.remove(temp))),
-            Effect.mapError(io(undefined, indexPath, "write"))
+            Effect.mapError(io(undefined, indexPath, "write")),
+            Effect.andThen(sweepIndexTemps)
           )
         }
       }

@@ -360,6 +360,31 @@ describe("SessionStore list: the summary cache (JSONL)", () => {
     )
   )
 
+  it.live("a save removes the temporary files a killed save left, once they are stale, and no other file", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const f = yield* fixture
+        f.log("a", "/p", 1)
+        const stale = path.join(f.dir, ".index.json.4242.deadbeef")
+        const fresh = path.join(f.dir, ".index.json.4242.cafebabe")
+        const other = path.join(f.dir, ".notes")
+        for (const file of [stale, fresh, other]) fs.writeFileSync(file, "{")
+        const old = new Date(Date.now() - JsonlLogBackend.STALE_INDEX_TEMP_MS - 60_000)
+        fs.utimesSync(stale, old, old)
+        fs.utimesSync(other, old, old)
+        yield* sameAsTruth(f)
+        assert.deepStrictEqual(
+          fs
+            .readdirSync(f.dir)
+            .filter((n) => n.startsWith("."))
+            .sort(),
+          [".index.json.4242.cafebabe", ".notes"]
+        )
+        assert.deepStrictEqual(Object.keys(f.index()?.entries ?? {}), ["a"])
+      })
+    )
+  )
+
   it.live("a cache that cannot be written is no error", () =>
     Effect.scoped(
       Effect.gen(function* () {
