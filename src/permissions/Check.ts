@@ -83,7 +83,16 @@ type Part =
       /** A write that may change everything under the path (`rm -r`, `find -delete`). */
       readonly recursive?: boolean
     }
-  | { readonly _tag: "Url"; readonly url: unknown; readonly host: UrlHost }
+  | {
+      readonly _tag: "Url"
+      readonly url: unknown
+      readonly host: UrlHost
+      /**
+       * A shell redirection that opens a connection (`cat < /dev/tcp/host/80`): no rule for a command covers it, only
+       * one for the whole shell tool (or bypassPermissions); deny/ask WebFetch domain rules apply to its host.
+       */
+      readonly redirect?: true
+    }
   /** A path the tool touches that cannot be told from the input (edit tools without a path). */
   | { readonly _tag: "Opaque" }
 
@@ -310,7 +319,15 @@ const mayContain = (pattern: PathPattern, dir: string, env: Env): boolean => {
 const EDIT_TOOL: ToolIdentity = { name: "Edit", kind: "edit", hasPath: true, isShell: false }
 const READ_TOOL: ToolIdentity = { name: "Read", kind: "read", hasPath: true, isShell: false }
 
+const WEB_FETCH_TOOL: ToolIdentity = { name: "WebFetch", kind: "network", hasPath: false, isShell: false }
+
 const rulesFor = (part: Part, env: Env): ReadonlyArray<Rule> => {
+  if (part._tag === "Url" && part.redirect === true) {
+    return [
+      ...rulesApplyingTo(env.rules, env.compiled, env.tool).filter((r) => r.content._tag === "Any"),
+      ...env.rules.rules.filter((r) => r.behavior !== "allow" && ruleAppliesTo(r, WEB_FETCH_TOOL))
+    ]
+  }
   if (part._tag === "Path" && env.tool.isShell) {
     let lists = env.compiled.shellParts
     if (lists === undefined) {
@@ -363,6 +380,7 @@ const suggestionFor = (part: Part, env: Env): string | undefined => {
     case "Path":
       return `${part.kind === "edit" ? "Edit" : "Read"}(${displayPath(env, path.resolve(env.context.cwd, part.input))})`
     case "Url": {
+      if (part.redirect === true) return undefined
       try {
         return `WebFetch(domain:${new URL(String(part.url)).hostname})`
       } catch {
@@ -382,7 +400,9 @@ const describePart = (part: Part): string => {
     case "Path":
       return `${part.kind === "edit" ? "writing" : "reading"} ${part.input}`
     case "Url":
-      return `fetching ${String(part.url)}`
+      return part.redirect === true
+        ? `the network connection of the redirection to ${String(part.url)}`
+        : `fetching ${String(part.url)}`
     case "Tool":
     case "Opaque":
       return "this tool"
@@ -636,7 +656,7 @@ const decide = (
       ? undefined
       : (allowedParts.get(part) ??
         // An allow rule for the whole shell tool also covers its redirections (deny/ask Edit rules still apply).
-        (part._tag === "Path" ? wholeShell : undefined))
+        (part._tag === "Path" || part._tag === "Url" ? wholeShell : undefined))
     if (allowed !== undefined) {
       sources.push(sourceOf(allowed))
       continue
@@ -824,6 +844,9 @@ const shellParts = (
   for (const target of analysis.writes) parts.push(pathPart("edit", "access", target))
   for (const target of analysis.reads) parts.push(pathPart("read", "read-redirect", target))
   for (const target of analysis.unresolvedReads) parts.push(unresolvedPart("read-redirect", target))
+  for (const connection of analysis.network) {
+    parts.push({ _tag: "Url", url: connection.target, host: connection.host?.toLowerCase(), redirect: true })
+  }
   parts.push(...fileParts)
   for (const target of mentions) parts.push(pathPart("read", "mention", target))
   return { parts, unknown, always }

@@ -4,6 +4,7 @@
  * understand is reported in `unknown`, and the permission check turns that into a question.
  */
 import * as fsp from "node:fs/promises"
+import { posix } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type { Node, Parser } from "web-tree-sitter"
@@ -49,6 +50,46 @@ export interface ShellAnalysis {
   readonly assigned: ReadonlyArray<string>
   /** Input redirections whose target the checker cannot resolve (`cat < .e*`, `$(< $F)`). */
   readonly unresolvedReads: ReadonlyArray<string>
+  /**
+   * Redirections that open a network connection: bash connects for `/dev/tcp/HOST/PORT` and `/dev/udp/HOST/PORT`
+   * (in any direction, `cat < /dev/tcp/h/80` included), and a target built by an expansion (`< $F`,
+   * `< /dev/tcp/$(cat .env)/80`) may spell one. The targets as written; they are also in `reads` / `writes` /
+   * `unresolvedReads` as files.
+   */
+  readonly network: ReadonlyArray<NetworkTarget>
+}
+
+/** The connection a redirection to `target` opens (bash's `/dev/tcp/HOST/PORT`, `/dev/udp/HOST/PORT`). */
+export interface NetworkTarget {
+  /** The redirection's target as written. */
+  readonly target: string
+  readonly protocol: "tcp" | "udp"
+  /** `undefined` when an expansion builds the target. */
+  readonly host: string | undefined
+  readonly port: string | undefined
+}
+
+const NETWORK_PATH = /^\/dev\/(tcp|udp)(?:\/([^/]*)(?:\/([^/]*))?)?/
+
+/**
+ * Whether a redirection to `word` may open a network connection, and to where. bash matches the target as written
+ * against `/dev/tcp/*\/*` and `/dev/udp/*\/*`; other spellings of it (`/dev//tcp/...`, `/dev/./tcp/...`) count too.
+ * A target built by a parameter or command expansion may expand to one; a glob cannot (there are no such files).
+ */
+export const networkTarget = (word: Word): NetworkTarget | undefined => {
+  if (!word.literal) {
+    if (!/[$`]/.test(word.text)) return undefined
+    const found = NETWORK_PATH.exec(word.text)
+    return { target: word.text, protocol: found?.[1] === "udp" ? "udp" : "tcp", host: undefined, port: undefined }
+  }
+  const found = NETWORK_PATH.exec(posix.normalize(word.text))
+  if (found === null) return undefined
+  return {
+    target: word.text,
+    protocol: found[1] === "udp" ? "udp" : "tcp",
+    host: found[2] || undefined,
+    port: found[3] || undefined
+  }
 }
 
 let loading: Promise<Parser> | undefined
@@ -147,6 +188,7 @@ interface Collector {
   readonly alwaysAsk: Set<string>
   readonly assigned: Set<string>
   readonly unresolvedReads: Array<string>
+  readonly network: Array<NetworkTarget>
 }
 
 const named = (node: Node): Array<Node> => node.namedChildren.filter((n): n is Node => n !== null)
@@ -401,6 +443,8 @@ const makeWalker = (source: string, depth: number, c: Collector, visited: Set<nu
     }
     const target = targets[0]!
     const w = word(target)
+    const connection = networkTarget(w)
+    if (connection !== undefined) c.network.push(connection)
     switch (operator) {
       case "<":
         if (w.literal) c.reads.push(w.text)
@@ -556,7 +600,8 @@ export const analyzeWith = (parser: Parser, source: string): ShellAnalysis => {
     unknown: new Set(),
     alwaysAsk: new Set(),
     assigned: new Set(),
-    unresolvedReads: []
+    unresolvedReads: [],
+    network: []
   }
   analyzeSource(source, 0, c)
   return {
@@ -566,7 +611,8 @@ export const analyzeWith = (parser: Parser, source: string): ShellAnalysis => {
     unknown: [...c.unknown],
     alwaysAsk: [...c.alwaysAsk],
     assigned: [...c.assigned],
-    unresolvedReads: c.unresolvedReads
+    unresolvedReads: c.unresolvedReads,
+    network: c.network
   }
 }
 
