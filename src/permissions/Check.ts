@@ -82,6 +82,11 @@ type Part =
       readonly unresolved?: boolean
       /** A write that may change everything under the path (`rm -r`, `find -delete`). */
       readonly recursive?: boolean
+      /**
+       * A `mention` by a command that is not read-only: a program whose writes the checker cannot list may write
+       * it (`npx tsc --outFile ~/.bashrc`, `node x.js .git/hooks/pre-commit`), so a protected place asks.
+       */
+      readonly maybeWritten?: true
     }
   | {
       readonly _tag: "Url"
@@ -425,9 +430,13 @@ const isCdInsideRoots = (part: Extract<Part, { _tag: "Command" }>, env: Env): bo
 }
 
 /** Path-like arguments of a command (`.env`, `--file=.env`), checked against deny rules. */
+/** `~` or `~/path` with nothing else the shell would expand. */
+const HOME_WORD = /^~(?:\/[^*?[{$`\\'"]*)?$/
+
 const mentionedPaths = (words: ReadonlyArray<Word>): ReadonlyArray<string> =>
   words.slice(1).flatMap((w) => {
-    if (!w.literal) return []
+    // A word whose only expansion is a leading `~` names a path in the home directory (`~/.bashrc`).
+    if (!w.literal && !HOME_WORD.test(w.text)) return []
     const text = w.text.startsWith("-") ? (w.text.includes("=") ? w.text.slice(w.text.indexOf("=") + 1) : "") : w.text
     return text === "" || text.includes("://") ? [] : [text]
   })
@@ -639,6 +648,22 @@ const decide = (
     ? shellRules.find((r) => r.behavior === "allow" && r.content._tag === "Any")
     : undefined
   for (const part of parts) {
+    if (part._tag === "Path" && part.maybeWritten === true && mode !== "bypassPermissions") {
+      // A protected place a command may write: only an Edit rule that names it covers it.
+      const written = { ...part, kind: "edit" as const }
+      const reason = shellGuardReason(written, env)
+      if (reason !== undefined) {
+        const explicit = explicitRule(written, env)
+        if (explicit === undefined) {
+          return {
+            type: "ask",
+            reason: `the command may write ${part.input}, which it names (protected: ${reason}); it needs approval`,
+            source: modeSource(mode)
+          }
+        }
+        sources.push(sourceOf(explicit))
+      }
+    }
     if (part._tag === "Path" && part.role !== "access" && part.role !== "write-arg") continue
     if (part._tag === "Command" && isCdInsideRoots(part, env)) {
       sources.push("builtin:cd")
@@ -771,7 +796,8 @@ const shellParts = (
   })
   const parts: Array<Part> = []
   const fileParts: Array<Part> = []
-  const mentions = new Set<string>()
+  // Path-like words of the commands, and whether a command that is not read-only mentions each.
+  const mentions = new Map<string, boolean>()
   // Input redirections read for the command line as a whole: one outside the workspace (`cat < /etc/passwd`,
   // `< /dev/tcp/host/port`) or unresolved makes no command of it read-only.
   const redirectsInside =
@@ -828,7 +854,9 @@ const shellParts = (
       }
       fileParts.push(pathPart("edit", "write-arg", write.path.text, base, write.recursive))
     }
-    for (const mention of mentionedPaths(c.words)) if (!readWords.has(mention)) mentions.add(mention)
+    for (const mention of mentionedPaths(c.words)) {
+      if (!readWords.has(mention)) mentions.set(mention, mentions.get(mention) === true || !c.readOnly)
+    }
     if (!c.known) {
       for (const w of c.words.slice(1)) if (!w.literal) fileParts.push(unresolvedPart("mention", w.text))
     }
@@ -848,7 +876,10 @@ const shellParts = (
     parts.push({ _tag: "Url", url: connection.target, host: connection.host?.toLowerCase(), redirect: true })
   }
   parts.push(...fileParts)
-  for (const target of mentions) parts.push(pathPart("read", "mention", target))
+  for (const [target, maybeWritten] of mentions) {
+    const part = pathPart("read", "mention", target)
+    parts.push(maybeWritten ? { ...part, maybeWritten: true } : part)
+  }
   return { parts, unknown, always }
 }
 

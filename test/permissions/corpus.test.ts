@@ -837,6 +837,21 @@ const CLASS_CASES: ReadonlyArray<Case> = [
   ]),
   ...across("bare repository in the workspace", "git -C src/evil log", [["default", PROGRAM_RULES, "ask"]]),
   ...across("bare repository in the workspace", "git -C src/evil status", [["default", README_RULES, "ask"]]),
+  // a protected place named to a program whose writes the checker cannot list: it may write it
+  ...[
+    "python3 build.py .git/hooks/pre-commit",
+    "python3 gen.py ~/.bashrc",
+    "python3 gen.py --out=.sage/settings.json",
+    "python3 gen.py ~/.config/git/config",
+    "cd src && python3 gen.py ../.envrc",
+    "npm test -- --outputFile=.git/config"
+  ].flatMap((command) =>
+    across("a program may write a protected place it names", command, [
+      ["default", PROGRAM_RULES, "ask"],
+      ["acceptEdits", PROGRAM_RULES, "ask"],
+      ["acceptEdits", WHOLE_SHELL, "ask"]
+    ])
+  ),
   // plan mode runs nothing that is not read-only
   ...["npm test", "echo x > src/a.ts", "git commit -m x", "touch src/a.ts", "sudo ls", "PATH=/tmp ls"].flatMap(
     (command) => across("plan mode", command, [["plan", README_RULES, "deny"]])
@@ -875,6 +890,12 @@ const CLASS_CONTROLS: ReadonlyArray<Case> = [
   ),
   ...["echo x | tee src/out.txt", "cp src/a.ts src/b.ts", "mkdir -p src/new", "git log --output=src/log.txt"].flatMap(
     (command) => across("writes into allowed places", command, [["default", PROGRAM_RULES, "allow"]])
+  ),
+  ...["python3 gen.py src/out.ts", "python3 gen.py --out=src/out.ts", "cat .git/HEAD", "grep -rn x .git"].flatMap(
+    (command) =>
+      across("a program names an unprotected place, or reads a protected one", command, [
+        ["default", PROGRAM_RULES, "allow"]
+      ])
   ),
   ...["echo x > src/ok.txt", "rm -rf src/build", "cp src/a.ts src/c.ts", "touch src/new.ts"].flatMap((command) =>
     across("bypass mode writes inside the workspace", command, [["bypassPermissions", NO_RULES, "allow"]])
