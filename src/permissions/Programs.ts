@@ -4,6 +4,7 @@
  * is read-only only with options listed here (an unlisted option makes it an ordinary command that needs a rule);
  * options that run code, write files or point the program elsewhere are reported whatever the rules say. Pure.
  */
+import { posix } from "node:path"
 import type { Word } from "./ShellCommand.js"
 
 /** A file a command writes (creates, changes, removes); `recursive` when a whole tree under it may change. */
@@ -1033,6 +1034,38 @@ const lastIsTarget = (
   }
 }
 
+/**
+ * A program that creates links (`ln`, `cp -s`, `cp -l`) to its sources: a later write through a link lands in its
+ * source, in the same command line too (`ln -s ~/.bashrc src/x && echo x >> src/x`, where `src/x` is checked before
+ * the link exists), and a hard link cannot be told from the file it links. So each source counts as written (a
+ * protected or outside place asks). A relative symbolic link's source is read from the link's directory: both
+ * readings of that directory (the target's parent, or the target when it is a directory) count.
+ */
+const linking =
+  (name: string, spec: Spec, isLink: (s: Scan) => boolean, symbolic: (s: Scan) => boolean, recursiveFlags = "") =>
+  (args: ReadonlyArray<Word>): ProgramFacts => {
+    const s = scan(args, spec)
+    if (!isLink(s)) return lastIsTarget(name, spec, { recursiveFlags, targetDir: "t,target-directory" })(args)
+    const b = builder(true)
+    if (!s.ok) b.unknown.push(`${name}: an option the checker does not know`)
+    const dirOption = values(s, "t", "target-directory")
+    const sources = dirOption.length > 0 ? s.operands : s.operands.slice(0, -1)
+    const targets = dirOption.length > 0 ? dirOption : s.operands.slice(-1)
+    for (const t of targets) addWrite(b, t, dirOption.length > 0 || sources.length > 1, name)
+    for (const source of sources) {
+      if (!source.literal || !symbolic(s) || posix.isAbsolute(source.text)) {
+        addWrite(b, source, true, `${name} (a link)`)
+        continue
+      }
+      const linkDirs = targets.flatMap((t) =>
+        t.literal ? (dirOption.length > 0 ? [t.text] : [posix.dirname(t.text), t.text]) : []
+      )
+      if (linkDirs.length === 0) addWrite(b, source, true, `${name} (a link)`)
+      for (const dir of new Set(linkDirs)) addWrite(b, lit(posix.join(dir, source.text)), true, `${name} (a link)`)
+    }
+    return b
+  }
+
 const CP_SPEC: Spec = {
   short: "aBbdfHiLlnPpRrsTuvxZ",
   shortValue: "St",
@@ -1106,7 +1139,13 @@ const chmodLike = (name: string) => (args: ReadonlyArray<Word>) => {
 
 const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
   tee,
-  cp: lastIsTarget("cp", CP_SPEC, { recursiveFlags: "aRr", targetDir: "t,target-directory" }),
+  cp: linking(
+    "cp",
+    CP_SPEC,
+    (s) => has(s, "s", "l", "link", "symbolic-link"),
+    (s) => has(s, "s", "symbolic-link"),
+    "aRr"
+  ),
   mv: lastIsTarget(
     "mv",
     {
@@ -1129,7 +1168,7 @@ const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
     },
     { recursiveFlags: "", sourcesWritten: true, targetDir: "t,target-directory" }
   ),
-  ln: lastIsTarget(
+  ln: linking(
     "ln",
     {
       short: "bdfFiLnPrsTv",
@@ -1149,7 +1188,9 @@ const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
       ],
       longValue: ["suffix", "target-directory"]
     },
-    { targetDir: "t,target-directory" }
+    () => true,
+    // With --relative, ln reads the source from the working directory.
+    (s) => has(s, "s", "symbolic") && !has(s, "r", "relative")
   ),
   install: (args) => {
     const spec: Spec = {

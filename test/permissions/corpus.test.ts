@@ -837,6 +837,23 @@ const CLASS_CASES: ReadonlyArray<Case> = [
   ]),
   ...across("bare repository in the workspace", "git -C src/evil log", [["default", PROGRAM_RULES, "ask"]]),
   ...across("bare repository in the workspace", "git -C src/evil status", [["default", README_RULES, "ask"]]),
+  // a link made and written through in one command line (checked before the link exists), or a hard link
+  ...[
+    "ln -sf ~/.bashrc src/x && echo hi >> src/x",
+    "ln -s ../.git src/g && echo x > src/g/config",
+    "ln -s ../../.git src/deep && echo x > src/deep/config",
+    "cd src && ln -s ../.sage s && echo '{}' > s/settings.json",
+    "ln -s /etc/cron.d src/c; echo job > src/c/x",
+    "ln -t src ../.git && echo x > src/.git/config",
+    "cp -s ../.git src/g && echo x > src/g/config",
+    "ln ~/.bashrc src/bashrc",
+    "ln .git/config src/config && echo x >> src/config"
+  ].flatMap((command) =>
+    across("a link to a protected or outside place", command, [
+      ["default", PROGRAM_RULES, "ask"],
+      ["acceptEdits", PROGRAM_RULES, "ask"]
+    ])
+  ),
   // a protected place named to a program whose writes the checker cannot list: it may write it
   ...[
     "python3 build.py .git/hooks/pre-commit",
@@ -890,6 +907,9 @@ const CLASS_CONTROLS: ReadonlyArray<Case> = [
   ),
   ...["echo x | tee src/out.txt", "cp src/a.ts src/b.ts", "mkdir -p src/new", "git log --output=src/log.txt"].flatMap(
     (command) => across("writes into allowed places", command, [["default", PROGRAM_RULES, "allow"]])
+  ),
+  ...["ln -s ../lib/x.ts src/y.ts", "ln -s a.ts src/b.ts", "cp -s a.ts src/b.ts"].flatMap((command) =>
+    across("links inside the workspace", command, [["default", PROGRAM_RULES, "allow"]])
   ),
   ...["python3 gen.py src/out.ts", "python3 gen.py --out=src/out.ts", "cat .git/HEAD", "grep -rn x .git"].flatMap(
     (command) =>

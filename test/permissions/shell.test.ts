@@ -261,7 +261,23 @@ describe("shell analysis", () => {
       expect(yield* facts("cp -r a b dir")).toEqual({ readOnly: false, reads: ["a", "b"], writes: ["dir/**"] })
       expect(yield* facts("cp -t dir a")).toEqual({ readOnly: false, reads: ["a"], writes: ["dir/**"] })
       expect(yield* facts("mv a b")).toEqual({ readOnly: false, reads: [], writes: ["b", "a/**"] })
-      expect(yield* facts("ln -s t link")).toEqual({ readOnly: false, reads: ["t"], writes: ["link"] })
+      // A link's source counts as written (through the link); a symbolic one is read from the link's directory.
+      expect(yield* facts("ln -s t link")).toEqual({
+        readOnly: false,
+        reads: [],
+        writes: ["link", "t/**", "link/t/**"]
+      })
+      expect(yield* facts("ln -s ../.git src/g")).toEqual({
+        readOnly: false,
+        reads: [],
+        writes: ["src/g", ".git/**", "src/.git/**"]
+      })
+      expect(yield* facts("ln -sr src/a b")).toEqual({ readOnly: false, reads: [], writes: ["b", "src/a/**"] })
+      expect(yield* facts("ln /etc/passwd p")).toEqual({ readOnly: false, reads: [], writes: ["p", "/etc/passwd/**"] })
+      expect(yield* facts("ln -s -t dir ../x")).toEqual({ readOnly: false, reads: [], writes: ["dir/**", "x/**"] })
+      expect(yield* facts("cp -s a b")).toEqual({ readOnly: false, reads: [], writes: ["b", "a/**", "b/a/**"] })
+      expect(yield* facts("cp -l /x/a b")).toEqual({ readOnly: false, reads: [], writes: ["b", "/x/a/**"] })
+      expect(yield* facts("cp a b")).toEqual({ readOnly: false, reads: ["a"], writes: ["b"] })
       expect(yield* facts("rm -rf a")).toEqual({ readOnly: false, reads: [], writes: ["a/**"] })
       expect(yield* facts("dd if=a of=b")).toEqual({ readOnly: false, reads: ["a"], writes: ["b"] })
       expect(yield* facts("sed -i.bak s/a/b/ f")).toEqual({ readOnly: false, reads: ["f"], writes: ["f"] })
