@@ -1967,6 +1967,72 @@ const GIT_RUNS_CODE: ReadonlyArray<readonly [RegExp, string]> = [
   [/^--(?:strategy-option|exec-path)(?:=|$)/, "runs a program"]
 ]
 
+/** Options of `git clone`, `git worktree add` and `git submodule add` that take a separate value. */
+const GIT_VALUE_OPTIONS = new Set([
+  "-b",
+  "--branch",
+  "-o",
+  "--origin",
+  "--depth",
+  "--reference",
+  "--reference-if-able",
+  "-j",
+  "--jobs",
+  "--shallow-since",
+  "--shallow-exclude",
+  "--filter",
+  "--server-option",
+  "--bundle-uri",
+  "-u",
+  "--upload-pack",
+  "-c",
+  "--config",
+  "--template",
+  "--separate-git-dir",
+  "-B",
+  "--name",
+  "--reason"
+])
+
+/** The operands of `args`: words that are not options nor the values of `GIT_VALUE_OPTIONS`. */
+const gitOperands = (args: ReadonlyArray<Word>): ReadonlyArray<Word> => {
+  const operands: Array<Word> = []
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!
+    if (w.literal && w.text === "--") {
+      operands.push(...args.slice(i + 1))
+      break
+    }
+    if (w.literal && w.text.startsWith("-")) {
+      if (GIT_VALUE_OPTIONS.has(w.text)) i++
+      continue
+    }
+    operands.push(w)
+  }
+  return operands
+}
+
+/**
+ * The places a git subcommand creates outside the files it tracks: the directory of `clone <repo> <dir>` and of
+ * `worktree add <path>`, and for `submodule add|update|init|sync|set-url|set-branch|absorbgitdirs` the repository's
+ * own configuration (`.git/config`, `.git/modules`), which a later git command reads.
+ */
+const gitCreates = (name: string, args: ReadonlyArray<Word>, b: Builder): void => {
+  const operands = gitOperands(args)
+  const action = operands[0]?.literal === true ? operands[0].text : undefined
+  if (name === "clone" && operands[1] !== undefined) addWrite(b, operands[1], true, "git clone")
+  if (name === "worktree" && action === "add" && operands[1] !== undefined)
+    addWrite(b, operands[1], true, "git worktree add")
+  if (
+    name === "submodule" &&
+    action !== undefined &&
+    ["add", "update", "init", "sync", "set-url", "set-branch", "absorbgitdirs"].includes(action)
+  ) {
+    addWrite(b, lit(".git/config"), false, `git submodule ${action}`)
+    if (action === "add" && operands[2] !== undefined) addWrite(b, operands[2], true, "git submodule add")
+  }
+}
+
 const git = (words: ReadonlyArray<Word>, chdir: ReadonlyArray<Word>): ProgramFacts => {
   const b = builder(true)
   b.chdir.push(...chdir)
@@ -2020,6 +2086,7 @@ const git = (words: ReadonlyArray<Word>, chdir: ReadonlyArray<Word>): ProgramFac
     if (rest.some((w) => !w.literal)) b.unknown.push("git submodule foreach with a non-literal command")
     else b.scripts.push({ source: rest.map((w) => w.text).join(" "), via: "git submodule foreach" })
   }
+  gitCreates(name, args, b)
   if (name === "bisect" && args[0]?.literal === true && args[0].text === "run") b.inner.push(args.slice(1))
   if (name === "apply" || name === "am") b.alwaysAsk.push(...patcher(`git ${name}`)(args).alwaysAsk)
   if (name === "rebase") {

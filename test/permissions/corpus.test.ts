@@ -854,6 +854,22 @@ const CLASS_CASES: ReadonlyArray<Case> = [
       ["acceptEdits", PROGRAM_RULES, "ask"]
     ])
   ),
+  // git creating places: a clone or worktree outside the workspace, submodules writing the repository's configuration
+  ...[
+    "git worktree add ../wt",
+    "git worktree add -b feat ../wt main",
+    "git clone . ../copy",
+    "git clone --depth 1 ./src /tmp/r",
+    "git clone -- ./src ~/.config/x",
+    "git submodule add ./src/lib src/m",
+    "git submodule update --init",
+    "git submodule sync"
+  ].flatMap((command) =>
+    across("git creates a place", command, [
+      ["default", PROGRAM_RULES, "ask"],
+      ["acceptEdits", PROGRAM_RULES, "ask"]
+    ])
+  ),
   // a protected place named to a program whose writes the checker cannot list: it may write it
   ...[
     "python3 build.py .git/hooks/pre-commit",
@@ -907,6 +923,9 @@ const CLASS_CONTROLS: ReadonlyArray<Case> = [
   ),
   ...["echo x | tee src/out.txt", "cp src/a.ts src/b.ts", "mkdir -p src/new", "git log --output=src/log.txt"].flatMap(
     (command) => across("writes into allowed places", command, [["default", PROGRAM_RULES, "allow"]])
+  ),
+  ...["git worktree list", "git submodule status", "git clone ./lib src/lib"].flatMap((command) =>
+    across("git inside the workspace", command, [["acceptEdits", PROGRAM_RULES, "allow"]])
   ),
   ...["ln -s ../lib/x.ts src/y.ts", "ln -s a.ts src/b.ts", "cp -s a.ts src/b.ts"].flatMap((command) =>
     across("links inside the workspace", command, [["default", PROGRAM_RULES, "allow"]])
