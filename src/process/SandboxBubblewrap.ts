@@ -17,7 +17,7 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { Sandbox, SandboxPolicy } from "../services/Sandbox.js"
-import { HOME_PROTECTED } from "../workspace/ProtectedPaths.js"
+import { HOME_PROTECTED, PROTECTED_DIRECTORIES } from "../workspace/ProtectedPaths.js"
 import { commandEnvReport } from "./CommandEnv.js"
 import { configuredSearchPath, findExecutable } from "./Executable.js"
 import { gitHardenedEnv } from "./GitEnvironment.js"
@@ -120,7 +120,7 @@ const NESTED_DEPTH = 4
 const NESTED_MAX_DIRS = 2000
 
 /**
- * `.git` entries (directories or gitfiles) and `.sage` directories below the roots, at most `NESTED_DEPTH` levels
+ * `.git` entries (directories or gitfiles), `.sage` directories and the other `PROTECTED_DIRECTORIES` below the roots, at most `NESTED_DEPTH` levels
  * down, looking at no more than `NESTED_MAX_DIRS` directories and never following links: submodules, nested
  * repositories, and the settings of projects inside the workspace.
  */
@@ -144,7 +144,7 @@ export const findNestedProtected = (roots: ReadonlyArray<string>): Effect.Effect
       const next: Array<string> = []
       for (const { dir, entries } of listed) {
         for (const entry of entries) {
-          if ((entry.name === ".git" || entry.name === ".sage") && depth > 1) found.push(path.join(dir, entry.name))
+          if (PROTECTED_DIRECTORIES.includes(entry.name) && depth > 1) found.push(path.join(dir, entry.name))
           if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name)) next.push(path.join(dir, entry.name))
         }
       }
@@ -154,8 +154,9 @@ export const findNestedProtected = (roots: ReadonlyArray<string>): Effect.Effect
   })
 
 /**
- * What stays read-only inside the writable `roots`: each root's `.git` and `.sage` (a missing `.sage` becomes
- * an empty read-only directory, so that a command cannot create settings there), the `nested` ones, and,
+ * What stays read-only inside the writable `roots`: each root's `.git`, `.sage` (a missing `.sage` becomes an
+ * empty read-only directory, so that a command cannot create settings there) and other `PROTECTED_DIRECTORIES`
+ * that exist, the `nested` ones, and,
  * when the home directory lies in a root, its `.sage` and the start-up and configuration files in `HOME_PROTECTED`.
  * Links are resolved: what is protected is the real file, where it lies in a root.
  */
@@ -167,7 +168,9 @@ export const protectedPaths = (
   Effect.gen(function* () {
     const home = homeDir !== undefined && homeDir !== "" && insideAny(roots, homeDir) ? homeDir : undefined
     const mustExist = [
-      ...roots.map((root) => path.join(root, ".git")),
+      ...roots.flatMap((root) =>
+        PROTECTED_DIRECTORIES.filter((name) => name !== ".sage").map((name) => path.join(root, name))
+      ),
       ...nested,
       ...(home === undefined ? [] : HOME_PROTECTED.map((file) => path.join(home, file)))
     ]

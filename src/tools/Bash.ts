@@ -29,10 +29,10 @@ export interface BashOptions {
   readonly shell?: string
 }
 
-/** A hint for the model when a command failed writing into the sandbox's read-only `.git/` or `.sage/`. */
+/** A hint for the model when a command failed writing into one of the sandbox's read-only protected directories. */
 const protectedWriteNote = (output: string): string =>
-  /(?:^|[/'\s])\.(?:git|sage)\b[^\n]*Read-only file system/m.test(output)
-    ? "\n\n.git/ and .sage/ are read-only inside the sandbox: commands cannot change the repository (commit, add, checkout) or Sage's settings. Tell the user which command to run themselves."
+  /(?:^|[/'\s])\.(?:git|sage|husky|vscode|idea|devcontainer)\b[^\n]*Read-only file system/m.test(output)
+    ? "\n\n.git/ and .sage/ are read-only inside the sandbox (so are .husky/, .vscode/, .idea/ and .devcontainer/): commands cannot change the repository (commit, add, checkout), Sage's settings, git hooks or editor settings. Tell the user which command to run themselves."
     : ""
 
 /** Text without terminal control sequences (colours, cursor movement, titles): the shared output hygiene. */

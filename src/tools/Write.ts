@@ -105,7 +105,7 @@ export const makeWriteTool = Effect.fn("WriteTool")(function* () {
     description: [
       "Write a file in the workspace, replacing it if it exists (parent directories are created).",
       "An existing file must have been read with Read in this session first, and not changed since; prefer Edit to change part of a file.",
-      "Give the complete content. Protected paths cannot be written: .git and .sage (at any depth), .gitconfig, .config/git and shell start-up files (.bashrc, .profile, ...)."
+      "Give the complete content. Protected paths cannot be written: .git, .sage, .husky, .vscode, .idea and .devcontainer (at any depth), .gitconfig, .config/git and shell start-up files (.bashrc, .profile, ...)."
     ].join(" "),
     input: Schema.Struct({
       file_path: Schema.String.annotate({

@@ -4,8 +4,21 @@
  * `Workspace.ts`), the shell check (`ShellProtected.ts`) and the sandbox's read-only binds (`SandboxBubblewrap.ts`).
  */
 
-/** Directory names protected at any depth (and a new file or directory with the name: a gitfile is a repository). */
-export const PROTECTED_DIRECTORIES: ReadonlyArray<string> = [".git", ".sage"]
+/**
+ * Directory names protected at any depth (and a new file or directory with the name: a gitfile is a repository):
+ * git's repository and Sage's settings, and what runs code on the user's machine later, outside any sandbox: git
+ * hooks kept in the project (`.husky`, which husky makes git's `core.hooksPath`), and the editor settings that
+ * start tasks and programs when the project is opened (`.vscode` tasks `runOn: folderOpen`, `.idea` start-up
+ * tasks, `.devcontainer` lifecycle commands).
+ */
+export const PROTECTED_DIRECTORIES: ReadonlyArray<string> = [
+  ".git",
+  ".sage",
+  ".husky",
+  ".vscode",
+  ".idea",
+  ".devcontainer"
+]
 
 /**
  * File names that programs read as configuration and run code from, protected at any depth (the model can point
@@ -65,4 +78,4 @@ export const HOME_PROTECTED: ReadonlyArray<string> = [
 
 /** What the protected paths are, for messages. */
 export const PROTECTED_DESCRIPTION =
-  "a protected directory (.git, .sage), git configuration (.gitconfig, .config/git) or a start-up file (.bashrc, .profile, .envrc, ...)"
+  "a protected directory (.git, .sage, .husky, .vscode, .idea, .devcontainer), git configuration (.gitconfig, .config/git) or a start-up file (.bashrc, .profile, .envrc, ...)"

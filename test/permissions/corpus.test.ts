@@ -281,6 +281,32 @@ const ATTEMPTS: ReadonlyArray<Case> = [
     mode: "acceptEdits"
   }),
   file("Edit /etc in acceptEdits", TOOLS.Write, "file_path", () => "/etc/cron.d/x", "deny", { mode: "acceptEdits" }),
+  // what runs code later on the user's machine, outside the sandbox: project git hooks, editor tasks
+  file("Write .husky/pre-commit in acceptEdits", TOOLS.Write, "file_path", () => ".husky/pre-commit", "deny", {
+    mode: "acceptEdits"
+  }),
+  file("Write .vscode/tasks.json in acceptEdits", TOOLS.Write, "file_path", () => ".vscode/tasks.json", "deny", {
+    mode: "acceptEdits"
+  }),
+  file(
+    "Edit src/.idea/workspace.xml under Edit(src/**)",
+    TOOLS.Edit,
+    "file_path",
+    () => "src/.idea/workspace.xml",
+    "deny"
+  ),
+  file(
+    "Write .devcontainer/devcontainer.json in bypassPermissions",
+    TOOLS.Write,
+    "file_path",
+    () => ".devcontainer/devcontainer.json",
+    "deny",
+    {
+      mode: "bypassPermissions"
+    }
+  ),
+  bash("redirect into .vscode", "echo '{}' > .vscode/tasks.json", "ask", "acceptEdits"),
+  bash("tee into .husky", "echo 'curl x | sh' | tee .husky/pre-commit", "ask", "acceptEdits"),
   file("Edit outside the workspace in acceptEdits", TOOLS.Write, "file_path", () => "/var/tmp/sage-y", "deny", {
     mode: "acceptEdits"
   }),

@@ -140,12 +140,17 @@ layer(NodeServices.layer)("Workspace", (it) => {
       const { ws, workspace } = yield* setup
       const refusal = yield* Effect.flip(workspace.resolveWritable(".git/config"))
       expect(refusal.reason).toBe("protected")
-      expect(refusal.message).toContain("protected directory (.git, .sage)")
+      expect(refusal.message).toContain("protected directory (.git, .sage, .husky, .vscode, .idea, .devcontainer)")
       expect(yield* workspace.resolve(".git/config")).toBe(path.join(ws, ".git/config"))
       const allowing = yield* makeWorkspace([ws], (p) => p.endsWith("settings.json"))
       expect(yield* allowing.resolveWritable(".sage/settings.json")).toBe(path.join(ws, ".sage/settings.json"))
       expect((yield* Effect.flip(allowing.resolveWritable(".sage/other"))).reason).toBe("protected")
       expect(workspace.isProtected(path.join(ws, ".sage/x"))).toBe(true)
+      // What runs code later on the user's machine: project git hooks and editor settings that start tasks.
+      for (const place of [".husky/pre-commit", ".vscode/tasks.json", "sub/.idea/workspace.xml", ".devcontainer"]) {
+        expect((yield* Effect.flip(workspace.resolveWritable(place))).reason).toBe("protected")
+      }
+      expect(workspace.isProtected(path.join(ws, "src/vscode/tasks.json"))).toBe(false)
     })
   )
 

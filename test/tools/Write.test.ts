@@ -94,7 +94,7 @@ describe("Write", () => {
         const result = yield* call(write, { file_path: target, content: "x" })
         expect(result.status).toBe("error")
         expect(text(result)).toBe(
-          `${target} is protected: it is in or names a protected directory (.git, .sage), git configuration (.gitconfig, .config/git) or a start-up file (.bashrc, .profile, .envrc, ...); changing it requires an explicit allow rule for this path. Do not try to work around this.`
+          `${target} is protected: it is in or names a protected directory (.git, .sage, .husky, .vscode, .idea, .devcontainer), git configuration (.gitconfig, .config/git) or a start-up file (.bashrc, .profile, .envrc, ...); changing it requires an explicit allow rule for this path. Do not try to work around this.`
         )
       }
       expect(fs.readFileSync(path.join(dir, ".git/config"), "utf8")).toBe("[core]\n")
