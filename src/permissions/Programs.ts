@@ -67,6 +67,14 @@ const UNKNOWN_PROGRAM: ProgramFacts = builder(false)
 
 const lit = (text: string): Word => ({ text, literal: true })
 
+/**
+ * What a recursive read that follows symbolic links reaches under `dirs` (`grep -R`, `rg -L`, `diff -r`): any place
+ * a link below points to, inside the workspace or not. A read the checker cannot resolve: deny and ask rules may
+ * apply to it, and no command that makes it is read-only.
+ */
+const followedLinks = (dirs: ReadonlyArray<Word>): ReadonlyArray<Word> =>
+  dirs.map((dir) => ({ text: `${dir.text} (symbolic links followed)`, literal: false }))
+
 /** A write target: a non-literal one cannot be resolved, so it asks in every mode. */
 const addWrite = (b: Builder, path: Word, recursive = false, via = "a write") => {
   if (!path.literal) b.alwaysAsk.push(`${via} to a path the checker cannot resolve: ${path.text}`)
@@ -263,6 +271,7 @@ const grep = (args: ReadonlyArray<Word>): ProgramFacts => {
   if (files.length === 0 && recursive) b.reads.push(lit("."))
   b.reads.push(...files)
   if (recursive) b.recursiveReads.push(...(files.length === 0 ? [lit(".")] : files))
+  if (has(s, "R", "dereference-recursive")) b.reads.push(...followedLinks(files.length === 0 ? [lit(".")] : files))
   return b
 }
 
@@ -380,7 +389,10 @@ const rg = (args: ReadonlyArray<Word>): ProgramFacts => {
   const searched = files.length === 0 && !has(s, "type-list") ? [lit(".")] : files
   b.reads.push(...searched)
   // rg searches directories recursively; `--files` only lists names.
-  if (!has(s, "files", "type-list")) b.recursiveReads.push(...searched)
+  if (!has(s, "files", "type-list")) {
+    b.recursiveReads.push(...searched)
+    if (has(s, "L", "follow")) b.reads.push(...followedLinks(searched))
+  }
   return b
 }
 
@@ -626,7 +638,11 @@ const diff = readOnlyFiles(
   },
   "files",
   (s, b) => {
-    if (has(s, "r", "recursive")) b.recursiveReads.push(...s.operands)
+    if (has(s, "r", "recursive")) {
+      b.recursiveReads.push(...s.operands)
+      // diff follows the links it meets unless told not to.
+      if (!has(s, "no-dereference")) b.reads.push(...followedLinks(s.operands))
+    }
   }
 )
 

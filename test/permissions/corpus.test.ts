@@ -281,6 +281,12 @@ const ATTEMPTS: ReadonlyArray<Case> = [
     mode: "acceptEdits"
   }),
   file("Edit /etc in acceptEdits", TOOLS.Write, "file_path", () => "/etc/cron.d/x", "deny", { mode: "acceptEdits" }),
+  // recursive reads that follow symbolic links (src/link points outside the workspace)
+  bash("grep -R follows links", "grep -R SECRET src", "ask"),
+  bash("grep --dereference-recursive", "grep --dereference-recursive SECRET src", "ask"),
+  bash("rg -L follows links", "rg -L SECRET src", "ask"),
+  bash("rg --follow follows links", "rg --follow SECRET src", "ask"),
+  bash("diff -r follows links", "diff -r src src2", "ask"),
   // what runs code later on the user's machine, outside the sandbox: project git hooks, editor tasks
   file("Write .husky/pre-commit in acceptEdits", TOOLS.Write, "file_path", () => ".husky/pre-commit", "deny", {
     mode: "acceptEdits"
@@ -347,6 +353,8 @@ const CONTROLS: ReadonlyArray<Case> = [
   bash("comment", "npm test # && rm -rf /", "allow"),
   bash("redirect to /dev/null", "npm test > /dev/null 2>&1", "allow"),
   bash("input redirection of a workspace file", "cat < src/a.ts", "allow"),
+  bash("grep -r does not follow links", "grep -r SECRET src", "allow"),
+  bash("diff -r --no-dereference", "diff -r --no-dereference src src2", "allow"),
   bash("redirect into an allowed path", "echo hi > src/out.txt", "allow"),
   bash("quoted heredoc is data", "cat <<'EOF'\n$(rm -rf /)\nEOF", "allow"),
   bash("safe env assignment", "NODE_ENV=test npm test", "allow"),
