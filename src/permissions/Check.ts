@@ -267,6 +267,15 @@ const matchPart = (rule: Rule, part: Part, env: Env): Match => {
         for (let i = 1; i < part.words.length; i++) {
           if (matchCommand(content, rule.behavior, part.words.slice(i)) === "match") return "maybe"
         }
+        // Or a command line given as one argument (`gdb -ex "shell rm x"`, `tool --exec 'rm -rf x'`).
+        for (const word of part.words.slice(1)) {
+          const tokens = word.text.split(/[\s;|&()`!]+/).filter((t) => t !== "")
+          if (tokens.length < 2 && tokens[0] === word.text) continue
+          for (let i = 0; i < tokens.length; i++) {
+            const words = tokens.slice(i).map((text): Word => ({ text, literal: true }))
+            if (matchCommand(content, rule.behavior, words) === "match") return "maybe"
+          }
+        }
       }
       return match
     }

@@ -1364,7 +1364,8 @@ const sortWithOutput = (args: ReadonlyArray<Word>): ProgramFacts => {
 /** Package managers: options that choose the shell or the configuration that runs scripts. */
 const packageManager = (name: string) => (args: ReadonlyArray<Word>) => {
   const b = builder(false)
-  const exec = args[0]?.literal === true && /^(?:exec|x|dlx)$/.test(args[0].text)
+  // `npx` itself runs a package or, with `-c`, a command line; so do `npm exec`, `pnpm dlx`, `yarn dlx`, `bun x`.
+  const exec = name === "npx" || (args[0]?.literal === true && /^(?:exec|x|dlx)$/.test(args[0].text))
   for (const w of args) {
     if (!w.literal) continue
     if (
