@@ -22,8 +22,9 @@ export const PROTECTED_DIRECTORIES: ReadonlyArray<string> = [
 
 /**
  * File names that programs read as configuration and run code from, protected at any depth (the model can point
- * `HOME` or `XDG_CONFIG_HOME` at any directory): git's user configuration, the shell start-up files and direnv's
- * `.envrc`. (`.config/git/` is protected too: see `isProtectedSegments`.)
+ * `HOME` or `XDG_CONFIG_HOME` at any directory): git's user configuration, the shell start-up files, what runs on
+ * entering a directory (direnv's `.envrc`, mise's configuration) and the commit-hook managers' configuration
+ * (pre-commit, lefthook). (`.config/git/` is protected too: see `isProtectedSegments`.)
  */
 export const PROTECTED_FILES: ReadonlyArray<string> = [
   ".gitconfig",
@@ -44,7 +45,16 @@ export const PROTECTED_FILES: ReadonlyArray<string> = [
   ".login",
   ".logout",
   ".inputrc",
-  ".envrc"
+  ".envrc",
+  // run on entering the directory (mise hooks and env sources) or on the user's next commit (hook managers)
+  "mise.toml",
+  ".mise.toml",
+  "mise.local.toml",
+  ".mise.local.toml",
+  ".pre-commit-config.yaml",
+  "lefthook.yml",
+  ".lefthook.yml",
+  "lefthook-local.yml"
 ]
 
 /**

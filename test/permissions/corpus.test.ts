@@ -311,6 +311,20 @@ const ATTEMPTS: ReadonlyArray<Case> = [
       mode: "bypassPermissions"
     }
   ),
+  file("Write mise.toml in acceptEdits", TOOLS.Write, "file_path", () => "mise.toml", "deny", { mode: "acceptEdits" }),
+  file(
+    "Write src/.pre-commit-config.yaml under Edit(src/**)",
+    TOOLS.Write,
+    "file_path",
+    () => "src/.pre-commit-config.yaml",
+    "deny"
+  ),
+  bash(
+    "redirect into lefthook.yml",
+    "echo 'pre-commit: {commands: {x: {run: id}}}' > lefthook.yml",
+    "ask",
+    "acceptEdits"
+  ),
   bash("redirect into .vscode", "echo '{}' > .vscode/tasks.json", "ask", "acceptEdits"),
   bash("tee into .husky", "echo 'curl x | sh' | tee .husky/pre-commit", "ask", "acceptEdits"),
   file("Edit outside the workspace in acceptEdits", TOOLS.Write, "file_path", () => "/var/tmp/sage-y", "deny", {

@@ -147,7 +147,15 @@ layer(NodeServices.layer)("Workspace", (it) => {
       expect((yield* Effect.flip(allowing.resolveWritable(".sage/other"))).reason).toBe("protected")
       expect(workspace.isProtected(path.join(ws, ".sage/x"))).toBe(true)
       // What runs code later on the user's machine: project git hooks and editor settings that start tasks.
-      for (const place of [".husky/pre-commit", ".vscode/tasks.json", "sub/.idea/workspace.xml", ".devcontainer"]) {
+      for (const place of [
+        ".husky/pre-commit",
+        ".vscode/tasks.json",
+        "sub/.idea/workspace.xml",
+        ".devcontainer",
+        "mise.toml",
+        "pkg/.pre-commit-config.yaml",
+        "lefthook.yml"
+      ]) {
         expect((yield* Effect.flip(workspace.resolveWritable(place))).reason).toBe("protected")
       }
       expect(workspace.isProtected(path.join(ws, "src/vscode/tasks.json"))).toBe(false)
