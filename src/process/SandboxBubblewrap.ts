@@ -17,7 +17,7 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import { ToolExecutionError } from "../errors/ToolError.js"
 import type { Sandbox, SandboxPolicy } from "../services/Sandbox.js"
-import { HOME_PROTECTED, PROTECTED_DIRECTORIES } from "../workspace/ProtectedPaths.js"
+import { HOME_PROTECTED, PROTECTED_DIRECTORIES, PROTECTED_FILES } from "../workspace/ProtectedPaths.js"
 import { commandEnvReport } from "./CommandEnv.js"
 import { configuredSearchPath, findExecutable } from "./Executable.js"
 import { gitHardenedEnv } from "./GitEnvironment.js"
@@ -155,8 +155,8 @@ export const findNestedProtected = (roots: ReadonlyArray<string>): Effect.Effect
 
 /**
  * What stays read-only inside the writable `roots`: each root's `.git`, `.sage` (a missing `.sage` becomes an
- * empty read-only directory, so that a command cannot create settings there) and other `PROTECTED_DIRECTORIES`
- * that exist, the `nested` ones, and,
+ * empty read-only directory, so that a command cannot create settings there), the other `PROTECTED_DIRECTORIES`
+ * and the `PROTECTED_FILES` (`.envrc`, `mise.toml`, ...) that exist, the `nested` ones, and,
  * when the home directory lies in a root, its `.sage` and the start-up and configuration files in `HOME_PROTECTED`.
  * Links are resolved: what is protected is the real file, where it lies in a root.
  */
@@ -169,7 +169,9 @@ export const protectedPaths = (
     const home = homeDir !== undefined && homeDir !== "" && insideAny(roots, homeDir) ? homeDir : undefined
     const mustExist = [
       ...roots.flatMap((root) =>
-        PROTECTED_DIRECTORIES.filter((name) => name !== ".sage").map((name) => path.join(root, name))
+        [...PROTECTED_DIRECTORIES.filter((name) => name !== ".sage"), ...PROTECTED_FILES].map((name) =>
+          path.join(root, name)
+        )
       ),
       ...nested,
       ...(home === undefined ? [] : HOME_PROTECTED.map((file) => path.join(home, file)))

@@ -284,19 +284,25 @@ describe("protected paths", () => {
     })
   )
 
-  it.live("a root's hook and editor directories that exist are read-only; nested ones are found", () =>
-    Effect.gen(function* () {
-      const root = yield* tempDir
-      for (const dir of [".git", ".husky", ".vscode", "pkg/.idea", "pkg/.devcontainer"]) {
-        fs.mkdirSync(path.join(root, dir), { recursive: true })
-      }
-      const nested = yield* SandboxBubblewrap.findNestedProtected([root])
-      expect([...nested].sort()).toEqual([path.join(root, "pkg/.devcontainer"), path.join(root, "pkg/.idea")])
-      const found = yield* SandboxBubblewrap.protectedPaths([root], undefined, nested)
-      expect([...found.readOnly].sort()).toEqual(
-        [".git", ".husky", ".vscode", "pkg/.devcontainer", "pkg/.idea"].map((p) => path.join(root, p))
-      )
-    })
+  it.live(
+    "a root's hook and editor directories and protected files that exist are read-only; nested ones are found",
+    () =>
+      Effect.gen(function* () {
+        const root = yield* tempDir
+        for (const dir of [".git", ".husky", ".vscode", "pkg/.idea", "pkg/.devcontainer"]) {
+          fs.mkdirSync(path.join(root, dir), { recursive: true })
+        }
+        fs.writeFileSync(path.join(root, ".envrc"), "")
+        fs.writeFileSync(path.join(root, "mise.toml"), "")
+        const nested = yield* SandboxBubblewrap.findNestedProtected([root])
+        expect([...nested].sort()).toEqual([path.join(root, "pkg/.devcontainer"), path.join(root, "pkg/.idea")])
+        const found = yield* SandboxBubblewrap.protectedPaths([root], undefined, nested)
+        expect([...found.readOnly].sort()).toEqual(
+          [".envrc", ".git", ".husky", ".vscode", "mise.toml", "pkg/.devcontainer", "pkg/.idea"].map((p) =>
+            path.join(root, p)
+          )
+        )
+      })
   )
 
   it.live("nested repositories and settings are found below the roots, not inside skipped directories", () =>
