@@ -438,10 +438,10 @@ const isCdInsideRoots = (part: Extract<Part, { _tag: "Command" }>, env: Env): bo
   return [target, realpathOnce(env, target)].every((c) => env.roots.some((r) => env.memo.segments(r, c) !== undefined))
 }
 
-/** Path-like arguments of a command (`.env`, `--file=.env`), checked against deny rules. */
 /** `~` or `~/path` with nothing else the shell would expand. */
 const HOME_WORD = /^~(?:\/[^*?[{$`\\'"]*)?$/
 
+/** Path-like arguments of a command (`.env`, `--file=.env`, `~/.bashrc`), checked against deny rules. */
 const mentionedPaths = (words: ReadonlyArray<Word>): ReadonlyArray<string> =>
   words.slice(1).flatMap((w) => {
     // A word whose only expansion is a leading `~` names a path in the home directory (`~/.bashrc`).

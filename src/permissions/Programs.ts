@@ -1067,7 +1067,8 @@ const linking =
     const dirOption = values(s, "t", "target-directory")
     const sources = dirOption.length > 0 ? s.operands : s.operands.slice(0, -1)
     const targets = dirOption.length > 0 ? dirOption : s.operands.slice(-1)
-    for (const t of targets) addWrite(b, t, dirOption.length > 0 || sources.length > 1, name)
+    const recursive = [...recursiveFlags].some((f) => has(s, f))
+    for (const t of targets) addWrite(b, t, recursive || dirOption.length > 0 || sources.length > 1, name)
     for (const source of sources) {
       if (!source.literal || !symbolic(s) || posix.isAbsolute(source.text)) {
         addWrite(b, source, true, `${name} (a link)`)

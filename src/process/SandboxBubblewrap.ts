@@ -120,9 +120,10 @@ const NESTED_DEPTH = 4
 const NESTED_MAX_DIRS = 2000
 
 /**
- * `.git` entries (directories or gitfiles), `.sage` directories and the other `PROTECTED_DIRECTORIES` below the roots, at most `NESTED_DEPTH` levels
- * down, looking at no more than `NESTED_MAX_DIRS` directories and never following links: submodules, nested
- * repositories, and the settings of projects inside the workspace.
+ * `.git` entries (directories or gitfiles), `.sage` directories and the other `PROTECTED_DIRECTORIES` below the
+ * roots, at most `NESTED_DEPTH` levels down, looking at no more than `NESTED_MAX_DIRS` directories and never
+ * following links: submodules, nested repositories, the settings of projects inside the workspace, their hooks and
+ * editor settings.
  */
 export const findNestedProtected = (roots: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>> =>
   Effect.gen(function* () {
