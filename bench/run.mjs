@@ -200,38 +200,22 @@ async function cliStartup() {
     (a.median / b.median).toFixed(2),
     verdict(a.median <= 2.5 * b.median)
   )
-  console.log(
-    "    bare fetch client          median %s  p95 %s   ratio %sx",
-    fmt(f.median),
-    fmt(f.p95),
-    (a.median / f.median).toFixed(2)
-  )
-  console.log(
-    "    raw Anthropic SDK script   median %s  p95 %s   ratio %sx",
-    fmt(k.median),
-    fmt(k.p95),
-    (a.median / k.median).toFixed(2)
-  )
-  console.log(
-    "      the same, bundled (CJS)  median %s  p95 %s   ratio %sx",
-    fmt(u.median),
-    fmt(u.p95),
-    (a.median / u.median).toFixed(2)
-  )
-  console.log(
-    "      its Messages client only median %s  p95 %s   ratio %sx (the official SDK's floor: %sx node:http)",
-    fmt(m.median),
-    fmt(m.p95),
-    (a.median / m.median).toFixed(2),
-    (m.median / b.median).toFixed(2)
-  )
-  console.log(
-    "      that client in Effect 4  median %s  p95 %s   ratio %sx (the stack's floor: %sx node:http)",
-    fmt(t.median),
-    fmt(t.p95),
-    (a.median / t.median).toFixed(2),
-    (t.median / b.median).toFixed(2)
-  )
+  /** A floor of the first request beside Sage's: its times, Sage's ratio to it, and a note. */
+  const floorRow = (label, floor, note = "") =>
+    console.log(
+      "    %s median %s  p95 %s   ratio %sx%s",
+      label.padEnd(26),
+      fmt(floor.median),
+      fmt(floor.p95),
+      (a.median / floor.median).toFixed(2),
+      note
+    )
+  const ofNodeHttp = (floor, what) => ` (${what}: ${(floor.median / b.median).toFixed(2)}x node:http)`
+  floorRow("bare fetch client", f)
+  floorRow("raw Anthropic SDK script", k)
+  floorRow("  the same, bundled (CJS)", u)
+  floorRow("  its Messages client only", m, ofNodeHttp(m, "the official SDK's floor"))
+  floorRow("  that client in Effect 4", t, ofNodeHttp(t, "the stack's floor"))
   console.log("    sage --version             median %s  p95 %s", fmt(v.median), fmt(v.p95))
   console.log(
     "    node -e 0                  median %s  p95 %s   ratio %sx (target <= 1.2x): %s",
