@@ -2105,6 +2105,8 @@ const git = (words: ReadonlyArray<Word>, chdir: ReadonlyArray<Word>): ProgramFac
     else b.scripts.push({ source: rest.map((w) => w.text).join(" "), via: "git submodule foreach" })
   }
   gitCreates(name, args, b)
+  // `git add` / `git stage` read the files their pathspecs name (into the index): reads, not places it may write.
+  if (name === "add" || name === "stage") b.reads.push(...gitOperands(args))
   if (name === "bisect" && args[0]?.literal === true && args[0].text === "run") b.inner.push(args.slice(1))
   if (name === "apply" || name === "am") b.alwaysAsk.push(...patcher(`git ${name}`)(args).alwaysAsk)
   if (name === "rebase") {

@@ -992,9 +992,12 @@ const CLASS_CONTROLS: ReadonlyArray<Case> = [
   ...['mytool --name "a b c"', "npx prettier --check src", "gdb ./a.out"].flatMap((command) =>
     across("allowed wrappers with harmless arguments", command, [["default", STRING_WRAPPERS, "allow"]])
   ),
-  ...["git worktree list", "git submodule status", "git clone ./lib src/lib"].flatMap((command) =>
-    across("git inside the workspace", command, [["acceptEdits", PROGRAM_RULES, "allow"]])
-  ),
+  ...[
+    "git worktree list",
+    "git submodule status",
+    "git clone ./lib src/lib",
+    "git add .husky/pre-commit .vscode/settings.json"
+  ].flatMap((command) => across("git inside the workspace", command, [["acceptEdits", PROGRAM_RULES, "allow"]])),
   ...["ln -s ../lib/x.ts src/y.ts", "ln -s a.ts src/b.ts", "cp -s a.ts src/b.ts"].flatMap((command) =>
     across("links inside the workspace", command, [["default", PROGRAM_RULES, "allow"]])
   ),
