@@ -58,8 +58,11 @@ type Part =
        * with every file it reads resolved inside the workspace.
        */
       readonly readOnly?: boolean
-      /** The program has no spec: deny/ask rules may name the command it runs further along its words. */
-      readonly unknownProgram?: boolean
+      /**
+       * The program has no spec: deny/ask rules may name the command it runs further along its words, or inside one
+       * of them (`gdb -ex "shell rm x"`): each such argument's words (split at blanks and shell separators).
+       */
+      readonly unknownProgram?: { readonly argumentLines: ReadonlyArray<ReadonlyArray<Word>> }
     }
   /**
    * A file access: every candidate spelling of the path (lexical, real, `~`-expanded). `role` is `access` for
@@ -263,17 +266,14 @@ const matchPart = (rule: Rule, part: Part, env: Env): Match => {
       if (match === "none" && part.opaque && conservative) return "maybe"
       // A program without a spec may be a wrapper we do not know (`valgrind rm x`): a deny/ask rule naming a later
       // word as its command may apply.
-      if (match === "none" && conservative && part.unknownProgram === true && content._tag === "Command") {
+      if (match === "none" && conservative && part.unknownProgram !== undefined && content._tag === "Command") {
         for (let i = 1; i < part.words.length; i++) {
           if (matchCommand(content, rule.behavior, part.words.slice(i)) === "match") return "maybe"
         }
         // Or a command line given as one argument (`gdb -ex "shell rm x"`, `tool --exec 'rm -rf x'`).
-        for (const word of part.words.slice(1)) {
-          const tokens = word.text.split(/[\s;|&()`!]+/).filter((t) => t !== "")
-          if (tokens.length < 2 && tokens[0] === word.text) continue
-          for (let i = 0; i < tokens.length; i++) {
-            const words = tokens.slice(i).map((text): Word => ({ text, literal: true }))
-            if (matchCommand(content, rule.behavior, words) === "match") return "maybe"
+        for (const line of part.unknownProgram.argumentLines) {
+          for (let i = 0; i < line.length; i++) {
+            if (matchCommand(content, rule.behavior, line.slice(i)) === "match") return "maybe"
           }
         }
       }
@@ -437,6 +437,13 @@ const isCdInsideRoots = (part: Extract<Part, { _tag: "Command" }>, env: Env): bo
   const target = path.resolve(env.context.cwd, args[0]!.text)
   return [target, realpathOnce(env, target)].every((c) => env.roots.some((r) => env.memo.segments(r, c) !== undefined))
 }
+
+/** The arguments of `words` that hold several words (a command line given as one argument), each split into its words. */
+const argumentLines = (words: ReadonlyArray<Word>): ReadonlyArray<ReadonlyArray<Word>> =>
+  words.slice(1).flatMap((word) => {
+    const tokens = word.text.split(/[\s;|&()`!]+/).filter((t) => t !== "")
+    return tokens.length < 2 && tokens[0] === word.text ? [] : [tokens.map((text): Word => ({ text, literal: true }))]
+  })
 
 /** `~` or `~/path` with nothing else the shell would expand. */
 const HOME_WORD = /^~(?:\/[^*?[{$`\\'"]*)?$/
@@ -875,7 +882,7 @@ const shellParts = (
       opaque: c.opaque,
       text: describeWords(c.words),
       ...(readOnly ? { readOnly: true } : {}),
-      ...(c.known ? {} : { unknownProgram: true })
+      ...(c.known ? {} : { unknownProgram: { argumentLines: argumentLines(c.words) } })
     })
   }
   for (const target of analysis.writes) parts.push(pathPart("edit", "access", target))
