@@ -1030,10 +1030,23 @@ const awk = (args: ReadonlyArray<Word>): ProgramFacts => {
 // ---------------------------------------------------------------------------------------------------------------
 // Programs that write their operands.
 
+/** A program that makes links to its sources (`ln`; `cp -s`, `cp -l`): see `linkSourceWrites`. */
+interface Links {
+  /** Whether this call makes links. */
+  readonly isLink: (s: Scan) => boolean
+  /** Whether they are symbolic links whose relative source is read from the link's directory. */
+  readonly symbolic: (s: Scan) => boolean
+}
+
 const lastIsTarget = (
   name: string,
   spec: Spec,
-  options: { readonly recursiveFlags?: string; readonly sourcesWritten?: boolean; readonly targetDir?: string }
+  options: {
+    readonly recursiveFlags?: string
+    readonly sourcesWritten?: boolean
+    readonly targetDir?: string
+    readonly links?: Links
+  }
 ) => {
   return (args: ReadonlyArray<Word>): ProgramFacts => {
     const b = builder(true)
@@ -1044,44 +1057,44 @@ const lastIsTarget = (
     const sources = dirOption.length > 0 ? s.operands : s.operands.slice(0, -1)
     const targets = dirOption.length > 0 ? dirOption : s.operands.slice(-1)
     for (const t of targets) addWrite(b, t, recursive || dirOption.length > 0 || sources.length > 1, name)
-    if (options.sourcesWritten === true) for (const src of sources) addWrite(b, src, true, name)
+    if (options.links?.isLink(s) === true) {
+      linkSourceWrites(
+        b,
+        name,
+        sources,
+        options.links.symbolic(s) ? { targets, intoDir: dirOption.length > 0 } : undefined
+      )
+    } else if (options.sourcesWritten === true) for (const src of sources) addWrite(b, src, true, name)
     else b.reads.push(...sources)
     return b
   }
 }
 
 /**
- * A program that creates links (`ln`, `cp -s`, `cp -l`) to its sources: a later write through a link lands in its
- * source, in the same command line too (`ln -s ~/.bashrc src/x && echo x >> src/x`, where `src/x` is checked before
- * the link exists), and a hard link cannot be told from the file it links. So each source counts as written (a
- * protected or outside place asks). A relative symbolic link's source is read from the link's directory: both
- * readings of that directory (the target's parent, or the target when it is a directory) count.
+ * The sources of links (`ln`, `cp -s`, `cp -l`) count as written: a later write through a link lands in its source,
+ * in the same command line too (`ln -s ~/.bashrc src/x && echo x >> src/x`, where `src/x` is checked before the link
+ * exists), and a hard link cannot be told from the file it links; so a protected or outside source asks. A relative
+ * symbolic link's source is read from the link's directory (`symbolic`): both readings of that directory (the
+ * target's parent, or the target when it is a directory; the `-t` directory itself) count.
  */
-const linking =
-  (name: string, spec: Spec, isLink: (s: Scan) => boolean, symbolic: (s: Scan) => boolean, recursiveFlags = "") =>
-  (args: ReadonlyArray<Word>): ProgramFacts => {
-    const s = scan(args, spec)
-    if (!isLink(s)) return lastIsTarget(name, spec, { recursiveFlags, targetDir: "t,target-directory" })(args)
-    const b = builder(true)
-    if (!s.ok) b.unknown.push(`${name}: an option the checker does not know`)
-    const dirOption = values(s, "t", "target-directory")
-    const sources = dirOption.length > 0 ? s.operands : s.operands.slice(0, -1)
-    const targets = dirOption.length > 0 ? dirOption : s.operands.slice(-1)
-    const recursive = [...recursiveFlags].some((f) => has(s, f))
-    for (const t of targets) addWrite(b, t, recursive || dirOption.length > 0 || sources.length > 1, name)
-    for (const source of sources) {
-      if (!source.literal || !symbolic(s) || posix.isAbsolute(source.text)) {
-        addWrite(b, source, true, `${name} (a link)`)
-        continue
-      }
-      const linkDirs = targets.flatMap((t) =>
-        t.literal ? (dirOption.length > 0 ? [t.text] : [posix.dirname(t.text), t.text]) : []
-      )
-      if (linkDirs.length === 0) addWrite(b, source, true, `${name} (a link)`)
-      for (const dir of new Set(linkDirs)) addWrite(b, lit(posix.join(dir, source.text)), true, `${name} (a link)`)
-    }
-    return b
+const linkSourceWrites = (
+  b: Builder,
+  name: string,
+  sources: ReadonlyArray<Word>,
+  symbolic: { readonly targets: ReadonlyArray<Word>; readonly intoDir: boolean } | undefined
+): void => {
+  const via = `${name} (a link)`
+  for (const source of sources) {
+    const linkDirs =
+      symbolic === undefined || !source.literal || posix.isAbsolute(source.text)
+        ? []
+        : symbolic.targets.flatMap((t) =>
+            t.literal ? (symbolic.intoDir ? [t.text] : [posix.dirname(t.text), t.text]) : []
+          )
+    if (linkDirs.length === 0) addWrite(b, source, true, via)
+    for (const dir of new Set(linkDirs)) addWrite(b, lit(posix.join(dir, source.text)), true, via)
   }
+}
 
 const CP_SPEC: Spec = {
   short: "aBbdfHiLlnPpRrsTuvxZ",
@@ -1156,13 +1169,11 @@ const chmodLike = (name: string) => (args: ReadonlyArray<Word>) => {
 
 const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
   tee,
-  cp: linking(
-    "cp",
-    CP_SPEC,
-    (s) => has(s, "s", "l", "link", "symbolic-link"),
-    (s) => has(s, "s", "symbolic-link"),
-    "aRr"
-  ),
+  cp: lastIsTarget("cp", CP_SPEC, {
+    recursiveFlags: "aRr",
+    targetDir: "t,target-directory",
+    links: { isLink: (s) => has(s, "s", "l", "link", "symbolic-link"), symbolic: (s) => has(s, "s", "symbolic-link") }
+  }),
   mv: lastIsTarget(
     "mv",
     {
@@ -1185,7 +1196,7 @@ const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
     },
     { recursiveFlags: "", sourcesWritten: true, targetDir: "t,target-directory" }
   ),
-  ln: linking(
+  ln: lastIsTarget(
     "ln",
     {
       short: "bdfFiLnPrsTv",
@@ -1205,9 +1216,11 @@ const WRITERS: Record<string, (args: ReadonlyArray<Word>) => ProgramFacts> = {
       ],
       longValue: ["suffix", "target-directory"]
     },
-    () => true,
-    // With --relative, ln reads the source from the working directory.
-    (s) => has(s, "s", "symbolic") && !has(s, "r", "relative")
+    {
+      targetDir: "t,target-directory",
+      // With --relative, ln reads the source from the working directory.
+      links: { isLink: () => true, symbolic: (s) => has(s, "s", "symbolic") && !has(s, "r", "relative") }
+    }
   ),
   install: (args) => {
     const spec: Spec = {
