@@ -6,7 +6,8 @@
  * Input is read in raw mode and decoded here (`keys.ts`); the terminal is restored on every way out (the scope's
  * finalizer, and a process `exit` hook for the last resort). Ctrl-C interrupts a running turn (a second one while
  * it is still stopping kills every process group at once and exits 130); at the prompt it clears the line, and
- * twice on an empty line exits. Ctrl-D on an empty line exits. SIGTERM and SIGHUP end the session (exit 130).
+ * twice on an empty line exits. Ctrl-D on an empty line exits (typed while a turn runs: once the turn is over).
+ * SIGTERM and SIGHUP end the session (exit 130).
  */
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
@@ -73,6 +74,9 @@ const describeInput = (input: unknown): string => {
 }
 
 /** 0 for the end of input, 1 for a failed start, 130 for a terminating signal. */
+/** The command a Ctrl-D typed while a turn runs leaves for after it. */
+const EXIT_COMMAND = "/exit"
+
 const exitCodeOf = (why: string): number => (why === "end" ? 0 : why === "error" ? 1 : 130)
 
 /**
@@ -456,6 +460,17 @@ const repl = (args: RunArgs, io: CliIO): Effect.Effect<number> =>
                   }
                   const step = applyKey(steer, input, history.entries())
                   steer = step.state
+                  if (step.action.type === "eof") {
+                    // Ctrl-D on an empty line while the turn runs: exit once it is over (as a shell does with an
+                    // end-of-file typed ahead), not a key lost.
+                    if (!afterTurn.includes(EXIT_COMMAND)) {
+                      afterTurn.push(EXIT_COMMAND)
+                      screen.hideInput()
+                      screen.line(colors.dim("↳ exits after this turn (Ctrl-D)"))
+                    }
+                    showSteer()
+                    return
+                  }
                   if (step.action.type === "submit" && step.action.text.trim() !== "") {
                     history.add(step.action.text)
                     screen.hideInput()

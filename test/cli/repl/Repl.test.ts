@@ -269,6 +269,24 @@ describe("REPL (in-process)", () => {
       })
   )
 
+  it.live("Ctrl-D typed while a turn runs exits once the turn is over (the turn is not cut short)", () =>
+    Effect.gen(function* () {
+      const wire = yield* WireServer.make
+      const dir = yield* tempDir
+      wire.enqueue(callTools([{ id: "s1", name: "Bash", input: { command: "sleep 1" } }]), answer("Done waiting."))
+      const repl = yield* start(wire, dir, {}, ["--permission-mode", "bypassPermissions"])
+      repl.send("wait a second\r")
+      yield* repl.seen("Bash(sleep 1) running")
+      repl.send("\u0004")
+      repl.send("\u0004")
+      yield* repl.seen("exits after this turn")
+      yield* repl.seen("Done waiting.")
+      expect((yield* Fiber.join(repl.fiber)).code).toBe(0)
+      expect(wire.requests.length).toBe(2)
+      expect(repl.stdout.text.split("exits after this turn").length).toBe(2)
+    })
+  )
+
   it.live("without -p and a prompt but not on a terminal, it is still the usage error", () =>
     Effect.gen(function* () {
       const wire = yield* WireServer.make
